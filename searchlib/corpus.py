@@ -1,0 +1,322 @@
+"""Find and parse the articles of a corpus: files in, ``Article`` values out.
+
+A corpus is a directory, read recursively, or a single file. Two formats are understood:
+
+* native article files (``*.txt``): the headline, the date in words ("April 17, 2012"), an
+  optional photo caption ending in a ``**bold**`` credit, paragraphs separated by blank lines,
+  and ``Original url:`` followed by ``<url>``. Markdown escapes (``\\$``, ``**bold**``) are undone,
+  and paragraphs broken in mid-sentence are joined again.
+* JSON Lines (``*.jsonl``, ``*.jsonl.gz``): one object a line with ``id``, ``title``, ``date``
+  (ISO 8601 or null), ``body`` and optionally ``url``.
+
+Bad input never stops a read: an unreadable, undecodable, empty or malformed file or line is
+passed to ``on_skip`` as a ``Skipped`` (with its path and line) and the rest goes on. A date that
+cannot be understood becomes unknown. This module knows nothing about Whoosh.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from .errors import CorpusError
+from .models import Article, Skipped, naive_utc
+
+__all__ = ["read_corpus", "corpus_files", "parse_article_text", "parse_date", "SUFFIXES"]
+
+logger = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
+
+SkipHandler = Callable[[Skipped], None]
+
+
+def _ignore(skipped: Skipped) -> None:
+    pass
+
+
+def read_corpus(root: Path | str, *, on_skip: SkipHandler | None = None) -> Iterator[Article]:
+    """Yield every good article under ``root`` (a directory or one corpus file).
+
+    Args:
+        root: a directory, read recursively in name order, or a single ``.txt``/``.jsonl``/
+            ``.jsonl.gz`` file.
+        on_skip: called with a ``Skipped`` for each file or line that could not be read, and for
+            each article whose id repeats one already read.
+
+    Raises:
+        CorpusError: ``root`` does not exist or is a file of another kind.
+    """
+    root = Path(root)
+    report = on_skip or _ignore
+    base = root if root.is_dir() else root.parent
+    first_read_from: dict[str, str] = {}
+    for path in corpus_files(root):
+        for article, line in _read_file(path, base, report):
+            where = str(path) if line is None else f"{path}:{line}"
+            if article.id in first_read_from:
+                reason = f"duplicate id {article.id!r}, first read from {first_read_from[article.id]}"
+                report(Skipped(str(path), reason, line=line))
+                continue
+            first_read_from[article.id] = where
+            yield article
+
+
+def corpus_files(root: Path | str) -> Iterator[Path]:
+    """The corpus files under ``root`` in a stable order; hidden files and folders are left out."""
+    root = Path(root)
+    if root.is_file():
+        if not _has_corpus_suffix(root.name):
+            raise CorpusError(
+                f"'{root}' is not a corpus file: expected a directory or a file ending in "
+                f"{', '.join(SUFFIXES)}",
+                path=root,
+            )
+        yield root
+        return
+    if not root.is_dir():
+        raise CorpusError(
+            f"No corpus at '{root}': give a directory of article files "
+            f"({', '.join(SUFFIXES)}) or one such file",
+            path=root,
+        )
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and _has_corpus_suffix(name):
+                yield Path(folder, name)
+
+
+def _has_corpus_suffix(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+def _read_file(path: Path, base: Path, report: SkipHandler) -> Iterator[tuple[Article, int | None]]:
+    """Yield ``(article, line)`` for each good article in one corpus file (line: JSON Lines only)."""
+    if path.name.lower().endswith(".txt"):
+        article = _read_article_file(path, base, report)
+        if article is not None:
+            yield article, None
+    else:
+        yield from _read_jsonl(path, report)
+
+
+# Native article files ---------------------------------------------------------------------------
+
+
+def _read_article_file(path: Path, base: Path, report: SkipHandler) -> Article | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report(Skipped(str(path), f"cannot read the file: {exc.strerror or exc}"))
+        return None
+    if b"\0" in data:
+        report(Skipped(str(path), "binary data (NUL bytes), not a text article"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report(Skipped(str(path), f"not valid UTF-8 at byte {exc.start}; convert the file to UTF-8"))
+        return None
+    try:
+        return parse_article_text(text, id=path.relative_to(base).as_posix(), path=str(path))
+    except ValueError as exc:
+        report(Skipped(str(path), str(exc)))
+        return None
+
+
+_URL_LINE = re.compile(r"^\s*original url:\s*(.*)$", re.IGNORECASE)
+_CREDIT = re.compile(r"\*\*[^*\n]+\*\*\s*$")
+_SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]…]\s*$")
+_MARKDOWN = re.compile(
+    r"\\(?P<escaped>[\\`*_{}\[\]()#+\-.!$<>|~])"
+    r"|\*\*(?P<bold>.+?)\*\*"
+    r"|__(?P<underline>.+?)__"
+    r"|\[(?P<link>[^\]\n]+)\]\([^)\n]*\)"
+)
+
+
+def unescape_markdown(text: str) -> str:
+    """Undo the Markdown of an article file: ``\\$3`` -> ``$3``, ``**Name**`` -> ``Name``."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match["escaped"] is not None:
+            return match["escaped"]
+        inner = match["bold"] or match["underline"] or match["link"]
+        return unescape_markdown(inner)
+
+    return _MARKDOWN.sub(replace, text)
+
+
+def parse_article_text(text: str, *, id: str, path: str = "") -> Article:
+    """Parse the text of a native article file.
+
+    Raises:
+        ValueError: the text has no headline or no body; the message says which.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    url = ""
+    for number, line in enumerate(lines):
+        match = _URL_LINE.match(line)
+        if match:
+            rest = match[1].strip() or next((s.strip() for s in lines[number + 1 :] if s.strip()), "")
+            url = rest.strip("<>").strip()
+            lines = lines[:number]
+            break
+
+    paragraphs = _paragraphs(lines)
+    if not paragraphs:
+        raise ValueError("empty article: no headline or text")
+    title = unescape_markdown(paragraphs.pop(0))
+    date = None
+    if paragraphs and len(paragraphs[0]) <= 60:
+        date = parse_date(paragraphs[0])
+        if date is not None or _looks_like_date(paragraphs[0]):
+            if date is None:
+                logger.warning("%s: cannot understand the date %r; it is left unknown", path or id, paragraphs[0])
+            paragraphs.pop(0)
+    caption = ""
+    if paragraphs and _CREDIT.search(paragraphs[0]):
+        caption = unescape_markdown(paragraphs.pop(0))
+    body = "\n\n".join(unescape_markdown(p) for p in _join_broken(paragraphs))
+    if not body:
+        raise ValueError("no body text after the headline")
+    return Article(id=id, title=title, body=body, date=date, url=url, caption=caption, path=path)
+
+
+def _paragraphs(lines: Iterable[str]) -> list[str]:
+    """Group lines into paragraphs at blank lines; lines inside a paragraph are joined by spaces."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
+    return paragraphs
+
+
+def _join_broken(paragraphs: list[str]) -> list[str]:
+    """Join a paragraph broken in mid-sentence to the one before it."""
+    joined: list[str] = []
+    for paragraph in paragraphs:
+        if joined and not _SENTENCE_END.search(joined[-1]) and paragraph[:1].islower():
+            joined[-1] = f"{joined[-1]} {paragraph}"
+        else:
+            joined.append(paragraph)
+    return joined
+
+
+def _looks_like_date(line: str) -> bool:
+    """A short line that is no sentence, where the date belongs: a date we cannot read."""
+    return len(line.split()) <= 8 and not _SENTENCE_END.search(line)
+
+
+# Dates ------------------------------------------------------------------------------------------
+
+_DATE_FORMATS = (
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%b. %d, %Y",
+    "%B %d %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+)
+_WEEKDAY_PREFIX = re.compile(r"^(mon|tues|wednes|thurs|fri|satur|sun)day,?\s+", re.IGNORECASE)
+
+
+def parse_date(text: str) -> datetime | None:
+    """Read a date in ISO 8601 or in words ("April 17, 2012", "Tuesday, 17 April 2012").
+
+    Returns a timezone-naive datetime (aware times are converted to UTC), or ``None`` when the
+    text is not a date this function understands. Never raises.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        pass
+    else:
+        return naive_utc(value)
+    cleaned = _WEEKDAY_PREFIX.sub("", text)
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", cleaned)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+# JSON Lines -------------------------------------------------------------------------------------
+
+
+def _read_jsonl(path: Path, report: SkipHandler) -> Iterator[tuple[Article, int]]:
+    compressed = path.name.lower().endswith(".gz")
+    number = 0
+    try:
+        with gzip.open(path, "rb") if compressed else open(path, "rb") as stream:
+            for number, raw in enumerate(stream, start=1):
+                article = _parse_record(raw, path, number, report)
+                if article is not None:
+                    yield article, number
+    except (OSError, EOFError, zlib.error) as exc:
+        what = "a gzip file" if compressed else "the file"
+        reason = f"cannot read {what} after line {number}: {exc}; the lines before it were read"
+        report(Skipped(str(path), reason, line=number + 1 if number else None))
+    else:
+        if number == 0:
+            report(Skipped(str(path), "empty file"))
+
+
+def _parse_record(raw: bytes, path: Path, number: int, report: SkipHandler) -> Article | None:
+    def skip(reason: str) -> None:
+        report(Skipped(str(path), reason, line=number))
+
+    if not raw.strip():
+        return None
+    try:
+        record = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        skip(f"not valid UTF-8 at byte {exc.start}")
+        return None
+    except json.JSONDecodeError as exc:
+        skip(f"not valid JSON ({exc.msg} at column {exc.colno})")
+        return None
+    if not isinstance(record, dict):
+        skip(f"expected a JSON object, found {type(record).__name__}")
+        return None
+    article_id = record.get("id")
+    if article_id is None or isinstance(article_id, (dict, list, bool)) or not str(article_id).strip():
+        skip("missing 'id' (a string or number)")
+        return None
+    fields = {}
+    for key in ("title", "body", "url"):
+        value = record.get(key) or ""
+        if not isinstance(value, str):
+            skip(f"'{key}' must be a string, found {type(value).__name__}")
+            return None
+        fields[key] = value.strip()
+    if not fields["title"] and not fields["body"]:
+        skip("no 'title' or 'body' text")
+        return None
+    raw_date = record.get("date")
+    date = parse_date(raw_date) if isinstance(raw_date, str) else None
+    if raw_date not in (None, "") and date is None:
+        logger.warning("%s:%d: cannot understand the date %r; it is left unknown", path, number, raw_date)
+    return Article(id=str(article_id).strip(), date=date, path=str(path), **fields)

@@ -1,0 +1,70 @@
+"""The errors searchlib raises: one tree, each message naming the thing and the way out.
+
+    SearchlibError
+    ├── CorpusError            the corpus path is missing or is not something we can read
+    ├── IndexNotFoundError     no index at the given path
+    ├── IndexVersionError      the index was built by an incompatible version of searchlib
+    ├── IndexCorruptError      the index exists but cannot be opened
+    └── QuerySyntaxError       the query string cannot be parsed (carries the position)
+
+The library raises these and never prints or exits; the command line turns them into one-line
+messages. Third-party exceptions are translated at the boundary (``raise ... from exc``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "SearchlibError",
+    "CorpusError",
+    "IndexNotFoundError",
+    "IndexVersionError",
+    "IndexCorruptError",
+    "QuerySyntaxError",
+]
+
+
+class SearchlibError(Exception):
+    """Base class of every error searchlib raises on purpose."""
+
+
+class CorpusError(SearchlibError):
+    """The corpus path cannot be read as a corpus."""
+
+    def __init__(self, message: str, *, path: Path | str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class IndexNotFoundError(SearchlibError):
+    """There is no index at the path."""
+
+    def __init__(self, message: str, *, path: Path | str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class IndexVersionError(SearchlibError):
+    """The index was written by a searchlib whose schema differs from this one."""
+
+    def __init__(self, message: str, *, path: Path | str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class IndexCorruptError(SearchlibError):
+    """The index exists but its files cannot be read."""
+
+    def __init__(self, message: str, *, path: Path | str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class QuerySyntaxError(SearchlibError):
+    """The query string is not valid; ``position`` is the 0-based character offset, if known."""
+
+    def __init__(self, message: str, *, query: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.query = query
+        self.position = position

@@ -1,0 +1,152 @@
+"""Value types that cross searchlib's public boundary.
+
+Everything here is a frozen attrs class: articles read from a corpus, the entities found in them,
+what a build did, and what a search found. Nothing here knows about files or Whoosh; parsing of
+external data lives in the modules that read it (``corpus``, ``query``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import attrs
+
+__all__ = [
+    "Article",
+    "Entity",
+    "Skipped",
+    "BuildReport",
+    "Snippet",
+    "Hit",
+    "SearchResult",
+]
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    """Dates are timezone-naive throughout; aware ones are first converted to UTC."""
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+@attrs.frozen
+class Article:
+    """One news article as read from the corpus.
+
+    ``id`` is stable across builds: the path relative to the corpus root for article files,
+    the ``id`` key for JSON Lines records. ``date`` is ``None`` when unknown.
+    """
+
+    id: str
+    title: str
+    body: str
+    date: datetime | None = attrs.field(default=None, converter=naive_utc)
+    url: str = ""
+    caption: str = ""
+    path: str = ""
+
+
+@attrs.frozen
+class Entity:
+    """A named entity mentioned in an article.
+
+    ``kind`` is what the extractor could tell about it; the first offline extractor only knows
+    that a span of text is a name, and says ``"name"``.
+    """
+
+    name: str
+    kind: str = "name"
+
+
+@attrs.frozen
+class Skipped:
+    """An input that was not indexed, and why (``line`` is 1-based, for JSON Lines records)."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.reason}"
+
+
+@attrs.frozen
+class BuildReport:
+    """What a build did: counts of articles, the inputs skipped, and how long it took."""
+
+    index: Path
+    added: int
+    skipped: tuple[Skipped, ...] = attrs.field(converter=tuple, default=())
+    updated: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+
+@attrs.frozen
+class Snippet:
+    """A piece of text with the character spans of the matched words in it.
+
+    ``spans`` are ``(start, end)`` offsets into ``text``, sorted and non-overlapping; render the
+    snippet with ``to_text`` (``[match]`` markers), ``to_ansi`` (bold on a terminal) or
+    ``to_html`` (``<mark>``, the rest escaped).
+    """
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = attrs.field(
+        converter=lambda spans: tuple((int(a), int(b)) for a, b in spans), default=()
+    )
+
+    def _render(self, before: str, after: str, escape: Callable[[str], str] = str) -> str:
+        parts: list[str] = []
+        last = 0
+        for start, end in self.spans:
+            parts += [escape(self.text[last:start]), before, escape(self.text[start:end]), after]
+            last = end
+        parts.append(escape(self.text[last:]))
+        return "".join(parts)
+
+    def to_text(self) -> str:
+        """The text with each match in square brackets: ``set up [military bases] on``."""
+        return self._render("[", "]")
+
+    def to_ansi(self) -> str:
+        """The text with each match in bold yellow, for a terminal."""
+        return self._render("\x1b[1;33m", "\x1b[0m")
+
+    def to_html(self) -> str:
+        """HTML-escaped text with each match in ``<mark>``."""
+        return self._render("<mark>", "</mark>", html.escape)
+
+    @property
+    def matches(self) -> tuple[str, ...]:
+        """The matched words, as they appear in the text."""
+        return tuple(self.text[a:b] for a, b in self.spans)
+
+
+@attrs.frozen
+class Hit:
+    """One search result: the article's stored fields, its score and highlighted snippets."""
+
+    rank: int
+    score: float
+    id: str
+    title: str
+    date: datetime | None
+    url: str
+    path: str
+    entities: tuple[str, ...] = attrs.field(converter=tuple)
+    snippet: Snippet
+    title_snippet: Snippet
+
+
+@attrs.frozen
+class SearchResult:
+    """The answer to a query: the exact number of matching articles and the hits of this page."""
+
+    query: str
+    total: int
+    hits: tuple[Hit, ...] = attrs.field(converter=tuple)
