@@ -1,0 +1,185 @@
+"""Text analysis: NLTK tokenising and Snowball stemming, as Whoosh Tokenizer and Filter classes.
+
+The same analyzer runs over articles at index time and over query words at search time, so the
+query "Military Bases" and the text "military base" meet at the stems ``militari`` and ``base``:
+
+    NltkTokenizer      words, numbers and acronyms, with their character offsets (for highlighting)
+    LowercaseFilter    Whoosh's
+    CharsetFilter      Whoosh's accent folding: "Ceaușescu" == "ceausescu"
+    StopFilter         a short stop list (Lucene's), positions kept so phrases still line up
+    SnowballFilter     NLTK's Snowball ("Porter 2") English stemmer, with a cache
+
+Only the parts of NLTK that need no downloaded data are used. The schema, analyzers included, is
+pickled into each index, so these classes keep stable import paths and pickle without their NLTK
+objects, which they rebuild on first use. Changing what they produce means bumping
+``schema.SCHEMA_VERSION``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from whoosh.analysis import (
+    CharsetFilter,
+    CompositeAnalyzer,
+    Filter,
+    LowercaseFilter,
+    StopFilter,
+    Token,
+    Tokenizer,
+)
+from whoosh.support.charset import accent_map
+
+__all__ = ["NltkTokenizer", "SnowballFilter", "STOP_WORDS", "news_analyzer", "name_list_analyzer", "analyze"]
+
+# Lucene's English stop list (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET): short and safe for ranking.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split()
+)
+
+# Acronyms with dots (U.S., U.N.), numbers with separators (6,000; 3.5), then words with inner
+# apostrophes (Rakhmon's, don't). Hyphens and other punctuation split words, as in Lucene.
+TOKEN_PATTERN = r"(?:[^\W\d_]\.){2,}|\d+(?:[.,]\d+)+|\w+(?:['’]\w+)*"
+_SEPARATORS = re.compile(r"[.,]")
+
+
+class NltkTokenizer(Tokenizer):
+    """Split text into word tokens with NLTK's ``RegexpTokenizer``, recording character offsets.
+
+    Dots in acronyms and separators in numbers are removed from the token text ("U.S." -> "US",
+    "6,000" -> "6000"); typographic apostrophes become ASCII ones. With ``line_gap``, each line
+    break adds that many positions, so a phrase cannot match across the lines of a list.
+    """
+
+    def __init__(self, pattern: str = TOKEN_PATTERN, *, line_gap: int = 0) -> None:
+        self.pattern = pattern
+        self.line_gap = line_gap
+        self._nltk: Any = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NltkTokenizer) and self.__getstate__() == other.__getstate__()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.pattern, self.line_gap))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"pattern": self.pattern, "line_gap": self.line_gap}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.pattern = state["pattern"]
+        self.line_gap = state.get("line_gap", 0)
+        self._nltk = None
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """The ``(start, end)`` offsets of the tokens in ``text``."""
+        if self._nltk is None:
+            from nltk.tokenize import RegexpTokenizer
+
+            self._nltk = RegexpTokenizer(self.pattern)
+        return self._nltk.span_tokenize(text)  # type: ignore[no-any-return]
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        gap, previous_end = 0, 0
+        for pos, (start, end) in enumerate(self.spans(value)):
+            if self.line_gap:
+                gap += self.line_gap * value.count("\n", previous_end, start)
+                previous_end = end
+            word = value[start:end]
+            if keeporiginal:
+                token.original = word
+            if "." in word or "," in word:
+                word = _SEPARATORS.sub("", word)
+            token.text = word.replace("’", "'")
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + pos + gap
+            if chars:
+                token.startchar, token.endchar = start_char + start, start_char + end
+            yield token
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stem(word)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
+
+
+class SnowballFilter(Filter):
+    """Stem each token with NLTK's Snowball English stemmer ("Porter 2").
+
+    Stems are cached process-wide: news vocabulary repeats heavily, and stemming dominates
+    analysis time otherwise. Tokens of digits are left alone.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SnowballFilter)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.stopped and not token.text.isdigit():
+                token.text = _stem(token.text)
+            yield token
+
+
+def news_analyzer() -> CompositeAnalyzer:
+    """The analyzer of the article text fields, and of query words."""
+    return (
+        NltkTokenizer()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | SnowballFilter()
+    )
+
+
+def name_list_analyzer() -> CompositeAnalyzer:
+    """The analyzer of a list of names, one a line: the same terms as ``news_analyzer``, but
+    positions jump at each line, so "grain exports" does not match "Coarse Grain\nExports"."""
+    return (
+        NltkTokenizer(line_gap=100)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=STOP_WORDS, minsize=1, renumber=False)
+        | SnowballFilter()
+    )
+
+
+def analyze(text: str) -> list[str]:
+    """The terms the index holds for ``text``: ``analyze("Military Bases")`` -> ``['militari', 'base']``."""
+    return [token.text for token in news_analyzer()(text)]
