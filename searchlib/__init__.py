@@ -1,0 +1,55 @@
+"""searchlib: search archives of news articles.
+
+Example:
+    >>> import searchlib
+    >>> report = searchlib.build("corpus", "indexes/main")               # doctest: +SKIP
+    >>> with searchlib.Index.open("indexes/main") as index:              # doctest: +SKIP
+    ...     for hit in index.search("military base").hits:
+    ...         print(hit.rank, hit.title, hit.snippet.to_text())
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .analysis import analyze
+from .config import Settings
+from .corpus import read_corpus
+from .entities import extract_entities
+from .errors import (
+    CorpusError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    IndexVersionError,
+    QuerySyntaxError,
+    SearchlibError,
+)
+from .indexer import build
+from .models import Article, BuildReport, Entity, Hit, SearchResult, Skipped, Snippet
+from .query import Index
+
+try:
+    __version__ = version("searchlib")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "__version__",
+    "build",
+    "Index",
+    "read_corpus",
+    "extract_entities",
+    "analyze",
+    "Settings",
+    "Article",
+    "BuildReport",
+    "Entity",
+    "Hit",
+    "SearchResult",
+    "Skipped",
+    "Snippet",
+    "SearchlibError",
+    "CorpusError",
+    "IndexNotFoundError",
+    "IndexVersionError",
+    "IndexCorruptError",
+    "QuerySyntaxError",
+]

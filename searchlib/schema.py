@@ -1,0 +1,144 @@
+"""The Whoosh schema of a searchlib index, and how an index directory is laid out on disk.
+
+An index directory holds generations, each a complete Whoosh index, and a ``CURRENT`` file that
+names the live one::
+
+    indexes/main/
+        CURRENT             "gen-000003"
+        gen-000003/         Whoosh files + searchlib.json (schema version, when built, counts)
+        gen-000002/         the previous generation, kept for readers that still have it open
+
+A build writes a new generation beside the live one and replaces ``CURRENT`` in one atomic
+rename, so a search never sees a half-built index. ``SCHEMA_VERSION`` changes whenever the
+fields or the analysis change; an index of another version must be rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+
+from .analysis import name_list_analyzer, news_analyzer
+from .errors import IndexNotFoundError, IndexVersionError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SEARCH_FIELDS",
+    "make_schema",
+    "current_generation",
+    "read_metadata",
+    "write_metadata",
+    "METADATA_FILE",
+]
+
+SCHEMA_VERSION = 1
+
+#: Text fields a plain query searches, with their weights: a word in the headline says more
+#: about what an article is about than the same word in its tenth paragraph.
+SEARCH_FIELDS: dict[str, float] = {"title": 2.0, "entities": 1.5, "caption": 1.0, "body": 1.0}
+
+CURRENT_FILE = "CURRENT"
+METADATA_FILE = "searchlib.json"
+GENERATION_PREFIX = "gen-"
+
+
+def make_schema() -> Schema:
+    """The schema every searchlib index is written with.
+
+    Text fields store character offsets (``chars=True``) so snippets are highlighted from the
+    index instead of re-analysing each article.
+    """
+    analyzer = news_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=analyzer, stored=True, chars=True),
+        caption=TEXT(analyzer=analyzer, stored=True, chars=True),
+        body=TEXT(analyzer=analyzer, stored=True, chars=True),
+        entities=TEXT(analyzer=name_list_analyzer(), stored=True),
+        date=DATETIME(stored=True, sortable=True),
+        url=ID(stored=True),
+        path=ID(stored=True),
+        digest=STORED(),
+    )
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    return f"searchlib build CORPUS --index {index_dir}"
+
+
+def current_generation(index_dir: Path) -> Path:
+    """The directory of the live generation of the index at ``index_dir``.
+
+    Raises:
+        IndexNotFoundError: there is no built index there.
+        IndexVersionError: the index was written by an incompatible searchlib.
+    """
+    pointer = index_dir / CURRENT_FILE
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexNotFoundError(
+            f"No index at '{index_dir}'. Build it with: {rebuild_hint(index_dir)}", path=index_dir
+        ) from None
+    except OSError as exc:
+        raise IndexNotFoundError(
+            f"Cannot read the index at '{index_dir}': {exc.strerror or exc}", path=index_dir
+        ) from exc
+    generation = index_dir / name
+    metadata = read_metadata(generation)
+    version = metadata.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise IndexVersionError(
+            f"The index at '{index_dir}' has schema version {version}, this searchlib needs "
+            f"version {SCHEMA_VERSION}. Rebuild with: {rebuild_hint(index_dir)}",
+            path=index_dir,
+        )
+    return generation
+
+
+def read_metadata(generation: Path) -> dict[str, Any]:
+    """What a build recorded about a generation (empty when it recorded nothing readable)."""
+    try:
+        data = json.loads((generation / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_metadata(generation: Path, metadata: dict[str, Any]) -> None:
+    _write_atomically(generation / METADATA_FILE, json.dumps(metadata, indent=2, default=str))
+
+
+def list_generations(index_dir: Path) -> list[Path]:
+    """Generation directories, oldest first."""
+    if not index_dir.is_dir():
+        return []
+    return sorted(p for p in index_dir.iterdir() if p.name.startswith(GENERATION_PREFIX) and p.is_dir())
+
+
+def next_generation_name(index_dir: Path) -> str:
+    numbers = [int(p.name[len(GENERATION_PREFIX) :]) for p in list_generations(index_dir) if p.name[len(GENERATION_PREFIX) :].isdigit()]
+    return f"{GENERATION_PREFIX}{max(numbers, default=0) + 1:06d}"
+
+
+def switch_generation(index_dir: Path, generation: Path) -> None:
+    """Make ``generation`` the live one, in one atomic rename."""
+    _write_atomically(index_dir / CURRENT_FILE, generation.name + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,132 @@
+"""Snippets: the best fragments of an article, with the matched words as they appear in the text.
+
+Whoosh finds the fragments: ``PinpointFragmenter`` places them around the character offsets
+stored in the index for each matched term (no re-analysis, original words not stems, and no
+32K character limit, so long articles highlight to their end), and Whoosh's scorer picks the
+fragments with the most distinct matched terms. This module turns them into ``Snippet`` values:
+fragment texts joined by " … ", with the spans of the matches, adjacent matches merged
+("[military bases]", not "[military] [bases]").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from whoosh import highlight
+
+from .models import Snippet
+
+__all__ = ["body_highlighter", "title_highlighter", "leading_snippet", "SnippetFormatter"]
+
+SEPARATOR = " … "
+FRAGMENT_CHARS = 120
+CONTEXT_CHARS = 50
+FRAGMENTS = 2
+
+
+class SnippetFormatter(highlight.Formatter):  # type: ignore[misc]
+    """A Whoosh formatter that returns a ``Snippet`` instead of marked-up text."""
+
+    def format(self, fragments: Sequence[Any], replace: bool = False) -> Snippet:
+        if not fragments:
+            return Snippet("")
+        source = fragments[0].text
+        # Fragments that overlap or nearly touch become one, so no words are shown twice.
+        ranges: list[tuple[int, int, list[Any]]] = []
+        for fragment in sorted(fragments, key=lambda f: f.startchar):
+            if ranges and fragment.startchar <= ranges[-1][1] + 20:
+                start, end, matches = ranges[-1]
+                ranges[-1] = (start, max(end, fragment.endchar), matches + list(fragment.matches))
+            else:
+                ranges.append((fragment.startchar, fragment.endchar, list(fragment.matches)))
+        pieces = []
+        for start, end, matches in ranges:
+            text = source[start:end]
+            spans = [(t.startchar - start, t.endchar - start) for t in matches]
+            if start > 0:
+                text, spans = "…" + text, [(a + 1, b + 1) for a, b in spans]
+            if end < len(source):
+                text += "…"
+            pieces.append(_squeeze_whitespace(text, spans))
+        return join_pieces(pieces)
+
+
+def join_pieces(pieces: Sequence[tuple[str, list[tuple[int, int]]]]) -> Snippet:
+    """One snippet of several fragments: spans shifted into place, adjacent ones merged."""
+    text = ""
+    spans: list[tuple[int, int]] = []
+    for piece, piece_spans in pieces:
+        if text:  # one separator between fragments, not "… … …"
+            text = text.removesuffix("…") + SEPARATOR
+            if piece.startswith("…"):
+                piece, piece_spans = piece[1:], [(a - 1, b - 1) for a, b in piece_spans]
+        offset = len(text)
+        spans.extend((a + offset, b + offset) for a, b in piece_spans)
+        text += piece
+    return Snippet(text, _merge(text, spans))
+
+
+def _squeeze_whitespace(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """Paragraph breaks and runs of spaces become one space; spans follow the characters."""
+    out: list[str] = []
+    where = [0] * (len(text) + 1)  # offset in ``text`` -> offset in the squeezed text
+    for offset, char in enumerate(text):
+        where[offset] = len(out)
+        if not char.isspace():
+            out.append(char)
+        elif out and out[-1] != " ":
+            out.append(" ")
+    where[len(text)] = len(out)
+    return "".join(out), [(where[a], where[b]) for a, b in spans]
+
+
+def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1] : start].strip()):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def score_fragment(fragment: Any) -> float:
+    """Rank fragments: more distinct query words first, then nearer the start of the article
+    (a news lead sums the story up), then more matches."""
+    distinct = len({token.text for token in fragment.matches})
+    earliness = 1 - fragment.startchar / max(len(fragment.text), 1)
+    return distinct * 100 + earliness * 10 + min(len(fragment.matches), 3)
+
+
+def body_highlighter() -> highlight.Highlighter:
+    """Fragments of up to about 220 characters around the matches, shown in text order."""
+    return highlight.Highlighter(
+        fragmenter=highlight.PinpointFragmenter(
+            maxchars=FRAGMENT_CHARS, surround=CONTEXT_CHARS, autotrim=True, charlimit=None
+        ),
+        scorer=score_fragment,
+        formatter=SnippetFormatter(),
+        order=highlight.FIRST,
+    )
+
+
+def title_highlighter() -> highlight.Highlighter:
+    """The whole title, matches marked."""
+    return highlight.Highlighter(
+        fragmenter=highlight.PinpointFragmenter(maxchars=10_000, surround=10_000, charlimit=None),
+        formatter=SnippetFormatter(),
+    )
+
+
+_WORD_BOUNDARY = re.compile(r"\s+\S*$")
+
+
+def leading_snippet(text: str, maxchars: int = FRAGMENT_CHARS + CONTEXT_CHARS) -> Snippet:
+    """The start of ``text`` up to a word boundary, for a hit whose body matched nothing."""
+    text = " ".join(text.split())
+    if len(text) <= maxchars:
+        return Snippet(text)
+    cut = _WORD_BOUNDARY.sub("", text[: maxchars + 1])
+    return Snippet(cut + "…")

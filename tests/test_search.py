@@ -1,0 +1,146 @@
+"""Searching: ranking, the query language, snippets, pages and syntax errors."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import searchlib
+from searchlib import QuerySyntaxError, Snippet
+
+from .conftest import LONG_ARTICLE_WORD, SEED
+
+
+def ids(result: searchlib.SearchResult) -> list[str]:
+    return [hit.id for hit in result.hits]
+
+
+def test_military_base_finds_the_seed_article_first_with_the_phrase_highlighted(index: searchlib.Index) -> None:
+    result = index.search("military base")
+    top = result.hits[0]
+    assert top.id == SEED.name
+    assert top.rank == 1 and top.score > 0
+    assert "military bases" in top.snippet.matches
+    assert "[military bases] on its territory" in top.snippet.to_text()
+    assert top.title_snippet.to_text() == "Tajikistan Rejects Foreign [Base] Offers in Deference to Russia"
+
+
+def test_articles_with_all_words_rank_above_those_with_some(index: searchlib.Index) -> None:
+    result = index.search("military base")
+    assert ids(result)[:3] == [SEED.name, "base-in-title.txt", "base-in-body.txt"]
+    # "military" four times, "base" never: still returned, after every article with both words.
+    assert ids(result)[3:] == ["military-only.txt"]
+    assert result.hits[3].score > result.hits[2].score  # a higher BM25 score does not jump the tier
+    assert result.total == 4
+
+
+def test_title_weighs_more_than_body(index: searchlib.Index) -> None:
+    result = index.search("military base NOT tajikistan")
+    assert ids(result)[:2] == ["base-in-title.txt", "base-in-body.txt"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"military base"', {SEED.name, "base-in-title.txt", "base-in-body.txt"}),
+        ('"base military"', set()),
+        ("military AND parade", {"military-only.txt"}),
+        ("parade OR festival", {"military-only.txt", "world/undated.txt"}),
+        ("military NOT base", {"military-only.txt"}),
+        ("military -base", {SEED.name, "base-in-title.txt", "base-in-body.txt", "military-only.txt"}),
+        ("(parade OR coast) AND military", {"military-only.txt", "base-in-title.txt", "base-in-body.txt"}),
+        ("title:parade", {"military-only.txt"}),
+        ("title:budget", {"base-in-body.txt"}),
+        ("body:budget", {"long-article.txt"}),
+        ("entities:rakhmon", {SEED.name}),
+        ("caption:bucharest", {"world/romania.txt"}),
+        ('title:"grain exports"', {"wire-1"}),
+        ("ceausescu", {"world/romania.txt"}),
+        ("Zurich", {"wire-2"}),
+        ("the", set()),
+    ],
+)
+def test_query_language(index: searchlib.Index, query: str, expected: set[str]) -> None:
+    result = index.search(query, limit=50)
+    assert set(ids(result)) == expected
+    assert result.total == len(expected)
+
+
+def test_stemming_and_accents_meet_in_the_middle(index: searchlib.Index) -> None:
+    (hit,) = index.search("Romanian remembering cafes Zürich OR bucharest").hits[:1]
+    assert hit.id == "world/romania.txt"
+    assert index.search("CAFÉ").hits[0].snippet.matches == ("café",)
+
+
+def test_long_articles_are_highlighted_past_32k_characters(index: searchlib.Index) -> None:
+    (hit,) = index.search(LONG_ARTICLE_WORD).hits
+    assert hit.snippet.matches == (LONG_ARTICLE_WORD,)
+    assert hit.snippet.text.startswith("…") and len(hit.snippet.text) < 400
+
+
+def test_snippet_of_a_title_only_match_is_the_start_of_the_body(index: searchlib.Index) -> None:
+    (hit,) = index.search("title:parliament").hits
+    assert hit.snippet == Snippet("The vote passed after a long debate over funding and the environmental impact on the coast.")
+    assert hit.title_snippet.matches == ("Parliament",)
+
+
+def test_pages_run_across_the_all_words_and_some_words_tiers(index: searchlib.Index) -> None:
+    everything = ids(index.search("military base", limit=10))
+    pages = [index.search("military base", limit=1, page=p) for p in (1, 2, 3, 4, 5)]
+    assert [h.id for p in pages for h in p.hits] == everything
+    assert [p.total for p in pages] == [4] * 5
+    assert [h.rank for p in pages for h in p.hits] == [1, 2, 3, 4]
+    assert pages[4].hits == ()
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "position"),
+    [
+        ("", "The query is empty: give at least one word to search for", None),
+        ("   ", "The query is empty: give at least one word to search for", None),
+        ('"military base', 'Unclosed quote: add the closing " (at position 1 of the query)', 0),
+        ("military AND", "'AND' needs a word after it (at position 10 of the query)", 9),
+        ("OR base", "'OR' needs a word before it (at position 1 of the query)", 0),
+        ("NOT", "'NOT' needs a word after it (at position 1 of the query)", 0),
+        ("(military base", "Unclosed '(': add the closing ')' (at position 1 of the query)", 0),
+        ("military)", "Unmatched ')': remove it or add '(' before it (at position 9 of the query)", 8),
+        ("(military AND)", "'AND' needs a word after it (at position 11 of the query)", 10),
+        ("author:smith", "Unknown field 'author:'; the fields are body, caption, date, entities, id, path, title, url (at position 1 of the query)", 0),
+        ("title: base", "'title:' needs a word right after it, as in title:word (at position 1 of the query)", 0),
+    ],
+)
+def test_syntax_errors_are_one_line_messages(index: searchlib.Index, query: str, message: str, position: int | None) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        index.search(query)
+    assert str(caught.value) == message
+    assert caught.value.position == position and "\n" not in message
+
+
+def test_field_with_a_phrase_or_group_is_accepted(index: searchlib.Index) -> None:
+    assert ids(index.search('title:"military base"')) == ["base-in-title.txt"]
+    assert set(ids(index.search("title:(parade OR festival)"))) == {"military-only.txt", "world/undated.txt"}
+
+
+def test_limit_and_page_must_be_positive(index: searchlib.Index) -> None:
+    with pytest.raises(ValueError, match="must be at least 1"):
+        index.search("base", limit=0)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(list('ab "():*^~-+[]{}') + [" AND ", " OR ", "NOT ", "title:", "foo:", "base"]), max_size=12).map("".join))
+def test_any_query_returns_a_result_or_a_syntax_error(index: searchlib.Index, query: str) -> None:
+    try:
+        result = index.search(query)
+    except QuerySyntaxError as error:
+        assert "\n" not in str(error)
+    else:
+        assert result.total >= len(result.hits)
+
+
+def test_snippet_rendering() -> None:
+    snippet = Snippet("set up military bases <here> & there", [(7, 21)])
+    assert snippet.to_text() == "set up [military bases] <here> & there"
+    assert snippet.to_ansi() == "set up \x1b[1;33mmilitary bases\x1b[0m <here> & there"
+    assert snippet.to_html() == "set up <mark>military bases</mark> &lt;here&gt; &amp; there"
+    assert snippet.matches == ("military bases",)

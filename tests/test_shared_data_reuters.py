@@ -1,0 +1,56 @@
+"""Uses ../shared/data: the whole Reuters-21578 corpus, built once. Skips only where it is absent."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+import searchlib
+
+from .conftest import SHARED_DATA
+
+REUTERS = SHARED_DATA / "reuters21578.jsonl.gz"
+
+pytestmark = pytest.mark.skipif(not REUTERS.exists(), reason=f"needs the shared data set {REUTERS}")
+
+
+@pytest.fixture(scope="module")
+def reuters(tmp_path_factory: pytest.TempPathFactory) -> tuple[searchlib.BuildReport, Path]:
+    index = tmp_path_factory.mktemp("reuters") / "index"
+    return searchlib.build(REUTERS, index), index
+
+
+def test_shared_data_reuters_indexes_every_article(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    report, index = reuters
+    assert (report.added, report.skipped) == (20841, ())
+    with searchlib.Index.open(index) as opened:
+        assert opened.article_count == 20841
+
+
+def test_shared_data_reuters_searches_are_sensible(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    with searchlib.Index.open(reuters[1]) as index:
+        cocoa = index.search("cocoa", limit=10)
+        assert cocoa.total > 50
+        assert all("COCOA" in hit.title or "cocoa" in hit.snippet.text.lower() for hit in cocoa.hits)
+        phrase = index.search('"grain exports"', limit=5)
+        words = index.search("grain exports", limit=5)
+        assert 0 < phrase.total < words.total
+        assert all("grain export" in hit.title.lower() + hit.snippet.text.lower() for hit in phrase.hits)
+        opec = index.search("opec oil prices", limit=10).hits
+        assert all({"opec", "oil", "price"} <= set(searchlib.analyze(h.title + " " + h.snippet.text)) for h in opec)
+        dated = index.search("title:gold", limit=3).hits
+        assert all(hit.date is not None and hit.date.year == 1987 for hit in dated)
+
+
+def test_shared_data_reuters_damaged_copy_keeps_the_good_articles(tmp_path: Path) -> None:
+    lines = gzip.open(REUTERS, "rb").read().splitlines()[:400]
+    lines[10] = b'{"id": "broken", "title": '
+    damaged = gzip.compress(b"\n".join(lines) + b"\n")
+    path = tmp_path / "damaged.jsonl.gz"
+    path.write_bytes(damaged[: len(damaged) * 3 // 4])
+    report = searchlib.build(path, tmp_path / "index")
+    assert 150 < report.added < 399
+    assert report.skipped[0].line == 11 and report.skipped[0].reason.startswith("not valid JSON")
+    assert "cannot read a gzip file after line" in report.skipped[-1].reason
