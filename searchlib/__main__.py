@@ -1,0 +1,5 @@
+"""``python -m searchlib`` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,298 @@
+"""The command line: ``search QUERY`` for the everyday job, ``searchlib COMMAND`` for the rest.
+
+Each command parses its arguments, calls the public ``searchlib`` API and formats what comes
+back. Every ``SearchlibError`` becomes a one-line message and exit status 1 in one place
+(``_errors_as_messages``); logging is configured here and nowhere in the library.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+import searchlib
+from searchlib import Hit, SearchResult, Skipped, Snippet
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+index_option = click.option(
+    "--index",
+    "index_path",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=searchlib.Settings().index,
+    envvar="SEARCHLIB_INDEX",
+    show_envvar=True,
+    show_default=True,
+    help="Index directory.",
+)
+corpus_option = click.option(
+    "--corpus",
+    "corpus_path",
+    type=click.Path(path_type=Path),
+    default=searchlib.Settings().corpus,
+    envvar="SEARCHLIB_CORPUS",
+    show_envvar=True,
+    show_default=True,
+    help="Corpus to build from when there is no index yet.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+@contextmanager
+def _errors_as_messages() -> Iterator[None]:
+    """Turn the library's errors, and the OS's, into one-line messages instead of tracebacks."""
+    try:
+        yield
+    except searchlib.SearchlibError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        where = f"'{exc.filename}': " if exc.filename else ""
+        raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(searchlib.__version__, "-V", "--version", prog_name="searchlib")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the library does, to stderr.")
+def main(verbose: bool) -> None:
+    """Index archives of news articles and search them.
+
+    \b
+    Example:
+        searchlib build corpus/ --index indexes/main
+        searchlib search "military base"
+        searchlib status
+    """
+    _configure_logging(verbose)
+
+
+# build ------------------------------------------------------------------------------------------
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument(
+    "corpus",
+    type=click.Path(path_type=Path),
+    default=searchlib.Settings().corpus,
+    envvar="SEARCHLIB_CORPUS",
+)
+@index_option
+@json_option
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
+def build(corpus: Path, index_path: Path, as_json: bool, quiet: bool) -> None:
+    """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
+
+    Files and lines that cannot be read are skipped, listed on stderr and counted; every good
+    article is indexed. The new index replaces the old one in one step, so searches running
+    meanwhile are not disturbed. CORPUS defaults to $SEARCHLIB_CORPUS, then ./corpus.
+
+    \b
+    Example:
+        searchlib build corpus/ --index indexes/main
+        searchlib build ../shared/data/reuters21578.jsonl.gz --index indexes/reuters
+    """
+    with _errors_as_messages():
+        report = _build(corpus, index_path)
+    if as_json:
+        click.echo(json.dumps(_report_json(report), indent=2))
+    elif not quiet:
+        click.echo(_report_text(report, corpus))
+
+
+def _build(corpus: Path, index_path: Path) -> searchlib.BuildReport:
+    show_progress = sys.stderr.isatty()
+
+    def on_skip(item: Skipped) -> None:
+        click.echo(f"skipped {item}", err=True)
+
+    def on_progress(count: int) -> None:
+        click.echo(f"\rIndexed {count:,} articles…", err=True, nl=False)
+
+    report = searchlib.build(
+        corpus, index_path, on_skip=on_skip, on_progress=on_progress if show_progress else None
+    )
+    if show_progress and report.added >= 500:
+        click.echo("\r\x1b[K", err=True, nl=False)
+    return report
+
+
+def _report_text(report: searchlib.BuildReport, corpus: Path) -> str:
+    noun = "article" if report.added == 1 else "articles"
+    lines = [
+        f"Indexed {report.added:,} {noun} from '{corpus}' into '{report.index}' "
+        f"in {report.seconds:.1f} s; skipped {len(report.skipped):,}."
+    ]
+    shown = 20
+    lines += [f"  skipped {item}" for item in report.skipped[:shown]]
+    if len(report.skipped) > shown:
+        lines.append(f"  … and {len(report.skipped) - shown:,} more (all listed on stderr, or use --json)")
+    return "\n".join(lines)
+
+
+def _report_json(report: searchlib.BuildReport) -> dict[str, Any]:
+    return {
+        "index": str(report.index),
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "seconds": round(report.seconds, 3),
+        "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in report.skipped],
+    }
+
+
+# search -----------------------------------------------------------------------------------------
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("query")
+@index_option
+@corpus_option
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits to show.")
+@json_option
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Highlight matches in colour. Default: when stdout is a terminal and NO_COLOR is unset.",
+)
+def search(
+    query: str,
+    index_path: Path,
+    corpus_path: Path,
+    limit: int,
+    page: int,
+    as_json: bool,
+    color: bool | None,
+) -> None:
+    """Search the index for QUERY and show the best articles with highlighted snippets.
+
+    QUERY is words (articles with all of them rank first), "exact phrases", AND, OR, NOT,
+    parentheses, and field:word for the fields title, body, caption, entities, url, path, id.
+    With no index yet, one is built from the corpus first.
+
+    \b
+    Example:
+        search "military base"
+        search '"military base" NOT Russia' --limit 5
+        search 'title:Tajikistan' --json
+    """
+    with _errors_as_messages():
+        if not (index_path / "CURRENT").exists():
+            click.echo(f"No index at '{index_path}' yet: building it from '{corpus_path}'…", err=True)
+            _build(corpus_path, index_path)
+        with searchlib.Index.open(index_path) as index:
+            result = index.search(query, limit=limit, page=page)
+    if as_json:
+        click.echo(json.dumps(_result_json(result, limit=limit, page=page), indent=2, ensure_ascii=False))
+        return
+    if color is None:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    click.echo(_result_text(result, limit=limit, page=page, color=color), color=color)
+
+
+def _result_text(result: SearchResult, *, limit: int, page: int, color: bool) -> str:
+    render = Snippet.to_ansi if color else Snippet.to_text
+    noun = "article matches" if result.total == 1 else "articles match"
+    lines = [f"{result.total:,} {noun} {result.query!r}."]
+    if result.hits and result.total > len(result.hits):
+        first, last = result.hits[0].rank, result.hits[-1].rank
+        lines[0] += f" Showing {first}–{last}."
+        if last < result.total:
+            lines[0] += f" Next: --page {page + 1}."
+    elif result.total and page > 1:
+        lines.append(f"Page {page} is past the last page ({-(-result.total // limit)}).")
+    for hit in result.hits:
+        lines += ["", f"{hit.rank}. {render(hit.title_snippet)}", f"   {_hit_line(hit)}"]
+        if hit.url:
+            lines.append(f"   {hit.url}")
+        lines.append(f"   {render(hit.snippet)}")
+    return "\n".join(lines)
+
+
+def _hit_line(hit: Hit) -> str:
+    date = hit.date.date().isoformat() if hit.date else "undated"
+    return f"{date} · {hit.id} · score {hit.score:.2f}"
+
+
+def _snippet_json(snippet: Snippet) -> dict[str, Any]:
+    return {"text": snippet.text, "highlights": [list(span) for span in snippet.spans]}
+
+
+def _result_json(result: SearchResult, *, limit: int, page: int) -> dict[str, Any]:
+    return {
+        "query": result.query,
+        "total": result.total,
+        "page": page,
+        "limit": limit,
+        "hits": [
+            {
+                "rank": hit.rank,
+                "id": hit.id,
+                "title": hit.title,
+                "date": _iso(hit.date),
+                "url": hit.url,
+                "path": hit.path,
+                "score": round(hit.score, 4),
+                "snippet": _snippet_json(hit.snippet),
+                "title_highlights": [list(span) for span in hit.title_snippet.spans],
+                "entities": list(hit.entities),
+            }
+            for hit in result.hits
+        ],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+main.add_command(search)
+
+
+# status -----------------------------------------------------------------------------------------
+
+
+@main.command(context_settings=CONTEXT)
+@index_option
+@json_option
+def status(index_path: Path, as_json: bool) -> None:
+    """Show what the index holds and when it was built.
+
+    \b
+    Example:
+        searchlib status --index indexes/main
+    """
+    with _errors_as_messages(), searchlib.Index.open(index_path) as index:
+        info = {
+            "index": str(index.path),
+            "generation": index.generation.name,
+            "articles": index.article_count,
+            **{k: index.metadata.get(k) for k in ("built_at", "corpus", "skipped", "schema_version")},
+        }
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        click.echo("\n".join(f"{key + ':':<16}{value}" for key, value in info.items()))
+
+
+def search_main() -> None:
+    """The ``search`` console script: ``searchlib search`` as a command of its own."""
+    _configure_logging(verbose=False)
+    search(prog_name="search")

@@ -1,0 +1,155 @@
+"""The command line, through click's CliRunner, and once for real as the installed script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import searchlib
+from searchlib.cli import main, search
+
+from .conftest import SEED
+
+
+@pytest.fixture
+def in_fresh_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory laid out like a fresh clone: ./corpus with the seed, no index."""
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEARCHLIB_INDEX", raising=False)
+    monkeypatch.delenv("SEARCHLIB_CORPUS", raising=False)
+    return tmp_path
+
+
+def run(command, args: list[str], **kwargs):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(command, args, **kwargs)
+
+
+def test_search_on_a_fresh_clone_builds_the_index_then_answers(in_fresh_clone: Path) -> None:
+    result = run(search, ["military base"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stderr == "No index at 'indexes/main' yet: building it from 'corpus'…\n"
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1 article matches 'military base'."
+    assert lines[2] == "1. Tajikistan Rejects Foreign [Base] Offers in Deference to Russia"
+    assert lines[3] == f"   2012-04-17 · {SEED.name} · score " + lines[3].rsplit(" ", 1)[1]
+    assert "[military bases] on its territory" in lines[5]
+    assert "\x1b[" not in result.stdout  # not a terminal: plain markers
+    again = run(search, ["military base"], catch_exceptions=False)
+    assert again.stderr == "" and again.stdout == result.stdout
+
+
+def test_search_json(in_fresh_clone: Path) -> None:
+    result = run(search, ["military base", "--json"], catch_exceptions=False)
+    document = json.loads(result.stdout)
+    assert {k: document[k] for k in ("query", "total", "page", "limit")} == {"query": "military base", "total": 1, "page": 1, "limit": 10}
+    (hit,) = document["hits"]
+    assert set(hit) == {"rank", "id", "title", "date", "url", "path", "score", "snippet", "title_highlights", "entities"}
+    assert hit["date"] == "2012-04-17T00:00:00" and hit["id"] == SEED.name
+    text = hit["snippet"]["text"]
+    assert [text[a:b] for a, b in hit["snippet"]["highlights"]][0] == "military bases"
+    assert [hit["title"][a:b] for a, b in hit["title_highlights"]] == ["Base"]
+    assert "Imomali Rakhmon" in hit["entities"]
+
+
+def test_search_color_on_request(in_fresh_clone: Path) -> None:
+    result = run(search, ["military base", "--color"], catch_exceptions=False)
+    assert "\x1b[1;33mmilitary bases\x1b[0m" in result.stdout
+
+
+def test_build_report_lists_skipped_files_on_stderr_and_in_the_summary(in_fresh_clone: Path) -> None:
+    (in_fresh_clone / "corpus" / "bad.txt").write_bytes(b"\xff\xfe")
+    result = run(main, ["build"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stderr == "skipped corpus/bad.txt: not valid UTF-8 at byte 0; convert the file to UTF-8\n"
+    first, second = result.stdout.splitlines()
+    assert first.startswith("Indexed 1 article from 'corpus' into 'indexes/main' in ")
+    assert first.endswith(" s; skipped 1.")
+    assert second == "  skipped corpus/bad.txt: not valid UTF-8 at byte 0; convert the file to UTF-8"
+
+
+def test_build_json_and_quiet(in_fresh_clone: Path) -> None:
+    report = json.loads(run(main, ["build", "--json"], catch_exceptions=False).stdout)
+    assert (report["added"], report["skipped"], report["index"]) == (1, [], "indexes/main")
+    quiet = run(main, ["build", "--quiet"], catch_exceptions=False)
+    assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_environment_variables_choose_paths(in_fresh_clone: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (in_fresh_clone / "corpus").rename(in_fresh_clone / "articles")
+    monkeypatch.setenv("SEARCHLIB_CORPUS", "articles")
+    monkeypatch.setenv("SEARCHLIB_INDEX", "elsewhere")
+    result = run(search, ["rakhmon"], catch_exceptions=False)
+    assert result.exit_code == 0 and "No index at 'elsewhere' yet: building it from 'articles'" in result.stderr
+    assert (in_fresh_clone / "elsewhere" / "CURRENT").exists()
+    assert searchlib.Settings.from_env().index == Path("elsewhere")
+
+
+def test_status(in_fresh_clone: Path) -> None:
+    run(main, ["build", "--quiet"], catch_exceptions=False)
+    text = run(main, ["status"], catch_exceptions=False).stdout
+    assert "index:          indexes/main\n" in text and "articles:       1\n" in text
+    info = json.loads(run(main, ["status", "--json"], catch_exceptions=False).stdout)
+    assert info["generation"] == "gen-000001" and info["articles"] == 1 and info["schema_version"] == 1
+    assert info["corpus"] == str(in_fresh_clone / "corpus")
+
+
+def test_pages(in_fresh_clone: Path) -> None:
+    shutil.copytree(Path(__file__).parent / "fixtures" / "news", in_fresh_clone / "corpus" / "news")
+    first = run(search, ["military base", "--limit", "2"], catch_exceptions=False).stdout
+    assert first.splitlines()[0] == "4 articles match 'military base'. Showing 1–2. Next: --page 2."
+    last = run(search, ["military base", "--limit", "2", "--page", "2"], catch_exceptions=False).stdout
+    assert last.splitlines()[0] == "4 articles match 'military base'. Showing 3–4."
+    past = run(search, ["military base", "--limit", "2", "--page", "9"], catch_exceptions=False).stdout
+    assert past.splitlines() == ["4 articles match 'military base'.", "Page 9 is past the last page (2)."]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", '"military'], 'Error: Unclosed quote: add the closing " (at position 1 of the query)\n'),
+        (["search", "author:x"], "Error: Unknown field 'author:'; the fields are body, caption, date, entities, id, path, title, url (at position 1 of the query)\n"),
+        (["status", "--index", "nowhere"], "Error: No index at 'nowhere'. Build it with: searchlib build CORPUS --index nowhere\n"),
+        (["build", "missing"], "Error: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),
+        (["search", "x", "--index", "new", "--corpus", "missing"], "No index at 'new' yet: building it from 'missing'…\nError: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),
+    ],
+)
+def test_errors_are_one_line_messages_with_exit_status_1(in_fresh_clone: Path, args: list[str], message: str) -> None:
+    run(main, ["build", "--quiet"], catch_exceptions=False)
+    result = run(main, args)
+    assert (result.exit_code, result.stderr, result.stdout) == (1, message, "")
+
+
+def test_unwritable_index_directory_is_a_one_line_error(in_fresh_clone: Path) -> None:
+    (in_fresh_clone / "blocker").write_text("a file where the index folder should go")
+    result = run(main, ["build", "--index", "blocker/index"])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: 'blocker/index': ")
+
+
+def test_bad_option_values_are_usage_errors(in_fresh_clone: Path) -> None:
+    result = run(main, ["search", "x", "--limit", "0"])
+    assert result.exit_code == 2 and "Invalid value for '-n' / '--limit': 0 is not in the range x>=1." in result.stderr
+
+
+def test_version() -> None:
+    assert run(main, ["--version"]).stdout == f"searchlib, version {searchlib.__version__}\n"
+
+
+def test_installed_search_script_runs_the_main_job(in_fresh_clone: Path) -> None:
+    script = Path(sys.executable).parent / "search"
+    done = subprocess.run(
+        [str(script), "military base"], capture_output=True, text=True, check=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert "1. Tajikistan Rejects Foreign [Base] Offers in Deference to Russia" in done.stdout
+    assert "[military bases]" in done.stdout
+    assert "Traceback" not in done.stderr
