@@ -80,9 +80,9 @@ class NltkTokenizer(Tokenizer):
             from nltk.tokenize import RegexpTokenizer
 
             self._nltk = RegexpTokenizer(self.pattern)
-        return self._nltk.span_tokenize(text)  # type: ignore[no-any-return]
+        return self._nltk.span_tokenize(text)
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,
@@ -127,7 +127,7 @@ class NltkTokenizer(Tokenizer):
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return _stemmer().stem(word)  # type: ignore[no-any-return]
+    return _stemmer().stem(word)
 
 
 @lru_cache(maxsize=1)

@@ -194,10 +194,13 @@ def search(
         search 'title:Tajikistan' --json
     """
     with _errors_as_messages():
-        if not (index_path / "CURRENT").exists():
+        try:
+            index = searchlib.Index.open(index_path)
+        except searchlib.IndexNotFoundError:
             click.echo(f"No index at '{index_path}' yet: building it from '{corpus_path}'…", err=True)
             _build(corpus_path, index_path)
-        with searchlib.Index.open(index_path) as index:
+            index = searchlib.Index.open(index_path)
+        with index:
             result = index.search(query, limit=limit, page=page)
     if as_json:
         click.echo(json.dumps(_result_json(result, limit=limit, page=page), indent=2, ensure_ascii=False))

@@ -159,7 +159,7 @@ def _name(run: list[str]) -> str | None:
 
 
 def _capitalised_mid_sentence(sentences: Iterable[str]) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for sentence in sentences:
         words = [_clean(m.group()) for m in _WORD.finditer(sentence)]
         found.update(w for w in words[1:] if _is_capitalised(w))

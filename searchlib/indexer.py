@@ -97,7 +97,7 @@ def build(
         raise
     _remove_old_generations(index, keep=generation)
     return BuildReport(
-        index=index, added=count, skipped=skipped, seconds=time.perf_counter() - started
+        index=index, added=count, skipped=tuple(skipped), seconds=time.perf_counter() - started
     )
 
 

@@ -8,7 +8,7 @@ external data lives in the modules that read it (``corpus``, ``query``).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -80,10 +80,14 @@ class BuildReport:
 
     index: Path
     added: int
-    skipped: tuple[Skipped, ...] = attrs.field(converter=tuple, default=())
+    skipped: tuple[Skipped, ...] = ()
     updated: int = 0
     removed: int = 0
     seconds: float = 0.0
+
+
+def _as_spans(spans: Iterable[Iterable[int]]) -> tuple[tuple[int, int], ...]:
+    return tuple((int(start), int(end)) for start, end in spans)
 
 
 @attrs.frozen
@@ -96,9 +100,7 @@ class Snippet:
     """
 
     text: str
-    spans: tuple[tuple[int, int], ...] = attrs.field(
-        converter=lambda spans: tuple((int(a), int(b)) for a, b in spans), default=()
-    )
+    spans: tuple[tuple[int, int], ...] = attrs.field(converter=_as_spans, default=())
 
     def _render(self, before: str, after: str, escape: Callable[[str], str] = str) -> str:
         parts: list[str] = []
@@ -149,4 +151,4 @@ class SearchResult:
 
     query: str
     total: int
-    hits: tuple[Hit, ...] = attrs.field(converter=tuple)
+    hits: tuple[Hit, ...]

@@ -128,7 +128,7 @@ class Index:
             self._hit(rank, results, hit)
             for rank, (results, hit) in enumerate(ranked[offset:wanted], start=offset + 1)
         ]
-        return SearchResult(query=query, total=total, hits=hits)
+        return SearchResult(query=query, total=total, hits=tuple(hits))
 
     def _parse(self, text: str) -> tuple[whoosh_query.Query, whoosh_query.Query | None]:
         """The "all words" query, and the "any word" one when it differs."""

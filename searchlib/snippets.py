@@ -26,7 +26,7 @@ CONTEXT_CHARS = 50
 FRAGMENTS = 2
 
 
-class SnippetFormatter(highlight.Formatter):  # type: ignore[misc]
+class SnippetFormatter(highlight.Formatter):
     """A Whoosh formatter that returns a ``Snippet`` instead of marked-up text."""
 
     def format(self, fragments: Sequence[Any], replace: bool = False) -> Snippet:

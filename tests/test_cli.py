@@ -153,3 +153,8 @@ def test_installed_search_script_runs_the_main_job(in_fresh_clone: Path) -> None
     assert "1. Tajikistan Rejects Foreign [Base] Offers in Deference to Russia" in done.stdout
     assert "[military bases]" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "searchlib", "--help"], capture_output=True, text=True, check=True)
+    assert "build" in done.stdout and "status" in done.stdout and "search" in done.stdout

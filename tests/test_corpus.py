@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from searchlib import CorpusError, Skipped, read_corpus
 from searchlib.corpus import parse_article_text, parse_date
@@ -193,3 +195,13 @@ def test_carriage_returns_and_bom_are_handled() -> None:
         datetime(2020, 5, 1),
         "First paragraph continues here.",
     )
+
+
+@given(st.text(max_size=400))
+def test_parsing_any_text_gives_an_article_or_a_value_error(text: str) -> None:
+    try:
+        article = parse_article_text(text, id="x")
+    except ValueError as error:
+        assert str(error) in {"empty article: no headline or text", "no body text after the headline"}
+    else:
+        assert article.title and article.body
