@@ -29,36 +29,28 @@ class SearchlibError(Exception):
     """Base class of every error searchlib raises on purpose."""
 
 
-class CorpusError(SearchlibError):
+class _PathError(SearchlibError):
+    """An error about one file or directory, kept as ``path``."""
+
+    def __init__(self, message: str, *, path: Path | str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class CorpusError(_PathError):
     """The corpus path cannot be read as a corpus."""
 
-    def __init__(self, message: str, *, path: Path | str) -> None:
-        super().__init__(message)
-        self.path = Path(path)
 
-
-class IndexNotFoundError(SearchlibError):
+class IndexNotFoundError(_PathError):
     """There is no index at the path."""
 
-    def __init__(self, message: str, *, path: Path | str) -> None:
-        super().__init__(message)
-        self.path = Path(path)
 
-
-class IndexVersionError(SearchlibError):
+class IndexVersionError(_PathError):
     """The index was written by a searchlib whose schema differs from this one."""
 
-    def __init__(self, message: str, *, path: Path | str) -> None:
-        super().__init__(message)
-        self.path = Path(path)
 
-
-class IndexCorruptError(SearchlibError):
+class IndexCorruptError(_PathError):
     """The index exists but its files cannot be read."""
-
-    def __init__(self, message: str, *, path: Path | str) -> None:
-        super().__init__(message)
-        self.path = Path(path)
 
 
 class QuerySyntaxError(SearchlibError):
