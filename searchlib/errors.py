@@ -5,7 +5,8 @@
     ├── IndexNotFoundError     no index at the given path
     ├── IndexVersionError      the index was built by an incompatible version of searchlib
     ├── IndexCorruptError      the index exists but cannot be opened
-    └── QuerySyntaxError       the query string cannot be parsed (carries the position)
+    ├── QuerySyntaxError       the query string cannot be parsed (carries the position)
+    └── NerBackendError        the entity extractor asked for is not installed
 
 The library raises these and never prints or exits; the command line turns them into one-line
 messages. Third-party exceptions are translated at the boundary (``raise ... from exc``).
@@ -22,6 +23,7 @@ __all__ = [
     "IndexVersionError",
     "IndexCorruptError",
     "QuerySyntaxError",
+    "NerBackendError",
 ]
 
 
@@ -60,3 +62,7 @@ class QuerySyntaxError(SearchlibError):
         super().__init__(message)
         self.query = query
         self.position = position
+
+
+class NerBackendError(SearchlibError):
+    """The entity extractor asked for cannot be used here; the message says how to install it."""

@@ -17,11 +17,13 @@ import attrs
 __all__ = [
     "Article",
     "Entity",
+    "ENTITY_KINDS",
     "Skipped",
     "BuildReport",
     "Snippet",
     "Hit",
     "SearchResult",
+    "FacetValue",
 ]
 
 
@@ -49,16 +51,15 @@ class Article:
     path: str = ""
 
 
+ENTITY_KINDS = ("person", "organization", "place")
+
+
 @attrs.frozen
 class Entity:
-    """A named entity mentioned in an article.
-
-    ``kind`` is what the extractor could tell about it; the first offline extractor only knows
-    that a span of text is a name, and says ``"name"``.
-    """
+    """A named entity mentioned in an article: ``kind`` is ``person``, ``organization`` or ``place``."""
 
     name: str
-    kind: str = "name"
+    kind: str = attrs.field(validator=attrs.validators.in_(ENTITY_KINDS))
 
 
 @attrs.frozen
@@ -140,15 +141,28 @@ class Hit:
     date: datetime | None
     url: str
     path: str
-    entities: tuple[str, ...] = attrs.field(converter=tuple)
+    entities: tuple[Entity, ...]
     snippet: Snippet
     title_snippet: Snippet
 
 
 @attrs.frozen
+class FacetValue:
+    """One entity and the number of matching articles that mention it."""
+
+    name: str
+    count: int
+
+
+@attrs.frozen
 class SearchResult:
-    """The answer to a query: the exact number of matching articles and the hits of this page."""
+    """The answer to a query: the exact number of matching articles and the hits of this page.
+
+    ``facets`` maps each entity kind (``person``, ``organization``, ``place``) to the entities
+    most mentioned across all matching articles, most first; it is empty unless asked for.
+    """
 
     query: str
     total: int
     hits: tuple[Hit, ...]
+    facets: dict[str, tuple[FacetValue, ...]] = attrs.field(factory=dict)
