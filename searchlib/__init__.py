@@ -14,16 +14,18 @@ from .analysis import analyze
 from .config import Settings
 from .corpus import read_corpus
 from .entities import extract_entities
+from .entities import extractor as entity_extractor
 from .errors import (
     CorpusError,
     IndexCorruptError,
     IndexNotFoundError,
     IndexVersionError,
+    NerBackendError,
     QuerySyntaxError,
     SearchlibError,
 )
 from .indexer import build
-from .models import Article, BuildReport, Entity, Hit, SearchResult, Skipped, Snippet
+from .models import Article, BuildReport, Entity, FacetValue, Hit, SearchResult, Skipped, Snippet
 from .query import Index
 
 try:
@@ -37,12 +39,14 @@ __all__ = [
     "Index",
     "read_corpus",
     "extract_entities",
+    "entity_extractor",
     "analyze",
     "Settings",
     "Article",
     "BuildReport",
     "Entity",
     "Hit",
+    "FacetValue",
     "SearchResult",
     "Skipped",
     "Snippet",
@@ -52,4 +56,5 @@ __all__ = [
     "IndexVersionError",
     "IndexCorruptError",
     "QuerySyntaxError",
+    "NerBackendError",
 ]

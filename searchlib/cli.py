@@ -45,6 +45,14 @@ corpus_option = click.option(
     help="Corpus to build from when there is no index yet.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+ner_option = click.option(
+    "--ner",
+    type=click.Choice(["rules", "nltk", "spacy", "auto"]),
+    default=None,
+    envvar="SEARCHLIB_NER",
+    show_envvar=True,
+    help="Entity extractor for a build: rules (default, offline), nltk or spacy (if their models are installed), auto.",
+)
 
 
 @contextmanager
@@ -94,9 +102,10 @@ def main(verbose: bool) -> None:
     envvar="SEARCHLIB_CORPUS",
 )
 @index_option
+@ner_option
 @json_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
-def build(corpus: Path, index_path: Path, as_json: bool, quiet: bool) -> None:
+def build(corpus: Path, index_path: Path, ner: str | None, as_json: bool, quiet: bool) -> None:
     """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
 
     Files and lines that cannot be read are skipped, listed on stderr and counted; every good
@@ -109,24 +118,21 @@ def build(corpus: Path, index_path: Path, as_json: bool, quiet: bool) -> None:
         searchlib build ../shared/data/reuters21578.jsonl.gz --index indexes/reuters
     """
     with _errors_as_messages():
-        report = _build(corpus, index_path)
+        report = _build(corpus, index_path, ner)
     if as_json:
         click.echo(json.dumps(_report_json(report), indent=2))
     elif not quiet:
         click.echo(_report_text(report, corpus))
 
 
-def _build(corpus: Path, index_path: Path) -> searchlib.BuildReport:
+def _build(corpus: Path, index_path: Path, ner: str | None = None) -> searchlib.BuildReport:
     show_progress = sys.stderr.isatty()
-
-    def on_skip(item: Skipped) -> None:
-        click.echo(f"skipped {item}", err=True)
 
     def on_progress(count: int) -> None:
         click.echo(f"\rIndexed {count:,} articles…", err=True, nl=False)
 
     report = searchlib.build(
-        corpus, index_path, on_skip=on_skip, on_progress=on_progress if show_progress else None
+        corpus, index_path, on_skip=_echo_skipped, on_progress=on_progress if show_progress else None, ner=ner
     )
     if show_progress and report.added >= 500:
         click.echo("\r\x1b[K", err=True, nl=False)
@@ -166,6 +172,10 @@ def _report_json(report: searchlib.BuildReport) -> dict[str, Any]:
 @corpus_option
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits to show.")
+@click.option("--person", multiple=True, metavar="NAME", help="Only articles that mention this person (repeatable).")
+@click.option("--place", multiple=True, metavar="NAME", help="Only articles that mention this place, by any alias (repeatable).")
+@click.option("--org", "organization", multiple=True, metavar="NAME", help="Only articles that mention this organisation (repeatable).")
+@click.option("--facets", is_flag=True, help="Also show the people, organisations and places most mentioned in all matches.")
 @json_option
 @click.option(
     "--color/--no-color",
@@ -178,20 +188,26 @@ def search(
     corpus_path: Path,
     limit: int,
     page: int,
+    person: tuple[str, ...],
+    place: tuple[str, ...],
+    organization: tuple[str, ...],
+    facets: bool,
     as_json: bool,
     color: bool | None,
 ) -> None:
     """Search the index for QUERY and show the best articles with highlighted snippets.
 
     QUERY is words (articles with all of them rank first), "exact phrases", AND, OR, NOT,
-    parentheses, and field:word for the fields title, body, caption, entities, url, path, id.
-    With no index yet, one is built from the corpus first.
+    parentheses, and field:word for the fields title, body, caption, url, path, id, and the
+    entity fields person, org, place and entity (any kind). With no index yet, one is built
+    from the corpus first.
 
     \b
     Example:
         search "military base"
         search '"military base" NOT Russia' --limit 5
-        search 'title:Tajikistan' --json
+        search 'person:Rakhmon' --json
+        search grain --place USSR --facets
     """
     with _errors_as_messages():
         try:
@@ -201,13 +217,18 @@ def search(
             _build(corpus_path, index_path)
             index = searchlib.Index.open(index_path)
         with index:
-            result = index.search(query, limit=limit, page=page)
+            result = index.search(
+                query, limit=limit, page=page, person=person, place=place, organization=organization, facets=facets
+            )
     if as_json:
         click.echo(json.dumps(_result_json(result, limit=limit, page=page), indent=2, ensure_ascii=False))
         return
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    click.echo(_result_text(result, limit=limit, page=page, color=color), color=color)
+    text = _result_text(result, limit=limit, page=page, color=color)
+    if facets:
+        text += "\n\n" + _facets_text(result)
+    click.echo(text, color=color)
 
 
 def _result_text(result: SearchResult, *, limit: int, page: int, color: bool) -> str:
@@ -227,6 +248,22 @@ def _result_text(result: SearchResult, *, limit: int, page: int, color: bool) ->
             lines.append(f"   {hit.url}")
         lines.append(f"   {render(hit.snippet)}")
     return "\n".join(lines)
+
+
+FACET_HEADINGS = {"person": "People", "organization": "Organisations", "place": "Places"}
+
+
+def _facets_text(result: SearchResult) -> str:
+    lines = [f"Most mentioned in all {result.total:,} matches:"]
+    for kind, heading in FACET_HEADINGS.items():
+        values = result.facets.get(kind, ())
+        listed = ", ".join(f"{value.name} ({value.count:,})" for value in values) or "none"
+        lines.append(f"  {heading + ':':<15}{listed}")
+    return "\n".join(lines)
+
+
+def _entity_json(entity: searchlib.Entity) -> dict[str, str]:
+    return {"name": entity.name, "kind": entity.kind}
 
 
 def _hit_line(hit: Hit) -> str:
@@ -255,10 +292,15 @@ def _result_json(result: SearchResult, *, limit: int, page: int) -> dict[str, An
                 "score": round(hit.score, 4),
                 "snippet": _snippet_json(hit.snippet),
                 "title_highlights": [list(span) for span in hit.title_snippet.spans],
-                "entities": list(hit.entities),
+                "entities": [_entity_json(entity) for entity in hit.entities],
             }
             for hit in result.hits
         ],
+        **(
+            {"facets": {kind: [{"name": v.name, "count": v.count} for v in values] for kind, values in result.facets.items()}}
+            if result.facets
+            else {}
+        ),
     }
 
 
@@ -293,6 +335,47 @@ def status(index_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(info, indent=2))
     else:
         click.echo("\n".join(f"{key + ':':<16}{value}" for key, value in info.items()))
+
+
+# entities ---------------------------------------------------------------------------------------
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("source", type=click.Path(allow_dash=True, path_type=Path))
+@ner_option
+@json_option
+def entities(source: Path, ner: str | None, as_json: bool) -> None:
+    """Show the entities extracted from SOURCE: an article or corpus file, a directory, or - for
+    text on stdin. This is what the index holds for person:, org:, place: and the filters.
+
+    \b
+    Example:
+        searchlib entities corpus/000_6a031b2be50133bf.txt
+        echo "Tajik President Imomali Rakhmon visited Moscow." | searchlib entities -
+    """
+    with _errors_as_messages():
+        extract = searchlib.entity_extractor(ner)
+        if str(source) == "-":
+            texts = [("-", sys.stdin.read())]
+        else:
+            texts = [(a.id, f"{a.caption}\n\n{a.body}") for a in searchlib.read_corpus(source, on_skip=_echo_skipped)]
+        found = [(name, extract(text)) for name, text in texts]
+    if as_json:
+        documents = [{"id": name, "entities": [_entity_json(e) for e in ents]} for name, ents in found]
+        click.echo(json.dumps(documents[0] if str(source) == "-" else documents, indent=2, ensure_ascii=False))
+        return
+    blocks = []
+    for name, ents in found:
+        lines = [name] if len(found) > 1 or str(source) != "-" else []
+        for kind, heading in FACET_HEADINGS.items():
+            names = [e.name for e in ents if e.kind == kind]
+            lines.append(f"  {heading + ':':<15}{', '.join(names) or '-'}")
+        blocks.append("\n".join(lines))
+    click.echo("\n\n".join(blocks))
+
+
+def _echo_skipped(item: Skipped) -> None:
+    click.echo(f"skipped {item}", err=True)
 
 
 def search_main() -> None:

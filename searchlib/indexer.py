@@ -9,6 +9,7 @@ before the new one is kept for readers that still have it open; older ones are r
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import shutil
 import time
@@ -20,11 +21,13 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from .corpus import read_corpus
-from .entities import extract_entities
+from .entities import Extractor, extract_entities, extractor, place_aliases
 from .errors import CorpusError
 from .models import Article, BuildReport, Skipped
 from .schema import (
+    ENTITY_FIELDS,
     SCHEMA_VERSION,
+    facet_field,
     list_generations,
     make_schema,
     next_generation_name,
@@ -43,6 +46,7 @@ def build(
     *,
     on_skip: Callable[[Skipped], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    ner: str | None = None,
 ) -> BuildReport:
     """Index every article under ``corpus`` into a new generation of the index at ``index``.
 
@@ -51,6 +55,8 @@ def build(
         index: the index directory; created if missing.
         on_skip: called for each file or line skipped, as it happens (also in the report).
         on_progress: called with the number of articles indexed so far, every 500 articles.
+        ner: the entity extractor: ``rules`` (the default, offline), ``nltk``, ``spacy`` or
+            ``auto``; default ``$SEARCHLIB_NER``, then ``rules``.
 
     Returns:
         A ``BuildReport`` with the number of articles indexed and the inputs skipped.
@@ -58,8 +64,10 @@ def build(
     Raises:
         CorpusError: the corpus does not exist, or not one article in it could be read (the
             live index, if any, is then left as it was).
+        NerBackendError: the entity extractor asked for is not installed.
     """
     started = time.perf_counter()
+    extract = extractor(ner)
     corpus, index = Path(corpus), Path(index)
     skipped: list[Skipped] = []
 
@@ -74,7 +82,7 @@ def build(
     generation = index / next_generation_name(index)
     generation.mkdir()
     try:
-        count = _write_generation(generation, articles, on_progress)
+        count = _write_generation(generation, articles, extract, on_progress)
         if count == 0:
             raise CorpusError(
                 f"No article could be read from '{corpus}' ({len(skipped)} skipped); "
@@ -102,13 +110,13 @@ def build(
 
 
 def _write_generation(
-    generation: Path, articles: Any, on_progress: Callable[[int], None] | None
+    generation: Path, articles: Any, extract: Extractor, on_progress: Callable[[int], None] | None
 ) -> int:
     whoosh = whoosh_index.create_in(str(generation), make_schema())
     count = 0
     with whoosh.writer(limitmb=256) as writer:
         for article in articles:
-            writer.add_document(**document_fields(article))
+            writer.add_document(**document_fields(article, extract))
             count += 1
             if on_progress is not None and count % 500 == 0:
                 on_progress(count)
@@ -116,19 +124,28 @@ def _write_generation(
     return count
 
 
-def document_fields(article: Article) -> dict[str, Any]:
-    """The Whoosh fields of one article, entities extracted."""
-    names = [entity.name for entity in extract_entities(f"{article.caption}\n\n{article.body}")]
+def document_fields(article: Article, extract: Extractor = extract_entities) -> dict[str, Any]:
+    """The Whoosh fields of one article, its entities extracted with ``extract``."""
+    entities = extract(f"{article.caption}\n\n{article.body}")
     fields: dict[str, Any] = {
         "id": article.id,
         "title": article.title,
         "caption": article.caption,
         "body": article.body,
-        "entities": "\n".join(names),
         "url": article.url,
         "path": article.path,
         "digest": article_digest(article),
+        "entity_list": tuple((entity.name, entity.kind) for entity in entities),
     }
+    searchable: dict[str, list[str]] = {kind: [] for kind in ENTITY_FIELDS}
+    for entity in entities:
+        searchable[entity.kind].extend(place_aliases(entity.name) if entity.kind == "place" else (entity.name,))
+    fields["entities"] = "\n".join(itertools.chain.from_iterable(searchable.values()))
+    for kind, names in searchable.items():
+        fields[kind] = "\n".join(names)
+        fields[facet_field(kind)] = ",".join(
+            entity.name.replace(",", " ") for entity in entities if entity.kind == kind
+        )
     if article.date is not None:
         fields["date"] = article.date
     return fields

@@ -15,6 +15,7 @@ Whoosh's searcher and result objects never leave this module.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,21 @@ from typing import Any
 import attrs
 from whoosh import index as whoosh_index
 from whoosh import query as whoosh_query
-from whoosh import scoring
-from whoosh.qparser import AndGroup, MultifieldParser, OrGroup
+from whoosh import scoring, sorting
+from whoosh.qparser import AndGroup, FieldAliasPlugin, MultifieldParser, OrGroup
 from whoosh.searching import Searcher
 
 from .errors import IndexCorruptError, QuerySyntaxError, SearchlibError
-from .models import Hit, SearchResult, Snippet
-from .schema import SEARCH_FIELDS, current_generation, read_metadata, rebuild_hint
+from .models import Entity, FacetValue, Hit, SearchResult, Snippet
+from .schema import (
+    ENTITY_FIELDS,
+    FIELD_ALIASES,
+    SEARCH_FIELDS,
+    current_generation,
+    facet_field,
+    read_metadata,
+    rebuild_hint,
+)
 from .snippets import body_highlighter, leading_snippet, title_highlighter
 
 __all__ = ["Index", "check_query_syntax"]
@@ -93,17 +102,33 @@ class Index:
         """What the build recorded: ``built_at``, ``corpus``, ``articles``, ``skipped``."""
         return read_metadata(self.generation)
 
-    def search(self, query: str, *, limit: int = 10, page: int = 1) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        person: str | Iterable[str] = (),
+        place: str | Iterable[str] = (),
+        organization: str | Iterable[str] = (),
+        facets: bool = False,
+        facet_limit: int = 10,
+    ) -> SearchResult:
         """Search the index.
 
         Args:
             query: words, ``"phrases"``, ``AND``/``OR``/``NOT``, ``field:word`` (fields: title,
-                body, caption, entities, url, path, id, date).
+                body, caption, entities or entity, person, organization or org, place, url,
+                path, id, date).
             limit: hits per page, at least 1.
             page: which page of hits, from 1.
+            person, place, organization: only articles that mention these entities (a name or
+                several, all required; any part of a name, any known alias, any case).
+            facets: also count the entities of each kind across all matching articles.
+            facet_limit: how many entities of each kind to count in.
 
         Returns:
-            ``SearchResult`` with the exact total and the hits of the page.
+            ``SearchResult`` with the exact total, the hits of the page and, if asked, facets.
 
         Raises:
             QuerySyntaxError: the query cannot be parsed; the message gives the position.
@@ -112,31 +137,69 @@ class Index:
         if limit < 1 or page < 1:
             raise ValueError(f"limit and page must be at least 1, not {limit} and {page}")
         all_words, any_word = self._parse(query)
+        restrict = self._entity_filter({"person": person, "place": place, "organization": organization})
         offset, wanted = (page - 1) * limit, page * limit
         searcher = self._searcher
-        first = searcher.search(all_words, limit=wanted, terms=True)
-        passes = [first]
-        total = len(first)
+        # Counted here, not with len(results): Whoosh's count ignores filters and masks once
+        # its collector has skipped blocks of a large index.
+        allowed = None if restrict is None else set(searcher.docs_for_query(restrict))
+        if allowed is not None and not allowed:  # Whoosh reads an empty filter as no filter
+            empty: dict[str, tuple[FacetValue, ...]] = {kind: () for kind in ENTITY_FIELDS} if facets else {}
+            return SearchResult(query=query, total=0, hits=(), facets=empty)
+
+        def matching(q: whoosh_query.Query) -> set[int]:
+            ids = set(searcher.docs_for_query(q))
+            return ids if allowed is None else ids & allowed
+
+        with_all_words = matching(all_words)
+        passes = [searcher.search(all_words, limit=wanted, terms=True, filter=allowed)]
+        total = len(with_all_words)
         if any_word is not None:
-            masked = first.docs()
-            rest = searcher.search(any_word, limit=max(wanted - total, 1), mask=masked, terms=True)
-            passes.append(rest)
-            # Not len(rest): Whoosh counts that without the mask.
-            total = len(masked | set(searcher.docs_for_query(any_word)))
+            rest = max(wanted - total, 1)
+            passes.append(searcher.search(any_word, limit=rest, mask=with_all_words, filter=allowed, terms=True))
+            total = len(matching(any_word))
         ranked = [(results, hit) for results in passes for hit in results]
         hits = [
             self._hit(rank, results, hit)
             for rank, (results, hit) in enumerate(ranked[offset:wanted], start=offset + 1)
         ]
-        return SearchResult(query=query, total=total, hits=tuple(hits))
+        counted = self._facets(any_word or all_words, allowed, facet_limit) if facets else {}
+        return SearchResult(query=query, total=total, hits=tuple(hits), facets=counted)
+
+    def _entity_filter(self, wanted: dict[str, str | Iterable[str]]) -> whoosh_query.Query | None:
+        """All the named entities, each as a phrase of its analysed words in its kind's field."""
+        clauses = []
+        for kind, names in wanted.items():
+            for name in [names] if isinstance(names, str) else names:
+                analyzer = self._whoosh.schema[kind].analyzer
+                words = [token.text for token in analyzer(name)]
+                if not words:
+                    raise ValueError(f"The {kind} filter {name!r} has no words to match")
+                clauses.append(whoosh_query.Term(kind, words[0]) if len(words) == 1 else whoosh_query.Phrase(kind, words))
+        return whoosh_query.And(clauses) if clauses else None
+
+    def _facets(self, query: whoosh_query.Query, allowed: set[int] | None, top: int) -> dict[str, tuple[FacetValue, ...]]:
+        """The most mentioned entities of each kind over every article the query matches."""
+        groups = {
+            kind: sorting.FieldFacet(facet_field(kind), allow_overlap=True, maptype=sorting.Count)
+            for kind in ENTITY_FIELDS
+        }
+        results = self._searcher.search(query, limit=1, filter=allowed, groupedby=groups)
+        counted = {}
+        for kind in ENTITY_FIELDS:
+            counts = {name: count for name, count in results.groups(kind).items() if name}
+            best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+            counted[kind] = tuple(FacetValue(name, count) for name, count in best)
+        return counted
 
     def _parse(self, text: str) -> tuple[whoosh_query.Query, whoosh_query.Query | None]:
         """The "all words" query, and the "any word" one when it differs."""
         schema = self._whoosh.schema
-        check_query_syntax(text, schema.names())
+        check_query_syntax(text, [*schema.names(), *FIELD_ALIASES])
         parsed = []
         for group in (AndGroup, OrGroup):
             parser = MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=SEARCH_FIELDS, group=group)
+            parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
             try:
                 parsed.append(parser.parse(text))
             except Exception as exc:  # Whoosh's parser raises few, but any is a syntax error
@@ -163,7 +226,7 @@ class Index:
             date=date if isinstance(date, datetime) else None,
             url=fields.get("url", ""),
             path=fields.get("path", ""),
-            entities=[name for name in fields.get("entities", "").split("\n") if name],
+            entities=tuple(Entity(name, kind) for name, kind in fields.get("entity_list", ())),
             snippet=snippet,
             title_snippet=title_snippet,
         )
@@ -187,6 +250,9 @@ def _exclude_nots(query: whoosh_query.Query) -> whoosh_query.Query:
     return whoosh_query.AndNot(positive, whoosh_query.Or(negated))
 
 
+SEARCHABLE_FIELDS = frozenset(
+    {*SEARCH_FIELDS, *ENTITY_FIELDS, *FIELD_ALIASES, "url", "path", "id", "date"}
+)
 _QUERY_TOKEN = re.compile(r'"[^"]*"?|[()]|[^\s()"]+')
 _FIELD_PREFIX = re.compile(r"([A-Za-z_]\w*):(.*)", re.DOTALL)
 _BINARY = frozenset({"AND", "OR", "ANDNOT", "ANDMAYBE"})
@@ -237,7 +303,7 @@ def check_query_syntax(text: str, fields: list[str]) -> None:
         if field and not token.startswith("http"):
             name, rest = field.groups()
             if name not in fields:
-                known = ", ".join(sorted(f for f in fields if f != "digest"))
+                known = ", ".join(sorted(f for f in fields if f in SEARCHABLE_FIELDS))
                 raise fail(f"Unknown field '{name}:'; the fields are {known}", position)
             following = tokens[index + 1] if index + 1 < len(tokens) else None
             attached = following is not None and following.start() == match.end() and following.group()[0] in '("'

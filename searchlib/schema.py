@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import name_list_analyzer, news_analyzer
 from .errors import IndexNotFoundError, IndexVersionError
@@ -35,11 +35,22 @@ __all__ = [
     "METADATA_FILE",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Text fields a plain query searches, with their weights: a word in the headline says more
 #: about what an article is about than the same word in its tenth paragraph.
 SEARCH_FIELDS: dict[str, float] = {"title": 2.0, "entities": 1.5, "caption": 1.0, "body": 1.0}
+
+#: The kinds of entity, each with a searchable field (names and, for places, their aliases, so
+#: ``place:USA`` finds "United States") and a facet field of canonical names.
+ENTITY_FIELDS = ("person", "organization", "place")
+
+#: Other names the query language accepts for fields.
+FIELD_ALIASES = {"org": "organization", "entity": "entities"}
+
+
+def facet_field(kind: str) -> str:
+    return f"{kind}_facet"
 
 CURRENT_FILE = "CURRENT"
 METADATA_FILE = "searchlib.json"
@@ -58,7 +69,10 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=analyzer, stored=True, chars=True),
         caption=TEXT(analyzer=analyzer, stored=True, chars=True),
         body=TEXT(analyzer=analyzer, stored=True, chars=True),
-        entities=TEXT(analyzer=name_list_analyzer(), stored=True),
+        entities=TEXT(analyzer=name_list_analyzer()),
+        entity_list=STORED(),
+        **{kind: TEXT(analyzer=name_list_analyzer()) for kind in ENTITY_FIELDS},
+        **{facet_field(kind): KEYWORD(commas=True, scorable=False) for kind in ENTITY_FIELDS},
         date=DATETIME(stored=True, sortable=True),
         url=ID(stored=True),
         path=ID(stored=True),

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import searchlib
 from searchlib.cli import main, search
+from searchlib.schema import SCHEMA_VERSION
 
 from .conftest import SEED
 
@@ -57,7 +58,8 @@ def test_search_json(in_fresh_clone: Path) -> None:
     text = hit["snippet"]["text"]
     assert [text[a:b] for a, b in hit["snippet"]["highlights"]][0] == "military bases"
     assert [hit["title"][a:b] for a, b in hit["title_highlights"]] == ["Base"]
-    assert "Imomali Rakhmon" in hit["entities"]
+    assert {"name": "Imomali Rakhmon", "kind": "person"} in hit["entities"]
+    assert "facets" not in document
 
 
 def test_search_color_on_request(in_fresh_clone: Path) -> None:
@@ -98,7 +100,7 @@ def test_status(in_fresh_clone: Path) -> None:
     text = run(main, ["status"], catch_exceptions=False).stdout
     assert "index:          indexes/main\n" in text and "articles:       1\n" in text
     info = json.loads(run(main, ["status", "--json"], catch_exceptions=False).stdout)
-    assert info["generation"] == "gen-000001" and info["articles"] == 1 and info["schema_version"] == 1
+    assert info["generation"] == "gen-000001" and info["articles"] == 1 and info["schema_version"] == SCHEMA_VERSION
     assert info["corpus"] == str(in_fresh_clone / "corpus")
 
 
@@ -116,7 +118,7 @@ def test_pages(in_fresh_clone: Path) -> None:
     ("args", "message"),
     [
         (["search", '"military'], 'Error: Unclosed quote: add the closing " (at position 1 of the query)\n'),
-        (["search", "author:x"], "Error: Unknown field 'author:'; the fields are body, caption, date, entities, id, path, title, url (at position 1 of the query)\n"),
+        (["search", "author:x"], "Error: Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, title, url (at position 1 of the query)\n"),
         (["status", "--index", "nowhere"], "Error: No index at 'nowhere'. Build it with: searchlib build CORPUS --index nowhere\n"),
         (["build", "missing"], "Error: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),
         (["search", "x", "--index", "new", "--corpus", "missing"], "No index at 'new' yet: building it from 'missing'…\nError: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),
@@ -135,9 +137,16 @@ def test_unwritable_index_directory_is_a_one_line_error(in_fresh_clone: Path) ->
     assert result.stderr.startswith("Error: 'blocker/index': ")
 
 
-def test_bad_option_values_are_usage_errors(in_fresh_clone: Path) -> None:
-    result = run(main, ["search", "x", "--limit", "0"])
-    assert result.exit_code == 2 and "Invalid value for '-n' / '--limit': 0 is not in the range x>=1." in result.stderr
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "x", "--limit", "0"], "Invalid value for '-n' / '--limit': 0 is not in the range x>=1."),
+        (["entities", "-", "--ner", "bert"], "'bert' is not one of 'rules', 'nltk', 'spacy', 'auto'."),
+    ],
+)
+def test_bad_option_values_are_usage_errors(in_fresh_clone: Path, args: list[str], message: str) -> None:
+    result = run(main, args)
+    assert result.exit_code == 2 and message in result.stderr
 
 
 def test_version() -> None:
@@ -158,3 +167,44 @@ def test_installed_search_script_runs_the_main_job(in_fresh_clone: Path) -> None
 def test_python_dash_m_runs_the_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "searchlib", "--help"], capture_output=True, text=True, check=True)
     assert "build" in done.stdout and "status" in done.stdout and "search" in done.stdout
+
+
+def test_search_entity_filters_and_facets(in_fresh_clone: Path) -> None:
+    shutil.copytree(Path(__file__).parent / "fixtures" / "news", in_fresh_clone / "corpus" / "news")
+    filtered = run(search, ["military base", "--place", "tajikistan", "--person", "Rakhmon"], catch_exceptions=False)
+    assert filtered.stdout.splitlines()[0] == "1 article matches 'military base'."
+    none = run(search, ["military base", "--org", "OPEC"], catch_exceptions=False)
+    assert none.stdout == "0 articles match 'military base'.\n"
+    faceted = run(search, ["capital OR london", "--facets", "--limit", "1"], catch_exceptions=False).stdout
+    assert "Most mentioned in all 6 matches:\n" in faceted
+    assert "  Places:        London (3), " in faceted
+    assert "  Organisations: Bank of England (1), NATO (1)\n" in faceted
+    document = json.loads(run(search, ["capital OR london", "--facets", "--json"], catch_exceptions=False).stdout)
+    assert document["facets"]["place"][0] == {"name": "London", "count": 3}
+    assert set(document["facets"]) == {"person", "organization", "place"}
+
+
+def test_entities_command_on_a_file_and_on_stdin(in_fresh_clone: Path) -> None:
+    result = run(main, ["entities", f"corpus/{SEED.name}"], catch_exceptions=False)
+    lines = result.stdout.splitlines()
+    assert lines[0] == SEED.name
+    assert lines[1] == "  People:        Denis Grishkin, Imomali Rakhmon"
+    assert lines[2] == "  Organisations: NATO"
+    assert lines[3].startswith("  Places:        Tajikistan, Dushanbe, Russia, Central Asia")
+    text = "Tajik President Imomali Rakhmon met officials of the U.S. in Moscow on Tuesday."
+    piped = run(main, ["entities", "-", "--json"], input=text, catch_exceptions=False)
+    assert json.loads(piped.stdout) == {
+        "id": "-",
+        "entities": [
+            {"name": "Imomali Rakhmon", "kind": "person"},
+            {"name": "United States", "kind": "place"},
+            {"name": "Moscow", "kind": "place"},
+        ],
+    }
+
+
+def test_missing_ner_backend_is_a_one_line_error(in_fresh_clone: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "spacy", None)
+    result = run(main, ["build", "--ner", "spacy"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: The spacy entity extractor needs spaCy and its English model: pip install spacy, then python -m spacy download en_core_web_sm\n"

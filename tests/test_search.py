@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import searchlib
-from searchlib import QuerySyntaxError, Snippet
+from searchlib import Entity, QuerySyntaxError, Snippet
 
 from .conftest import LONG_ARTICLE_WORD, SEED
 
@@ -59,6 +59,17 @@ def test_title_weighs_more_than_body(index: searchlib.Index) -> None:
         ("ceausescu", {"world/romania.txt"}),
         ("Zurich", {"wire-2"}),
         ("the", set()),
+        ("person:rakhmon", {SEED.name}),
+        ('person:"Imomali Rakhmon"', {SEED.name}),
+        ("person:tajikistan", set()),
+        ("org:NATO", {SEED.name}),
+        ("organization:nato", {SEED.name}),
+        ("place:USA", {"world/markets.txt"}),
+        ("place:U.S.", {"world/markets.txt"}),
+        ('place:"central asia"', {SEED.name}),
+        ("entity:Russia", {SEED.name}),
+        ("entity:london", {"world/markets.txt", "wire-3", "4"}),
+        ("military AND place:tajikistan", {SEED.name}),
     ],
 )
 def test_query_language(index: searchlib.Index, query: str, expected: set[str]) -> None:
@@ -106,7 +117,7 @@ def test_pages_run_across_the_all_words_and_some_words_tiers(index: searchlib.In
         ("(military base", "Unclosed '(': add the closing ')' (at position 1 of the query)", 0),
         ("military)", "Unmatched ')': remove it or add '(' before it (at position 9 of the query)", 8),
         ("(military AND)", "'AND' needs a word after it (at position 11 of the query)", 10),
-        ("author:smith", "Unknown field 'author:'; the fields are body, caption, date, entities, id, path, title, url (at position 1 of the query)", 0),
+        ("author:smith", "Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, title, url (at position 1 of the query)", 0),
         ("title: base", "'title:' needs a word right after it, as in title:word (at position 1 of the query)", 0),
     ],
 )
@@ -144,3 +155,56 @@ def test_snippet_rendering() -> None:
     assert snippet.to_ansi() == "set up \x1b[1;33mmilitary bases\x1b[0m <here> & there"
     assert snippet.to_html() == "set up <mark>military bases</mark> &lt;here&gt; &amp; there"
     assert snippet.matches == ("military bases",)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"place": "Tajikistan"}, {SEED.name}),
+        ({"place": "tajikistan"}, {SEED.name}),
+        ({"place": ["Tajikistan", "Moscow"]}, {SEED.name}),
+        ({"place": ["Tajikistan", "London"]}, set()),
+        ({"person": "Rakhmon"}, {SEED.name}),
+        ({"person": "Imomali Rakhmon", "organization": "NATO"}, {SEED.name}),
+        ({"organization": "NATO", "place": "Russia"}, {SEED.name}),
+        ({"place": "Paris"}, set()),
+    ],
+)
+def test_entity_filters_apply_to_both_ranking_tiers_and_the_total(index: searchlib.Index, filters: dict, expected: set[str]) -> None:
+    result = index.search("military base", limit=50, **filters)
+    assert set(ids(result)) == expected and result.total == len(expected)
+
+
+def test_place_filter_matches_any_alias(index: searchlib.Index) -> None:
+    by_alias = [ids(index.search("dollar OR shares", place=alias)) for alias in ("USA", "U.S.", "united states", "America")]
+    assert by_alias == [["world/markets.txt"]] * 4
+
+
+def test_a_filter_without_words_is_an_error(index: searchlib.Index) -> None:
+    with pytest.raises(ValueError, match="The place filter '...' has no words to match"):
+        index.search("base", place="...")
+
+
+def test_facets_count_entities_over_every_match_not_just_the_page(index: searchlib.Index) -> None:
+    result = index.search("capital OR london", limit=1, facets=True)
+    assert result.total == 6 and len(result.hits) == 1
+    places = {value.name: value.count for value in result.facets["place"]}
+    assert places["London"] == 3 and places["Tajikistan"] == 1
+    assert [v.name for v in result.facets["place"]][0] == "London"  # most mentioned first
+    assert {v.name for v in result.facets["organization"]} == {"Bank of England", "NATO"}
+    assert {v.name for v in result.facets["person"]} == {"Denis Grishkin", "Imomali Rakhmon", "Ion Popescu", "Nicolae Ceaușescu"}
+    assert index.search("capital", facets=False).facets == {}
+
+
+def test_facets_follow_the_filters(index: searchlib.Index) -> None:
+    result = index.search("capital OR london", facets=True, place="London", facet_limit=2)
+    assert result.total == 3
+    assert [(v.name, v.count) for v in result.facets["place"]][0] == ("London", 3)
+    assert len(result.facets["place"]) == 2
+
+
+def test_hits_carry_typed_entities(index: searchlib.Index) -> None:
+    top = index.search("military base").hits[0]
+    assert Entity("Imomali Rakhmon", "person") in top.entities
+    assert Entity("NATO", "organization") in top.entities
+    assert Entity("Tajikistan", "place") in top.entities
