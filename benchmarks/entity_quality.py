@@ -3,9 +3,9 @@
 Two labelled sets, referenced by id (the texts stay in ../shared/data): the development set
 ``benchmarks/entities/annotations.jsonl`` (the seed article and 59 Reuters-21578 articles), on
 whose errors the rules were tuned, and the held-out set ``benchmarks/entities/heldout.jsonl``
-(20 more Reuters articles, labelled after the rules were written and never tuned on). Each line lists, per kind, the
-distinct entities a careful reader finds in the article body; ``A|B`` gives accepted spellings
-of one entity. Matching ignores case, a leading "the" and legal forms (Inc, Corp, Co, Ltd, ...),
+(20 more Reuters articles, labelled after the rules were written; BENCHMARKS.md says how it
+was used). Each line lists, per kind, the distinct entities a careful reader finds in the
+article body; ``A|B`` gives accepted spellings of one entity. Matching ignores case, a leading "the" and legal forms (Inc, Corp, Co, Ltd, ...),
 and each labelled entity can be matched once: a second name for the same entity (an unresolved
 short mention) counts as a false positive.
 
@@ -32,7 +32,7 @@ ROOT = HERE.parent
 KINDS = ("person", "organization", "place")
 LABELLED_SETS = (
     ("Development set (the rules were tuned while reading its errors)", "annotations.jsonl"),
-    ("Held-out set (labelled after the rules were written; never tuned on)", "heldout.jsonl"),
+    ("Held-out set (labelled after the rules were written; see BENCHMARKS.md)", "heldout.jsonl"),
 )
 
 

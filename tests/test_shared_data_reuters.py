@@ -56,3 +56,20 @@ def test_shared_data_reuters_damaged_copy_keeps_the_good_articles(tmp_path: Path
     assert 150 < report.added < 399
     assert report.skipped[0].line == 11 and report.skipped[0].reason.startswith("not valid JSON")
     assert "cannot read a gzip file after line" in report.skipped[-1].reason
+
+
+def test_shared_data_reuters_entity_filters_and_facets(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    with searchlib.Index.open(reuters[1]) as index:
+        grain = index.search("grain", place="USSR", facets=True, limit=5)
+        places = [value.name for value in grain.facets["place"]]
+        assert places[0] == "Soviet Union" and grain.facets["place"][0].count == grain.total
+        assert "United States" in places[:3]
+        assert all(v.count <= grain.total for kind in grain.facets for v in grain.facets[kind])
+        by_alias = {alias: index.search("grain", place=alias).total for alias in ("USSR", "Soviet Union", "soviet union")}
+        assert len(set(by_alias.values())) == 1
+        opec = index.search("oil", organization="OPEC", facets=True)
+        assert opec.facets["organization"][0].name == "OPEC"
+        assert {"Saudi Arabia", "Kuwait"} <= {v.name for v in opec.facets["place"]}
+        volcker = index.search("person:Volcker", limit=10)
+        assert volcker.total > 20
+        assert all(any(e.name == "Paul Volcker" for e in hit.entities) for hit in volcker.hits)
