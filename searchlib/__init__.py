@@ -16,6 +16,7 @@ from .corpus import read_corpus
 from .entities import extract_entities
 from .entities import extractor as entity_extractor
 from .errors import (
+    ArticleNotFoundError,
     CorpusError,
     IndexCorruptError,
     IndexNotFoundError,
@@ -25,7 +26,19 @@ from .errors import (
     SearchlibError,
 )
 from .indexer import build
-from .models import Article, BuildReport, Entity, FacetValue, Hit, SearchResult, Skipped, Snippet
+from .models import (
+    Article,
+    BuildReport,
+    Entity,
+    FacetValue,
+    Hit,
+    ScorePart,
+    SearchResult,
+    Skipped,
+    Snippet,
+    Timeline,
+    TimelineBucket,
+)
 from .query import Index
 
 try:
@@ -47,6 +60,9 @@ __all__ = [
     "Entity",
     "Hit",
     "FacetValue",
+    "ScorePart",
+    "Timeline",
+    "TimelineBucket",
     "SearchResult",
     "Skipped",
     "Snippet",
@@ -57,4 +73,5 @@ __all__ = [
     "IndexCorruptError",
     "QuerySyntaxError",
     "NerBackendError",
+    "ArticleNotFoundError",
 ]

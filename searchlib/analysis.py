@@ -33,7 +33,16 @@ from whoosh.analysis import (
 )
 from whoosh.support.charset import accent_map
 
-__all__ = ["NltkTokenizer", "SnowballFilter", "STOP_WORDS", "news_analyzer", "name_list_analyzer", "analyze"]
+__all__ = [
+    "NltkTokenizer",
+    "SnowballFilter",
+    "STOP_WORDS",
+    "news_analyzer",
+    "name_list_analyzer",
+    "spelling_analyzer",
+    "fold",
+    "analyze",
+]
 
 # Lucene's English stop list (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET): short and safe for ranking.
 STOP_WORDS = frozenset(
@@ -178,6 +187,17 @@ def name_list_analyzer() -> CompositeAnalyzer:
         | StopFilter(stoplist=STOP_WORDS, minsize=1, renumber=False)
         | SnowballFilter()
     )
+
+
+def spelling_analyzer() -> CompositeAnalyzer:
+    """Words as written, only lower-cased and without accents: the vocabulary "did you mean"
+    suggestions and fuzzy matches are drawn from (stems are no words to suggest)."""
+    return NltkTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def fold(word: str) -> str:
+    """A word as the spelling vocabulary holds it: "Zürich" -> "zurich"."""
+    return next((token.text for token in spelling_analyzer()(word)), "")
 
 
 def analyze(text: str) -> list[str]:

@@ -5,6 +5,7 @@
     ├── IndexNotFoundError     no index at the given path
     ├── IndexVersionError      the index was built by an incompatible version of searchlib
     ├── IndexCorruptError      the index exists but cannot be opened
+    ├── ArticleNotFoundError   no article with that id in the index
     ├── QuerySyntaxError       the query string cannot be parsed (carries the position)
     └── NerBackendError        the entity extractor asked for is not installed
 
@@ -23,6 +24,7 @@ __all__ = [
     "IndexVersionError",
     "IndexCorruptError",
     "QuerySyntaxError",
+    "ArticleNotFoundError",
     "NerBackendError",
 ]
 
@@ -66,3 +68,11 @@ class QuerySyntaxError(SearchlibError):
 
 class NerBackendError(SearchlibError):
     """The entity extractor asked for cannot be used here; the message says how to install it."""
+
+
+class ArticleNotFoundError(SearchlibError):
+    """No article in the index has the id asked for."""
+
+    def __init__(self, message: str, *, article_id: str) -> None:
+        super().__init__(message)
+        self.article_id = article_id

@@ -132,6 +132,7 @@ def document_fields(article: Article, extract: Extractor = extract_entities) -> 
         "title": article.title,
         "caption": article.caption,
         "body": article.body,
+        "spell": f"{article.title}\n{article.caption}\n{article.body}",
         "url": article.url,
         "path": article.path,
         "digest": article_digest(article),
@@ -148,6 +149,7 @@ def document_fields(article: Article, extract: Extractor = extract_entities) -> 
         )
     if article.date is not None:
         fields["date"] = article.date
+    fields["dated"] = "yes" if article.date is not None else "no"
     return fields
 
 

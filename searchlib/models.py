@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import attrs
@@ -24,6 +24,9 @@ __all__ = [
     "Hit",
     "SearchResult",
     "FacetValue",
+    "ScorePart",
+    "Timeline",
+    "TimelineBucket",
 ]
 
 
@@ -131,6 +134,16 @@ class Snippet:
 
 
 @attrs.frozen
+class ScorePart:
+    """How much one word matched in one field added to a hit's score (BM25F, field weight in)."""
+
+    field: str
+    term: str
+    weight: float
+    score: float
+
+
+@attrs.frozen
 class Hit:
     """One search result: the article's stored fields, its score and highlighted snippets."""
 
@@ -144,6 +157,7 @@ class Hit:
     entities: tuple[Entity, ...]
     snippet: Snippet
     title_snippet: Snippet
+    explanation: tuple[ScorePart, ...] = ()
 
 
 @attrs.frozen
@@ -158,6 +172,7 @@ class FacetValue:
 class SearchResult:
     """The answer to a query: the exact number of matching articles and the hits of this page.
 
+    ``suggestion`` is the query with misspelt words corrected ("Did you mean"), or ``None``.
     ``facets`` maps each entity kind (``person``, ``organization``, ``place``) to the entities
     most mentioned across all matching articles, most first; it is empty unless asked for.
     """
@@ -166,3 +181,31 @@ class SearchResult:
     total: int
     hits: tuple[Hit, ...]
     facets: dict[str, tuple[FacetValue, ...]] = attrs.field(factory=dict)
+    suggestion: str | None = None
+    page: int = 1
+    limit: int = 10
+
+    @property
+    def pages(self) -> int:
+        """How many pages of ``limit`` hits the total makes."""
+        return -(-self.total // self.limit)
+
+
+@attrs.frozen
+class TimelineBucket:
+    """The number of matching articles dated in one year, month or day."""
+
+    period: str
+    start: date
+    count: int
+
+
+@attrs.frozen
+class Timeline:
+    """Matching articles counted by period; ``undated`` ones are counted apart."""
+
+    query: str
+    by: str
+    buckets: tuple[TimelineBucket, ...]
+    undated: int
+    total: int

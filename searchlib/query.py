@@ -15,20 +15,24 @@ Whoosh's searcher and result objects never leave this module.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import attrs
+from nltk.metrics.distance import edit_distance
 from whoosh import index as whoosh_index
 from whoosh import query as whoosh_query
 from whoosh import scoring, sorting
-from whoosh.qparser import AndGroup, FieldAliasPlugin, MultifieldParser, OrGroup
+from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.searching import Searcher
 
-from .errors import IndexCorruptError, QuerySyntaxError, SearchlibError
-from .models import Entity, FacetValue, Hit, SearchResult, Snippet
+from .analysis import fold
+from .dates import parse_period
+from .errors import ArticleNotFoundError, IndexCorruptError, QuerySyntaxError, SearchlibError
+from .models import Entity, FacetValue, Hit, ScorePart, SearchResult, Snippet, Timeline, TimelineBucket
 from .schema import (
     ENTITY_FIELDS,
     FIELD_ALIASES,
@@ -56,6 +60,7 @@ class Index:
     generation: Path
     _whoosh: Any = attrs.field(repr=False)
     _searcher: Searcher = attrs.field(repr=False)
+    _dated_cache: set[int] | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def open(cls, path: Path | str) -> Index:
@@ -108,63 +113,213 @@ class Index:
         *,
         limit: int = 10,
         page: int = 1,
+        sort: str = "relevance",
+        since: date | str | None = None,
+        until: date | str | None = None,
         person: str | Iterable[str] = (),
         place: str | Iterable[str] = (),
         organization: str | Iterable[str] = (),
         facets: bool = False,
         facet_limit: int = 10,
+        explain: bool = False,
     ) -> SearchResult:
         """Search the index.
 
         Args:
-            query: words, ``"phrases"``, ``AND``/``OR``/``NOT``, ``field:word`` (fields: title,
+            query: words, ``"phrases"`` (``"a b"~5`` for words within 5 of each other),
+                ``AND``/``OR``/``NOT``, ``prefix*``, ``fuzzy~``, ``field:word`` (fields: title,
                 body, caption, entities or entity, person, organization or org, place, url,
-                path, id, date).
+                path, id) and ``date:2012``, ``date:[2012-01 to 2012-06]``, ``date:"last week"``.
             limit: hits per page, at least 1.
             page: which page of hits, from 1.
+            sort: ``relevance`` (articles with all the words first), ``newest`` or ``oldest``;
+                undated articles come last in both date orders.
+            since, until: only articles dated in this span, both ends included: a ``date``, a
+                ``datetime`` or text as in ``dates.parse_period`` ("2012", "2012-04", "last
+                week"). Undated articles are left out by a date filter.
             person, place, organization: only articles that mention these entities (a name or
                 several, all required; any part of a name, any known alias, any case).
             facets: also count the entities of each kind across all matching articles.
             facet_limit: how many entities of each kind to count in.
+            explain: give each hit the per-field, per-term parts of its score.
 
         Returns:
-            ``SearchResult`` with the exact total, the hits of the page and, if asked, facets.
+            ``SearchResult`` with the exact total, the hits of the page, a spelling suggestion
+            when the query has words the index has never seen, and facets if asked.
 
         Raises:
             QuerySyntaxError: the query cannot be parsed; the message gives the position.
-            ValueError: ``limit`` or ``page`` is below 1.
+            ValueError: ``limit`` or ``page`` is below 1, ``sort`` is unknown, a date or an entity
+                filter cannot be read.
         """
-        if limit < 1 or page < 1:
-            raise ValueError(f"limit and page must be at least 1, not {limit} and {page}")
         all_words, any_word = self._parse(query)
-        restrict = self._entity_filter({"person": person, "place": place, "organization": organization})
-        offset, wanted = (page - 1) * limit, page * limit
-        searcher = self._searcher
+        allowed = self._allowed(since, until, person=person, place=place, organization=organization)
+        result = self._rank(
+            query, all_words, any_word, allowed, limit=limit, page=page, sort=sort,
+            facets=facets, facet_limit=facet_limit, explain=explain,
+        )
+        return attrs.evolve(result, suggestion=self.suggest(query))
+
+    def more_like(
+        self,
+        article_id: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        sort: str = "relevance",
+        since: date | str | None = None,
+        until: date | str | None = None,
+        person: str | Iterable[str] = (),
+        place: str | Iterable[str] = (),
+        organization: str | Iterable[str] = (),
+        facets: bool = False,
+        explain: bool = False,
+    ) -> SearchResult:
+        """Articles on the same subject as the article ``article_id``, which is left out.
+
+        The query is the article's most distinctive words (Whoosh's Bo1 key-term model over its
+        title and body) and named entities, ranked as ``search`` ranks; the options are hers.
+
+        Raises:
+            ArticleNotFoundError: no article has that id.
+        """
+        docnum = self._docnum(article_id)
+        like = self._like_query(docnum)
+        allowed = self._allowed(since, until, person=person, place=place, organization=organization)
+        return self._rank(
+            f"like:{article_id}", like, None, allowed, limit=limit, page=page, sort=sort,
+            facets=facets, explain=explain, exclude={docnum},
+        )
+
+    def timeline(
+        self,
+        query: str,
+        *,
+        by: str = "month",
+        since: date | str | None = None,
+        until: date | str | None = None,
+        person: str | Iterable[str] = (),
+        place: str | Iterable[str] = (),
+        organization: str | Iterable[str] = (),
+    ) -> Timeline:
+        """How many articles match ``query`` in each year, month or day.
+
+        Periods between the first and the last with a match are all listed, empty ones with 0,
+        so the counts chart as they are. ``undated`` counts matching articles without a date;
+        the counts and ``undated`` add up to ``total``.
+        """
+        if by not in PERIODS:
+            raise ValueError(f"Unknown period {by!r}: use {', '.join(PERIODS)}")
+        all_words, any_word = self._parse(query)
+        allowed = self._allowed(since, until, person=person, place=place, organization=organization)
+        matched = self._matching(any_word or all_words, allowed)
+        dated = matched & self._dated()
+        column = self._searcher.reader().column_reader("date")
+        counts = Counter(_period_start(column[docnum], by) for docnum in dated)
+        buckets = [
+            TimelineBucket(_period_label(start, by), start, counts.get(start, 0))
+            for start in _periods_between(min(counts, default=None), max(counts, default=None), by)
+        ]
+        return Timeline(query=query, by=by, buckets=tuple(buckets), undated=len(matched) - len(dated), total=len(matched))
+
+    def _allowed(
+        self,
+        since: date | str | None,
+        until: date | str | None,
+        **entities: str | Iterable[str],
+    ) -> set[int] | None:
+        """The articles the filters let through, or ``None`` when there are no filters."""
+        restrict = _all_of([_date_range(since, until), self._entity_filter(entities)])
+        return None if restrict is None else set(self._searcher.docs_for_query(restrict))
+
+    def _matching(self, query: whoosh_query.Query, allowed: set[int] | None) -> set[int]:
         # Counted here, not with len(results): Whoosh's count ignores filters and masks once
         # its collector has skipped blocks of a large index.
-        allowed = None if restrict is None else set(searcher.docs_for_query(restrict))
-        if allowed is not None and not allowed:  # Whoosh reads an empty filter as no filter
-            empty: dict[str, tuple[FacetValue, ...]] = {kind: () for kind in ENTITY_FIELDS} if facets else {}
-            return SearchResult(query=query, total=0, hits=(), facets=empty)
+        ids = set(self._searcher.docs_for_query(query))
+        return ids if allowed is None else ids & allowed
 
-        def matching(q: whoosh_query.Query) -> set[int]:
-            ids = set(searcher.docs_for_query(q))
-            return ids if allowed is None else ids & allowed
-
-        with_all_words = matching(all_words)
-        passes = [searcher.search(all_words, limit=wanted, terms=True, filter=allowed)]
-        total = len(with_all_words)
-        if any_word is not None:
-            rest = max(wanted - total, 1)
-            passes.append(searcher.search(any_word, limit=rest, mask=with_all_words, filter=allowed, terms=True))
-            total = len(matching(any_word))
-        ranked = [(results, hit) for results in passes for hit in results]
+    def _rank(
+        self,
+        text: str,
+        all_words: whoosh_query.Query,
+        any_word: whoosh_query.Query | None,
+        allowed: set[int] | None,
+        *,
+        limit: int,
+        page: int,
+        sort: str,
+        facets: bool = False,
+        facet_limit: int = 10,
+        explain: bool = False,
+        exclude: frozenset[int] | set[int] = frozenset(),
+    ) -> SearchResult:
+        """One page of hits: by relevance (all words first), or by date with undated last."""
+        if limit < 1 or page < 1:
+            raise ValueError(f"limit and page must be at least 1, not {limit} and {page}")
+        if sort not in SORTS:
+            raise ValueError(f"Unknown sort order {sort!r}: use {', '.join(SORTS)}")
+        everything = any_word or all_words
+        matched = self._matching(everything, allowed) - exclude
+        passes: list[tuple[whoosh_query.Query, dict[str, Any]]]
+        if sort == "relevance":
+            passes = [(all_words, {"filter": allowed, "mask": exclude})]
+            if any_word is not None:
+                passes.append((any_word, {"filter": allowed, "mask": self._matching(all_words, allowed) | exclude}))
+        else:
+            dated = matched & self._dated()
+            passes = [
+                (everything, {"filter": dated, "sortedby": "date", "reverse": sort == "newest"}),
+                (everything, {"filter": matched - dated}),  # the undated, by relevance
+            ]
+        offset, wanted = (page - 1) * limit, page * limit
+        ranked: list[Any] = []
+        for q, options in passes:
+            if len(ranked) >= wanted or not matched:
+                break
+            if options.get("filter") == set():
+                continue  # Whoosh reads an empty filter as no filter at all
+            ranked.extend(self._searcher.search(q, limit=wanted - len(ranked), terms=True, **options))
         hits = [
-            self._hit(rank, results, hit)
-            for rank, (results, hit) in enumerate(ranked[offset:wanted], start=offset + 1)
+            self._hit(rank, hit, everything if sort != "relevance" else None, explain=explain)
+            for rank, hit in enumerate(ranked[offset:wanted], start=offset + 1)
         ]
-        counted = self._facets(any_word or all_words, allowed, facet_limit) if facets else {}
-        return SearchResult(query=query, total=total, hits=tuple(hits), facets=counted)
+        counted = self._facets(everything, matched, facet_limit) if facets else {}
+        return SearchResult(
+            query=text, total=len(matched), hits=tuple(hits), facets=counted, page=page, limit=limit
+        )
+
+    def _docnum(self, article_id: str) -> int:
+        docnum = self._searcher.document_number(id=article_id)
+        if docnum is None:
+            raise ArticleNotFoundError(
+                f"No article with id {article_id!r} in the index at '{self.path}'; "
+                "ids are shown by search --json and in the search results",
+                article_id=article_id,
+            )
+        return int(docnum)
+
+    def _like_query(self, docnum: int) -> whoosh_query.Query:
+        """The distinctive words and the names of one article, weighted, as an OR query."""
+        fields = self._searcher.stored_fields(docnum)
+        text = f"{fields.get('title', '')}\n{fields.get('body', '')}"
+        key_terms = self._searcher.key_terms_from_text("body", text, numterms=15, normalize=True)
+        clauses = [
+            whoosh_query.Term(field, word, boost=weight * SEARCH_FIELDS[field])
+            for word, weight in key_terms
+            for field in ("title", "body")
+        ]
+        analyzer = self._whoosh.schema["entities"].analyzer
+        for name, _kind in fields.get("entity_list", ())[:8]:
+            words = [token.text for token in analyzer(name)]
+            if words:
+                clauses.append(whoosh_query.Phrase("entities", words) if len(words) > 1 else whoosh_query.Term("entities", words[0]))
+        return whoosh_query.Or(clauses)
+
+    def _dated(self) -> set[int]:
+        """The articles that have a date."""
+        if self._dated_cache is None:
+            self._dated_cache = set(self._searcher.docs_for_query(whoosh_query.Term("dated", "yes")))
+        return self._dated_cache
 
     def _entity_filter(self, wanted: dict[str, str | Iterable[str]]) -> whoosh_query.Query | None:
         """All the named entities, each as a phrase of its analysed words in its kind's field."""
@@ -178,13 +333,15 @@ class Index:
                 clauses.append(whoosh_query.Term(kind, words[0]) if len(words) == 1 else whoosh_query.Phrase(kind, words))
         return whoosh_query.And(clauses) if clauses else None
 
-    def _facets(self, query: whoosh_query.Query, allowed: set[int] | None, top: int) -> dict[str, tuple[FacetValue, ...]]:
+    def _facets(self, query: whoosh_query.Query, matched: set[int], top: int) -> dict[str, tuple[FacetValue, ...]]:
         """The most mentioned entities of each kind over every article the query matches."""
+        if not matched:
+            return {kind: () for kind in ENTITY_FIELDS}
         groups = {
             kind: sorting.FieldFacet(facet_field(kind), allow_overlap=True, maptype=sorting.Count)
             for kind in ENTITY_FIELDS
         }
-        results = self._searcher.search(query, limit=1, filter=allowed, groupedby=groups)
+        results = self._searcher.search(query, limit=1, filter=matched, groupedby=groups)
         counted = {}
         for kind in ENTITY_FIELDS:
             counts = {name: count for name, count in results.groups(kind).items() if name}
@@ -195,19 +352,95 @@ class Index:
     def _parse(self, text: str) -> tuple[whoosh_query.Query, whoosh_query.Query | None]:
         """The "all words" query, and the "any word" one when it differs."""
         schema = self._whoosh.schema
-        check_query_syntax(text, [*schema.names(), *FIELD_ALIASES])
+        text_without_dates, date_ranges = _take_date_clauses(text)
+        check_query_syntax(text_without_dates, [*schema.names(), *FIELD_ALIASES])
         parsed = []
         for group in (AndGroup, OrGroup):
             parser = MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=SEARCH_FIELDS, group=group)
             parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
+            parser.add_plugin(FuzzyTermPlugin())
             try:
-                parsed.append(parser.parse(text))
+                parsed.append(parser.parse(text_without_dates))
             except Exception as exc:  # Whoosh's parser raises few, but any is a syntax error
                 raise QuerySyntaxError(f"Cannot parse the query {text!r}: {exc}", query=text) from exc
-        all_words, any_word = (_exclude_nots(q) for q in parsed)
+        all_words, any_word = (self._rewrite(q, date_ranges) for q in parsed)
         return all_words, (None if any_word == all_words else any_word)
 
-    def _hit(self, rank: int, results: Any, hit: Any) -> Hit:
+    def _rewrite(self, query: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> whoosh_query.Query:
+        """Put the date ranges back in place of their placeholders, make NOT exclude, and expand
+        fuzzy words over the vocabulary of the text as written."""
+
+        def rewrite(q: whoosh_query.Query) -> whoosh_query.Query:
+            if isinstance(q, whoosh_query.Term) and q.fieldname == "id" and q.text in date_ranges:
+                return date_ranges[q.text]
+            if isinstance(q, whoosh_query.FuzzyTerm):
+                return self._expand_fuzzy(q)
+            return q.apply(rewrite)
+
+        return _exclude_nots(_require_dates(rewrite(query)))
+
+    def _expand_fuzzy(self, q: whoosh_query.FuzzyTerm) -> whoosh_query.Query:
+        """``militray~``: the words of the text within a few edits of the one typed (one edit
+        for words of up to five letters, two beyond), searched by their stems."""
+        typed = fold(q.text)
+        distance = max(q.maxdist, 0 if len(typed) <= 2 else 1 if len(typed) <= 5 else 2)
+        reader = self._searcher.reader()
+        analyzer = self._whoosh.schema[q.fieldname].analyzer
+        stems = {t.text for word in reader.terms_within("spell", typed, distance, q.prefixlength) for t in analyzer(word)}
+        return whoosh_query.Or([whoosh_query.Term(q.fieldname, stem, boost=q.boost) for stem in sorted(stems)])
+
+    def suggest(self, query: str) -> str | None:
+        """The query with each word the index has never seen replaced by the most frequent
+        word of the index within one or two edits of it, or ``None`` if there is nothing to
+        correct. Words the index holds are never changed.
+
+        Example:
+            ``index.suggest("militray base")`` -> ``"military base"``
+        """
+        reader = self._searcher.reader()
+        changed = False
+
+        def correct(match: re.Match[str]) -> str:
+            nonlocal changed
+            word = match.group()
+            typed = fold(word)
+            if len(typed) < 3 or word in _OPERATORS or reader.doc_frequency("spell", typed) > 0:
+                return word
+            candidates = list(reader.terms_within("spell", typed, 1 if len(typed) <= 4 else 2))
+            if not candidates:
+                return word
+            best = min(
+                candidates,
+                key=lambda c: (edit_distance(typed, c, transpositions=True), -reader.doc_frequency("spell", c), c),
+            )
+            changed = True
+            return best.capitalize() if word[:1].isupper() else best
+
+        suggestion = _SUGGESTABLE_WORD.sub(correct, query)
+        return suggestion if changed else None
+
+    def _relevance(self, query: whoosh_query.Query, docnum: int) -> float:
+        """The BM25F score of one article for ``query``: a date-sorted search has none of its own."""
+        matcher = query.matcher(self._searcher)
+        if matcher.is_active():
+            matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                return float(matcher.score())
+        return 0.0
+
+    def _explain(self, hit: Any) -> tuple[ScorePart, ...]:
+        """The BM25F score of each matched word in each field, the field's weight included."""
+        parts = []
+        for fieldname, term in sorted(hit.matched_terms()):
+            if fieldname not in SEARCH_FIELDS and fieldname not in ENTITY_FIELDS:
+                continue
+            word = self._whoosh.schema[fieldname].from_bytes(term)
+            weight = SEARCH_FIELDS.get(fieldname, 1.0)
+            score = self._relevance(whoosh_query.Term(fieldname, word, boost=weight), hit.docnum)
+            parts.append(ScorePart(fieldname, word, weight, score))
+        return tuple(sorted(parts, key=lambda part: -part.score))
+
+    def _hit(self, rank: int, hit: Any, rescore: whoosh_query.Query | None = None, *, explain: bool = False) -> Hit:
         fields = hit.fields()
         body = fields.get("body", "")
         snippet = body_highlighter().highlight_hit(hit, "body", top=2, minscore=1)
@@ -220,7 +453,7 @@ class Index:
         date = fields.get("date")
         return Hit(
             rank=rank,
-            score=float(hit.score or 0.0),
+            score=self._relevance(rescore, hit.docnum) if rescore is not None else float(hit.score or 0.0),
             id=fields["id"],
             title=title,
             date=date if isinstance(date, datetime) else None,
@@ -229,7 +462,21 @@ class Index:
             entities=tuple(Entity(name, kind) for name, kind in fields.get("entity_list", ())),
             snippet=snippet,
             title_snippet=title_snippet,
+            explanation=self._explain(hit) if explain else (),
         )
+
+
+def _require_dates(query: whoosh_query.Query) -> whoosh_query.Query:
+    """A ``date:`` clause beside plain words restricts them: "grain date:1987" means grain
+    articles of 1987, not grain articles or anything from 1987."""
+    if not isinstance(query, whoosh_query.Or):
+        return query
+    dates = [q for q in query.subqueries if isinstance(q, whoosh_query.DateRange)]
+    others = [q for q in query.subqueries if not isinstance(q, whoosh_query.DateRange)]
+    if not dates or not others:
+        return query
+    words = others[0] if len(others) == 1 else whoosh_query.Or(others, boost=query.boost)
+    return whoosh_query.And([words, *dates])
 
 
 def _exclude_nots(query: whoosh_query.Query) -> whoosh_query.Query:
@@ -250,9 +497,100 @@ def _exclude_nots(query: whoosh_query.Query) -> whoosh_query.Query:
     return whoosh_query.AndNot(positive, whoosh_query.Or(negated))
 
 
+SORTS = ("relevance", "newest", "oldest")
+PERIODS = ("year", "month", "day")
+
+
+def _period_start(moment: datetime, by: str) -> date:
+    day = moment.date()
+    return day.replace(month=1, day=1) if by == "year" else day.replace(day=1) if by == "month" else day
+
+
+def _period_label(start: date, by: str) -> str:
+    return f"{start:%Y}" if by == "year" else f"{start:%Y-%m}" if by == "month" else f"{start:%Y-%m-%d}"
+
+
+def _periods_between(first: date | None, last: date | None, by: str) -> Iterator[date]:
+    current = first
+    while current is not None and last is not None and current <= last:
+        yield current
+        if by == "day":
+            current += timedelta(days=1)
+        elif by == "month":
+            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            current = current.replace(year=current.year + 1)
+
+
+def _all_of(queries: list[whoosh_query.Query | None]) -> whoosh_query.Query | None:
+    present = [q for q in queries if q is not None]
+    return whoosh_query.And(present) if len(present) > 1 else (present[0] if present else None)
+
+
+def _date_range(since: date | str | None, until: date | str | None) -> whoosh_query.Query | None:
+    """The span from the start of ``since`` to the end of ``until``; ``None`` for no limit."""
+    if since is None and until is None:
+        return None
+    start = None if since is None else _period(since, "since")[0]
+    end = None if until is None else _period(until, "until")[1]
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"The date span is empty: since {start:%Y-%m-%d} is after until {end:%Y-%m-%d}")
+    return whoosh_query.DateRange("date", start, end)
+
+
+def _period(value: date | str, name: str) -> tuple[datetime, datetime]:
+    if isinstance(value, datetime):
+        return value, value
+    if isinstance(value, date):
+        return datetime.combine(value, time.min), datetime.combine(value, time.max)
+    try:
+        return parse_period(value)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
 SEARCHABLE_FIELDS = frozenset(
     {*SEARCH_FIELDS, *ENTITY_FIELDS, *FIELD_ALIASES, "url", "path", "id", "date"}
 )
+_DATE_CLAUSE = re.compile(r'(?<![\w:])date:(\[[^\]]*\]?|"[^"]*"?|[^\s()]+)', re.IGNORECASE)
+_RANGE_TO = re.compile(r"\s+to\s+", re.IGNORECASE)
+
+
+def _take_date_clauses(text: str) -> tuple[str, dict[str, whoosh_query.Query]]:
+    """Replace each ``date:`` clause by a placeholder term, and read its period.
+
+    Whoosh's own date parsing reads "2012-01" as the whole year and drops what it cannot read,
+    so searchlib reads dates itself (``dates.parse_period``) and puts the ranges back after
+    Whoosh has parsed the rest.
+    """
+    ranges: dict[str, whoosh_query.Query] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        value, position = match.group(1), match.start()
+        placeholder = f"searchlibdate{len(ranges)}"
+        try:
+            if value.startswith("["):
+                if not value.endswith("]"):
+                    raise ValueError("Unclosed '[' in a date range: add ']', as in date:[2012-01 to 2012-06]")
+                ends = _RANGE_TO.split(value[1:-1].strip())
+                if len(ends) != 2:
+                    raise ValueError("A date range needs 'to' between its ends, as in date:[2012-01 to 2012-06]")
+                start = parse_period(ends[0])[0] if ends[0].strip() else None
+                end = parse_period(ends[1])[1] if ends[1].strip() else None
+            else:
+                start, end = parse_period(value.strip('"'))
+        except ValueError as error:
+            raise QuerySyntaxError(f"{error} (at position {position + 1} of the query)", query=text, position=position) from None
+        ranges[placeholder] = whoosh_query.DateRange("date", start, end)
+        return f"id:{placeholder}"
+
+    return _DATE_CLAUSE.sub(replace, text), ranges
+
+
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+# Words a user typed: not field names ("title:"), not inside date clauses or ranges.
+_SUGGESTABLE_WORD = re.compile(r"(?<![\w*~^\[])[^\W\d_][\w'’]*(?![\w:*~\]])(?!\S*\])")
+
 _QUERY_TOKEN = re.compile(r'"[^"]*"?|[()]|[^\s()"]+')
 _FIELD_PREFIX = re.compile(r"([A-Za-z_]\w*):(.*)", re.DOTALL)
 _BINARY = frozenset({"AND", "OR", "ANDNOT", "ANDMAYBE"})

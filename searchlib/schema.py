@@ -22,7 +22,7 @@ from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import name_list_analyzer, news_analyzer
+from .analysis import name_list_analyzer, news_analyzer, spelling_analyzer
 from .errors import IndexNotFoundError, IndexVersionError
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "METADATA_FILE",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Text fields a plain query searches, with their weights: a word in the headline says more
 #: about what an article is about than the same word in its tenth paragraph.
@@ -73,7 +73,9 @@ def make_schema() -> Schema:
         entity_list=STORED(),
         **{kind: TEXT(analyzer=name_list_analyzer()) for kind in ENTITY_FIELDS},
         **{facet_field(kind): KEYWORD(commas=True, scorable=False) for kind in ENTITY_FIELDS},
+        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
         date=DATETIME(stored=True, sortable=True),
+        dated=ID(),
         url=ID(stored=True),
         path=ID(stored=True),
         digest=STORED(),
