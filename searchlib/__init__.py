@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from .analysis import analyze
 from .config import Settings
 from .corpus import read_corpus
+from .dates import parse_period
 from .entities import extract_entities
 from .entities import extractor as entity_extractor
 from .errors import (
@@ -21,6 +22,7 @@ from .errors import (
     IndexCorruptError,
     IndexNotFoundError,
     IndexVersionError,
+    InvalidOptionError,
     NerBackendError,
     QuerySyntaxError,
     SearchlibError,
@@ -51,6 +53,7 @@ __all__ = [
     "build",
     "Index",
     "read_corpus",
+    "parse_period",
     "extract_entities",
     "entity_extractor",
     "analyze",
@@ -74,4 +77,5 @@ __all__ = [
     "QuerySyntaxError",
     "NerBackendError",
     "ArticleNotFoundError",
+    "InvalidOptionError",
 ]

@@ -7,6 +7,8 @@ back. Every ``SearchlibError`` becomes a one-line message and exit status 1 in o
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import os
@@ -166,72 +168,120 @@ def _report_json(report: searchlib.BuildReport) -> dict[str, Any]:
 # search -----------------------------------------------------------------------------------------
 
 
+class PeriodType(click.ParamType):
+    """A date or period as ``dates.parse_period`` reads it; checked here, passed on as text."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            searchlib.parse_period(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        return str(value)
+
+
+def filter_options(command: Any) -> Any:
+    """--since, --until and the entity filters, shared by search and timeline."""
+    options = [
+        click.option("--since", type=PeriodType(), help="Only articles dated from the start of this date or period on (2012, 2012-04, 2012-04-17, last week)."),
+        click.option("--until", type=PeriodType(), help="Only articles dated up to the end of this date or period."),
+        click.option("--person", multiple=True, metavar="NAME", help="Only articles that mention this person (repeatable)."),
+        click.option("--place", multiple=True, metavar="NAME", help="Only articles that mention this place, by any alias (repeatable)."),
+        click.option("--org", "organization", multiple=True, metavar="NAME", help="Only articles that mention this organisation (repeatable)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _open_or_build(index_path: Path, corpus_path: Path) -> searchlib.Index:
+    try:
+        return searchlib.Index.open(index_path)
+    except searchlib.IndexNotFoundError:
+        click.echo(f"No index at '{index_path}' yet: building it from '{corpus_path}'…", err=True)
+        _build(corpus_path, index_path)
+        return searchlib.Index.open(index_path)
+
+
 @click.command(context_settings=CONTEXT)
-@click.argument("query")
+@click.argument("query", required=False)
 @index_option
 @corpus_option
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits to show.")
-@click.option("--person", multiple=True, metavar="NAME", help="Only articles that mention this person (repeatable).")
-@click.option("--place", multiple=True, metavar="NAME", help="Only articles that mention this place, by any alias (repeatable).")
-@click.option("--org", "organization", multiple=True, metavar="NAME", help="Only articles that mention this organisation (repeatable).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True, help="Order of hits; undated articles come last in date orders.")
+@filter_options
+@click.option("--like", "like_id", metavar="ID", help="Instead of QUERY: articles on the same subject as the article with this id.")
 @click.option("--facets", is_flag=True, help="Also show the people, organisations and places most mentioned in all matches.")
+@click.option("--explain", is_flag=True, help="Show how each hit's score adds up, per field and word.")
 @json_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV (rank,id,title,date,url,score,snippet,entities).")
 @click.option(
     "--color/--no-color",
     default=None,
     help="Highlight matches in colour. Default: when stdout is a terminal and NO_COLOR is unset.",
 )
 def search(
-    query: str,
+    query: str | None,
     index_path: Path,
     corpus_path: Path,
     limit: int,
     page: int,
+    sort: str,
+    since: str | None,
+    until: str | None,
     person: tuple[str, ...],
     place: tuple[str, ...],
     organization: tuple[str, ...],
+    like_id: str | None,
     facets: bool,
+    explain: bool,
     as_json: bool,
+    as_csv: bool,
     color: bool | None,
 ) -> None:
     """Search the index for QUERY and show the best articles with highlighted snippets.
 
-    QUERY is words (articles with all of them rank first), "exact phrases", AND, OR, NOT,
-    parentheses, and field:word for the fields title, body, caption, url, path, id, and the
-    entity fields person, org, place and entity (any kind). With no index yet, one is built
-    from the corpus first.
+    QUERY is words (articles with all of them rank first), "exact phrases" ("a b"~5: within 5
+    words), AND, OR, NOT, parentheses, prefix*, fuzzy~, field:word for the fields title, body,
+    caption, url, path, id and the entity fields person, org, place and entity (any kind), and
+    dates: date:2012, date:[2012-01 to 2012-06], date:"last week". With no index yet, one is
+    built from the corpus first.
 
     \b
     Example:
         search "military base"
         search '"military base" NOT Russia' --limit 5
         search 'person:Rakhmon' --json
-        search grain --place USSR --facets
+        search grain --place USSR --facets --since 1987-03 --until 1987-04
+        search wheat --sort newest --csv > wheat.csv
+        search --like reuters-11316
     """
-    with _errors_as_messages():
-        try:
-            index = searchlib.Index.open(index_path)
-        except searchlib.IndexNotFoundError:
-            click.echo(f"No index at '{index_path}' yet: building it from '{corpus_path}'…", err=True)
-            _build(corpus_path, index_path)
-            index = searchlib.Index.open(index_path)
-        with index:
-            result = index.search(
-                query, limit=limit, page=page, person=person, place=place, organization=organization, facets=facets
-            )
+    if (query is None) == (like_id is None):
+        raise click.UsageError("Give a QUERY or --like ID (not both).")
+    if as_json and as_csv:
+        raise click.UsageError("Choose one of --json and --csv.")
+    options = dict(
+        limit=limit, page=page, sort=sort, since=since, until=until, person=person, place=place,
+        organization=organization, facets=facets, explain=explain,
+    )
+    with _errors_as_messages(), _open_or_build(index_path, corpus_path) as index:
+        result = index.search(query, **options) if query is not None else index.more_like(like_id, **options)  # type: ignore[arg-type]
     if as_json:
-        click.echo(json.dumps(_result_json(result, limit=limit, page=page), indent=2, ensure_ascii=False))
-        return
-    if color is None:
-        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = _result_text(result, limit=limit, page=page, color=color)
-    if facets:
-        text += "\n\n" + _facets_text(result)
-    click.echo(text, color=color)
+        click.echo(json.dumps(_result_json(result), indent=2, ensure_ascii=False))
+    elif as_csv:
+        click.echo(_result_csv(result), nl=False)
+    else:
+        if color is None:
+            color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        text = _result_text(result, color=color, explain=explain)
+        if facets:
+            text += "\n\n" + _facets_text(result)
+        click.echo(text, color=color)
 
 
-def _result_text(result: SearchResult, *, limit: int, page: int, color: bool) -> str:
+def _result_text(result: SearchResult, *, color: bool, explain: bool = False) -> str:
     render = Snippet.to_ansi if color else Snippet.to_text
     noun = "article matches" if result.total == 1 else "articles match"
     lines = [f"{result.total:,} {noun} {result.query!r}."]
@@ -239,14 +289,19 @@ def _result_text(result: SearchResult, *, limit: int, page: int, color: bool) ->
         first, last = result.hits[0].rank, result.hits[-1].rank
         lines[0] += f" Showing {first}–{last}."
         if last < result.total:
-            lines[0] += f" Next: --page {page + 1}."
-    elif result.total and page > 1:
-        lines.append(f"Page {page} is past the last page ({-(-result.total // limit)}).")
+            lines[0] += f" Next: --page {result.page + 1}."
+    elif result.total and result.page > 1:
+        lines.append(f"Page {result.page} is past the last page ({result.pages}).")
+    if result.suggestion:
+        lines.append(f"Did you mean: {result.suggestion}?")
     for hit in result.hits:
         lines += ["", f"{hit.rank}. {render(hit.title_snippet)}", f"   {_hit_line(hit)}"]
         if hit.url:
             lines.append(f"   {hit.url}")
         lines.append(f"   {render(hit.snippet)}")
+        if explain:
+            parts = " + ".join(f"{p.field}:{p.term} {p.score:.2f}" for p in hit.explanation)
+            lines.append(f"   score {hit.score:.2f} = {parts or 'no word matched a searched field'}")
     return "\n".join(lines)
 
 
@@ -275,33 +330,55 @@ def _snippet_json(snippet: Snippet) -> dict[str, Any]:
     return {"text": snippet.text, "highlights": [list(span) for span in snippet.spans]}
 
 
-def _result_json(result: SearchResult, *, limit: int, page: int) -> dict[str, Any]:
-    return {
+def _result_json(result: SearchResult) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "query": result.query,
         "total": result.total,
-        "page": page,
-        "limit": limit,
-        "hits": [
-            {
-                "rank": hit.rank,
-                "id": hit.id,
-                "title": hit.title,
-                "date": _iso(hit.date),
-                "url": hit.url,
-                "path": hit.path,
-                "score": round(hit.score, 4),
-                "snippet": _snippet_json(hit.snippet),
-                "title_highlights": [list(span) for span in hit.title_snippet.spans],
-                "entities": [_entity_json(entity) for entity in hit.entities],
-            }
-            for hit in result.hits
-        ],
-        **(
-            {"facets": {kind: [{"name": v.name, "count": v.count} for v in values] for kind, values in result.facets.items()}}
-            if result.facets
-            else {}
-        ),
+        "page": result.page,
+        "pages": result.pages,
+        "limit": result.limit,
+        "suggestion": result.suggestion,
+        "hits": [_hit_json(hit) for hit in result.hits],
     }
+    if result.facets:
+        document["facets"] = {
+            kind: [{"name": v.name, "count": v.count} for v in values] for kind, values in result.facets.items()
+        }
+    return document
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    document = {
+        "rank": hit.rank,
+        "id": hit.id,
+        "title": hit.title,
+        "date": _iso(hit.date),
+        "url": hit.url,
+        "path": hit.path,
+        "score": round(hit.score, 4),
+        "snippet": _snippet_json(hit.snippet),
+        "title_highlights": [list(span) for span in hit.title_snippet.spans],
+        "entities": [_entity_json(entity) for entity in hit.entities],
+    }
+    if hit.explanation:
+        document["explanation"] = [
+            {"field": p.field, "term": p.term, "weight": p.weight, "score": round(p.score, 4)} for p in hit.explanation
+        ]
+    return document
+
+
+CSV_COLUMNS = ("rank", "id", "title", "date", "url", "score", "snippet", "entities")
+
+
+def _result_csv(result: SearchResult) -> str:
+    """The hits as CSV: one row each, the snippet as plain text, entities as kind:name; ..."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for hit in result.hits:
+        entities = "; ".join(f"{e.kind}:{e.name}" for e in hit.entities)
+        writer.writerow([hit.rank, hit.id, hit.title, _iso(hit.date) or "", hit.url, f"{hit.score:.4f}", hit.snippet.text, entities])
+    return out.getvalue()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -335,6 +412,72 @@ def status(index_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(info, indent=2))
     else:
         click.echo("\n".join(f"{key + ':':<16}{value}" for key, value in info.items()))
+
+
+# timeline ---------------------------------------------------------------------------------------
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("query")
+@index_option
+@corpus_option
+@click.option("--by", type=click.Choice(["year", "month", "day"]), default="month", show_default=True, help="Length of each period.")
+@filter_options
+@json_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print period,count rows as CSV.")
+def timeline(
+    query: str,
+    index_path: Path,
+    corpus_path: Path,
+    by: str,
+    since: str | None,
+    until: str | None,
+    person: tuple[str, ...],
+    place: tuple[str, ...],
+    organization: tuple[str, ...],
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Count the articles matching QUERY in each year, month or day, as a bar chart.
+
+    Every period from the first match to the last is listed, empty ones too. Undated matches
+    are counted apart; the counts add up to the total.
+
+    \b
+    Example:
+        searchlib timeline "grain exports" --by month
+        searchlib timeline Russia --by year --csv > russia.csv
+    """
+    if as_json and as_csv:
+        raise click.UsageError("Choose one of --json and --csv.")
+    with _errors_as_messages(), _open_or_build(index_path, corpus_path) as index:
+        result = index.timeline(query, by=by, since=since, until=until, person=person, place=place, organization=organization)
+    if as_json:
+        buckets = [{"period": b.period, "count": b.count} for b in result.buckets]
+        document = {"query": result.query, "by": result.by, "total": result.total, "undated": result.undated, "buckets": buckets}
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    elif as_csv:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["period", "count"])
+        writer.writerows([b.period, b.count] for b in result.buckets)
+        if result.undated:
+            writer.writerow(["undated", result.undated])
+        click.echo(out.getvalue(), nl=False)
+    else:
+        click.echo(_timeline_text(result))
+
+
+def _timeline_text(result: searchlib.Timeline, width: int = 40) -> str:
+    noun = "article" if result.total == 1 else "articles"
+    lines = [f"{result.query!r} by {result.by}: {result.total:,} {noun}, {result.undated:,} of them undated."]
+    peak = max((b.count for b in result.buckets), default=0)
+    digits = len(f"{peak:,}")
+    for bucket in result.buckets:
+        eighths = round(bucket.count / peak * width * 8) if peak else 0
+        bar = "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+        lines.append(f"{bucket.period}  {bucket.count:>{digits},}  {bar}")
+    return "\n".join(lines)
 
 
 # entities ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
     ├── IndexVersionError      the index was built by an incompatible version of searchlib
     ├── IndexCorruptError      the index exists but cannot be opened
     ├── ArticleNotFoundError   no article with that id in the index
+    ├── InvalidOptionError     an option's value cannot be used (also a ValueError)
     ├── QuerySyntaxError       the query string cannot be parsed (carries the position)
     └── NerBackendError        the entity extractor asked for is not installed
 
@@ -25,6 +26,7 @@ __all__ = [
     "IndexCorruptError",
     "QuerySyntaxError",
     "ArticleNotFoundError",
+    "InvalidOptionError",
     "NerBackendError",
 ]
 
@@ -76,3 +78,8 @@ class ArticleNotFoundError(SearchlibError):
     def __init__(self, message: str, *, article_id: str) -> None:
         super().__init__(message)
         self.article_id = article_id
+
+
+class InvalidOptionError(SearchlibError, ValueError):
+    """An option passed to a searchlib call has a value it cannot use: a date it cannot read,
+    an unknown sort order, a page below 1."""

@@ -31,7 +31,7 @@ from whoosh.searching import Searcher
 
 from .analysis import fold
 from .dates import parse_period
-from .errors import ArticleNotFoundError, IndexCorruptError, QuerySyntaxError, SearchlibError
+from .errors import ArticleNotFoundError, IndexCorruptError, InvalidOptionError, QuerySyntaxError, SearchlibError
 from .models import Entity, FacetValue, Hit, ScorePart, SearchResult, Snippet, Timeline, TimelineBucket
 from .schema import (
     ENTITY_FIELDS,
@@ -209,7 +209,7 @@ class Index:
         the counts and ``undated`` add up to ``total``.
         """
         if by not in PERIODS:
-            raise ValueError(f"Unknown period {by!r}: use {', '.join(PERIODS)}")
+            raise InvalidOptionError(f"Unknown period {by!r}: use {', '.join(PERIODS)}")
         all_words, any_word = self._parse(query)
         allowed = self._allowed(since, until, person=person, place=place, organization=organization)
         matched = self._matching(any_word or all_words, allowed)
@@ -255,9 +255,9 @@ class Index:
     ) -> SearchResult:
         """One page of hits: by relevance (all words first), or by date with undated last."""
         if limit < 1 or page < 1:
-            raise ValueError(f"limit and page must be at least 1, not {limit} and {page}")
+            raise InvalidOptionError(f"limit and page must be at least 1, not {limit} and {page}")
         if sort not in SORTS:
-            raise ValueError(f"Unknown sort order {sort!r}: use {', '.join(SORTS)}")
+            raise InvalidOptionError(f"Unknown sort order {sort!r}: use {', '.join(SORTS)}")
         everything = any_word or all_words
         matched = self._matching(everything, allowed) - exclude
         passes: list[tuple[whoosh_query.Query, dict[str, Any]]]
@@ -329,7 +329,7 @@ class Index:
                 analyzer = self._whoosh.schema[kind].analyzer
                 words = [token.text for token in analyzer(name)]
                 if not words:
-                    raise ValueError(f"The {kind} filter {name!r} has no words to match")
+                    raise InvalidOptionError(f"The {kind} filter {name!r} has no words to match")
                 clauses.append(whoosh_query.Term(kind, words[0]) if len(words) == 1 else whoosh_query.Phrase(kind, words))
         return whoosh_query.And(clauses) if clauses else None
 
@@ -390,9 +390,9 @@ class Index:
         return whoosh_query.Or([whoosh_query.Term(q.fieldname, stem, boost=q.boost) for stem in sorted(stems)])
 
     def suggest(self, query: str) -> str | None:
-        """The query with each word the index has never seen replaced by the most frequent
-        word of the index within one or two edits of it, or ``None`` if there is nothing to
-        correct. Words the index holds are never changed.
+        """The query with each word the index has never seen replaced by the nearest word of
+        the index (fewest edits, a swap of two letters counting as one; then the most frequent),
+        or ``None`` if there is nothing to correct. Words the index holds are never changed.
 
         Example:
             ``index.suggest("militray base")`` -> ``"military base"``
@@ -406,7 +406,7 @@ class Index:
             typed = fold(word)
             if len(typed) < 3 or word in _OPERATORS or reader.doc_frequency("spell", typed) > 0:
                 return word
-            candidates = list(reader.terms_within("spell", typed, 1 if len(typed) <= 4 else 2))
+            candidates = list(reader.terms_within("spell", typed, 2))
             if not candidates:
                 return word
             best = min(
@@ -534,7 +534,7 @@ def _date_range(since: date | str | None, until: date | str | None) -> whoosh_qu
     start = None if since is None else _period(since, "since")[0]
     end = None if until is None else _period(until, "until")[1]
     if start is not None and end is not None and start > end:
-        raise ValueError(f"The date span is empty: since {start:%Y-%m-%d} is after until {end:%Y-%m-%d}")
+        raise InvalidOptionError(f"The date span is empty: since {start:%Y-%m-%d} is after until {end:%Y-%m-%d}")
     return whoosh_query.DateRange("date", start, end)
 
 
@@ -546,14 +546,14 @@ def _period(value: date | str, name: str) -> tuple[datetime, datetime]:
     try:
         return parse_period(value)
     except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
+        raise InvalidOptionError(f"{name}: {error}") from None
 
 
 SEARCHABLE_FIELDS = frozenset(
     {*SEARCH_FIELDS, *ENTITY_FIELDS, *FIELD_ALIASES, "url", "path", "id", "date"}
 )
 _DATE_CLAUSE = re.compile(r'(?<![\w:])date:(\[[^\]]*\]?|"[^"]*"?|[^\s()]+)', re.IGNORECASE)
-_RANGE_TO = re.compile(r"\s+to\s+", re.IGNORECASE)
+_RANGE_TO = re.compile(r"(?:^|\s+)to(?:\s+|$)", re.IGNORECASE)
 
 
 def _take_date_clauses(text: str) -> tuple[str, dict[str, whoosh_query.Query]]:
