@@ -215,8 +215,9 @@ def _open_or_build(index_path: Path, corpus_path: Path) -> searchlib.Index:
 @click.option("--like", "like_id", metavar="ID", help="Instead of QUERY: articles on the same subject as the article with this id.")
 @click.option("--facets", is_flag=True, help="Also show the people, organisations and places most mentioned in all matches.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score adds up, per field and word.")
+@click.option("--all", "all_copies", is_flag=True, help="Show every copy of a story, not one hit a story with 'and N similar'.")
 @json_option
-@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV (rank,id,title,date,url,score,snippet,entities).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV (rank,id,title,date,url,score,snippet,entities,similar).")
 @click.option(
     "--color/--no-color",
     default=None,
@@ -237,6 +238,7 @@ def search(
     like_id: str | None,
     facets: bool,
     explain: bool,
+    all_copies: bool,
     as_json: bool,
     as_csv: bool,
     color: bool | None,
@@ -246,8 +248,9 @@ def search(
     QUERY is words (articles with all of them rank first), "exact phrases" ("a b"~5: within 5
     words), AND, OR, NOT, parentheses, prefix*, fuzzy~, field:word for the fields title, body,
     caption, url, path, id and the entity fields person, org, place and entity (any kind), and
-    dates: date:2012, date:[2012-01 to 2012-06], date:"last week". With no index yet, one is
-    built from the corpus first.
+    dates: date:2012, date:[2012-01 to 2012-06], date:"last week". A story filed several times
+    (wire repeats, corrections) shows once, "and N similar"; --all shows every copy. With no
+    index yet, one is built from the corpus first.
 
     \b
     Example:
@@ -264,7 +267,7 @@ def search(
         raise click.UsageError("Choose one of --json and --csv.")
     options = dict(
         limit=limit, page=page, sort=sort, since=since, until=until, person=person, place=place,
-        organization=organization, facets=facets, explain=explain,
+        organization=organization, facets=facets, explain=explain, fold_duplicates=not all_copies,
     )
     with _errors_as_messages(), _open_or_build(index_path, corpus_path) as index:
         result = index.search(query, **options) if query is not None else index.more_like(like_id, **options)  # type: ignore[arg-type]
@@ -285,10 +288,12 @@ def _result_text(result: SearchResult, *, color: bool, explain: bool = False) ->
     render = Snippet.to_ansi if color else Snippet.to_text
     noun = "article matches" if result.total == 1 else "articles match"
     lines = [f"{result.total:,} {noun} {result.query!r}."]
-    if result.hits and result.total > len(result.hits):
+    if result.stories is not None and result.stories < result.total:
+        lines[0] = lines[0][:-1] + f" ({result.stories:,} stories, copies folded)."
+    if result.hits and result.pages > 1:
         first, last = result.hits[0].rank, result.hits[-1].rank
         lines[0] += f" Showing {first}–{last}."
-        if last < result.total:
+        if result.page < result.pages:
             lines[0] += f" Next: --page {result.page + 1}."
     elif result.total and result.page > 1:
         lines.append(f"Page {result.page} is past the last page ({result.pages}).")
@@ -299,6 +304,8 @@ def _result_text(result: SearchResult, *, color: bool, explain: bool = False) ->
         if hit.url:
             lines.append(f"   {hit.url}")
         lines.append(f"   {render(hit.snippet)}")
+        if hit.similar:
+            lines.append(f"   and {len(hit.similar)} similar: {', '.join(hit.similar)}")
         if explain:
             parts = " + ".join(f"{p.field}:{p.term} {p.score:.2f}" for p in hit.explanation)
             lines.append(f"   score {hit.score:.2f} = {parts or 'no word matched a searched field'}")
@@ -334,6 +341,7 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
     document: dict[str, Any] = {
         "query": result.query,
         "total": result.total,
+        "stories": result.total if result.stories is None else result.stories,
         "page": result.page,
         "pages": result.pages,
         "limit": result.limit,
@@ -359,6 +367,7 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
         "snippet": _snippet_json(hit.snippet),
         "title_highlights": [list(span) for span in hit.title_snippet.spans],
         "entities": [_entity_json(entity) for entity in hit.entities],
+        "similar": list(hit.similar),
     }
     if hit.explanation:
         document["explanation"] = [
@@ -367,7 +376,7 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
     return document
 
 
-CSV_COLUMNS = ("rank", "id", "title", "date", "url", "score", "snippet", "entities")
+CSV_COLUMNS = ("rank", "id", "title", "date", "url", "score", "snippet", "entities", "similar")
 
 
 def _result_csv(result: SearchResult) -> str:
@@ -377,7 +386,8 @@ def _result_csv(result: SearchResult) -> str:
     writer.writerow(CSV_COLUMNS)
     for hit in result.hits:
         entities = "; ".join(f"{e.kind}:{e.name}" for e in hit.entities)
-        writer.writerow([hit.rank, hit.id, hit.title, _iso(hit.date) or "", hit.url, f"{hit.score:.4f}", hit.snippet.text, entities])
+        row = [hit.rank, hit.id, hit.title, _iso(hit.date) or "", hit.url, f"{hit.score:.4f}", hit.snippet.text, entities]
+        writer.writerow([*row, " ".join(hit.similar)])
     return out.getvalue()
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from .corpus import read_corpus
+from .duplicates import DuplicateFinder
 from .entities import Extractor, extract_entities, extractor, place_aliases
 from .errors import CorpusError
 from .models import Article, BuildReport, Skipped
@@ -113,10 +114,13 @@ def _write_generation(
     generation: Path, articles: Any, extract: Extractor, on_progress: Callable[[int], None] | None
 ) -> int:
     whoosh = whoosh_index.create_in(str(generation), make_schema())
+    duplicates = DuplicateFinder()
     count = 0
     with whoosh.writer(limitmb=256) as writer:
         for article in articles:
-            writer.add_document(**document_fields(article, extract))
+            fields = document_fields(article, extract)
+            fields["story"] = duplicates.story(article.id, f"{article.title}\n{article.body}", article.date)
+            writer.add_document(**fields)
             count += 1
             if on_progress is not None and count % 500 == 0:
                 on_progress(count)

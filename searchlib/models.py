@@ -145,7 +145,11 @@ class ScorePart:
 
 @attrs.frozen
 class Hit:
-    """One search result: the article's stored fields, its score and highlighted snippets."""
+    """One search result: the article's stored fields, its score and highlighted snippets.
+
+    ``similar`` lists the ids of the other matching copies of the same story (wire repeats,
+    corrections) that were folded into this hit; ``explanation`` the parts of its score.
+    """
 
     rank: int
     score: float
@@ -158,6 +162,7 @@ class Hit:
     snippet: Snippet
     title_snippet: Snippet
     explanation: tuple[ScorePart, ...] = ()
+    similar: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -172,6 +177,8 @@ class FacetValue:
 class SearchResult:
     """The answer to a query: the exact number of matching articles and the hits of this page.
 
+    ``stories`` counts them with near-duplicates folded (each story once), as hits are shown.
+
     ``suggestion`` is the query with misspelt words corrected ("Did you mean"), or ``None``.
     ``facets`` maps each entity kind (``person``, ``organization``, ``place``) to the entities
     most mentioned across all matching articles, most first; it is empty unless asked for.
@@ -184,11 +191,12 @@ class SearchResult:
     suggestion: str | None = None
     page: int = 1
     limit: int = 10
+    stories: int | None = None
 
     @property
     def pages(self) -> int:
-        """How many pages of ``limit`` hits the total makes."""
-        return -(-self.total // self.limit)
+        """How many pages of ``limit`` hits there are (one hit a story when duplicates fold)."""
+        return -(-(self.total if self.stories is None else self.stories) // self.limit)
 
 
 @attrs.frozen

@@ -15,7 +15,7 @@ Whoosh's searcher and result objects never leave this module.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -122,6 +122,7 @@ class Index:
         facets: bool = False,
         facet_limit: int = 10,
         explain: bool = False,
+        fold_duplicates: bool = True,
     ) -> SearchResult:
         """Search the index.
 
@@ -142,6 +143,8 @@ class Index:
             facets: also count the entities of each kind across all matching articles.
             facet_limit: how many entities of each kind to count in.
             explain: give each hit the per-field, per-term parts of its score.
+            fold_duplicates: show each story once, its other matching copies (wire repeats,
+                corrections) listed in the hit's ``similar``; ``False`` shows every copy.
 
         Returns:
             ``SearchResult`` with the exact total, the hits of the page, a spelling suggestion
@@ -156,7 +159,7 @@ class Index:
         allowed = self._allowed(since, until, person=person, place=place, organization=organization)
         result = self._rank(
             query, all_words, any_word, allowed, limit=limit, page=page, sort=sort,
-            facets=facets, facet_limit=facet_limit, explain=explain,
+            facets=facets, facet_limit=facet_limit, explain=explain, fold=fold_duplicates,
         )
         return attrs.evolve(result, suggestion=self.suggest(query))
 
@@ -174,8 +177,10 @@ class Index:
         organization: str | Iterable[str] = (),
         facets: bool = False,
         explain: bool = False,
+        fold_duplicates: bool = True,
     ) -> SearchResult:
-        """Articles on the same subject as the article ``article_id``, which is left out.
+        """Articles on the same subject as the article ``article_id``, which is left out with
+        its own copies (``fold_duplicates``).
 
         The query is the article's most distinctive words (Whoosh's Bo1 key-term model over its
         title and body) and named entities, ranked as ``search`` ranks; the options are hers.
@@ -186,9 +191,13 @@ class Index:
         docnum = self._docnum(article_id)
         like = self._like_query(docnum)
         allowed = self._allowed(since, until, person=person, place=place, organization=organization)
+        exclude = {docnum}
+        if fold_duplicates:
+            story = self._stories()[docnum]
+            exclude |= set(self._searcher.docs_for_query(whoosh_query.Term("story", story)))
         return self._rank(
             f"like:{article_id}", like, None, allowed, limit=limit, page=page, sort=sort,
-            facets=facets, explain=explain, exclude={docnum},
+            facets=facets, explain=explain, exclude=exclude, fold=fold_duplicates,
         )
 
     def timeline(
@@ -252,8 +261,10 @@ class Index:
         facet_limit: int = 10,
         explain: bool = False,
         exclude: frozenset[int] | set[int] = frozenset(),
+        fold: bool = True,
     ) -> SearchResult:
-        """One page of hits: by relevance (all words first), or by date with undated last."""
+        """One page of hits: by relevance (all words first), or by date with undated last;
+        with ``fold``, one hit a story, the story's other matching copies in ``similar``."""
         if limit < 1 or page < 1:
             raise InvalidOptionError(f"limit and page must be at least 1, not {limit} and {page}")
         if sort not in SORTS:
@@ -271,22 +282,38 @@ class Index:
                 (everything, {"filter": dated, "sortedby": "date", "reverse": sort == "newest"}),
                 (everything, {"filter": matched - dated}),  # the undated, by relevance
             ]
+        copies: dict[str, list[int]] = defaultdict(list)
+        story_of = self._stories()
+        for docnum in sorted(matched) if fold else ():
+            copies[story_of[docnum]].append(docnum)
+        stories = len(copies) if fold else None
         offset, wanted = (page - 1) * limit, page * limit
+        fetch = wanted + len(matched) - len(copies) if fold else wanted  # enough to fill `wanted` stories
         ranked: list[Any] = []
         for q, options in passes:
-            if len(ranked) >= wanted or not matched:
+            if len(ranked) >= fetch or not matched:
                 break
             if options.get("filter") == set():
                 continue  # Whoosh reads an empty filter as no filter at all
-            ranked.extend(self._searcher.search(q, limit=wanted - len(ranked), terms=True, **options))
-        hits = [
-            self._hit(rank, hit, everything if sort != "relevance" else None, explain=explain)
-            for rank, hit in enumerate(ranked[offset:wanted], start=offset + 1)
-        ]
+            ranked.extend(self._searcher.search(q, limit=fetch - len(ranked), terms=True, **options))
+        if fold:
+            first_of_story: dict[str, Any] = {}
+            for hit in ranked:
+                first_of_story.setdefault(story_of[hit.docnum], hit)
+            ranked = list(first_of_story.values())
+        hits = []
+        for rank, hit in enumerate(ranked[offset:wanted], start=offset + 1):
+            others = [d for d in copies.get(story_of[hit.docnum], ()) if d != hit.docnum]
+            similar = tuple(self._searcher.stored_fields(d)["id"] for d in others)
+            hits.append(self._hit(rank, hit, everything if sort != "relevance" else None, explain=explain, similar=similar))
         counted = self._facets(everything, matched, facet_limit) if facets else {}
         return SearchResult(
-            query=text, total=len(matched), hits=tuple(hits), facets=counted, page=page, limit=limit
+            query=text, total=len(matched), stories=stories, hits=tuple(hits), facets=counted, page=page, limit=limit
         )
+
+    def _stories(self) -> Any:
+        """Each article's story id, by document number (a column, read without stored fields)."""
+        return self._searcher.reader().column_reader("story")
 
     def _docnum(self, article_id: str) -> int:
         docnum = self._searcher.document_number(id=article_id)
@@ -440,7 +467,15 @@ class Index:
             parts.append(ScorePart(fieldname, word, weight, score))
         return tuple(sorted(parts, key=lambda part: -part.score))
 
-    def _hit(self, rank: int, hit: Any, rescore: whoosh_query.Query | None = None, *, explain: bool = False) -> Hit:
+    def _hit(
+        self,
+        rank: int,
+        hit: Any,
+        rescore: whoosh_query.Query | None = None,
+        *,
+        explain: bool = False,
+        similar: tuple[str, ...] = (),
+    ) -> Hit:
         fields = hit.fields()
         body = fields.get("body", "")
         snippet = body_highlighter().highlight_hit(hit, "body", top=2, minscore=1)
@@ -463,6 +498,7 @@ class Index:
             snippet=snippet,
             title_snippet=title_snippet,
             explanation=self._explain(hit) if explain else (),
+            similar=similar,
         )
 
 

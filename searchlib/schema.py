@@ -35,7 +35,7 @@ __all__ = [
     "METADATA_FILE",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Text fields a plain query searches, with their weights: a word in the headline says more
 #: about what an article is about than the same word in its tenth paragraph.
@@ -78,6 +78,7 @@ def make_schema() -> Schema:
         dated=ID(),
         url=ID(stored=True),
         path=ID(stored=True),
+        story=ID(stored=True, sortable=True),
         digest=STORED(),
     )
 

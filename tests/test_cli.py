@@ -51,9 +51,11 @@ def test_search_on_a_fresh_clone_builds_the_index_then_answers(in_fresh_clone: P
 def test_search_json(in_fresh_clone: Path) -> None:
     result = run(search, ["military base", "--json"], catch_exceptions=False)
     document = json.loads(result.stdout)
-    assert {k: document[k] for k in ("query", "total", "page", "limit")} == {"query": "military base", "total": 1, "page": 1, "limit": 10}
+    assert {k: document[k] for k in ("query", "total", "stories", "page", "pages", "limit", "suggestion")} == {
+        "query": "military base", "total": 1, "stories": 1, "page": 1, "pages": 1, "limit": 10, "suggestion": None
+    }
     (hit,) = document["hits"]
-    assert set(hit) == {"rank", "id", "title", "date", "url", "path", "score", "snippet", "title_highlights", "entities"}
+    assert set(hit) == {"rank", "id", "title", "date", "url", "path", "score", "snippet", "title_highlights", "entities", "similar"}
     assert hit["date"] == "2012-04-17T00:00:00" and hit["id"] == SEED.name
     text = hit["snippet"]["text"]
     assert [text[a:b] for a, b in hit["snippet"]["highlights"]][0] == "military bases"

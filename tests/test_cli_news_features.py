@@ -46,7 +46,7 @@ def test_did_you_mean_line(index_dir: str) -> None:
 
 def test_csv_export(index_dir: str) -> None:
     rows = list(csv.reader(io.StringIO(run(index_dir, "military base", "--csv").stdout)))
-    assert rows[0] == ["rank", "id", "title", "date", "url", "score", "snippet", "entities"]
+    assert rows[0] == ["rank", "id", "title", "date", "url", "score", "snippet", "entities", "similar"]
     assert len(rows) == 5
     top = dict(zip(rows[0], rows[1]))
     assert top["id"] == "000_6a031b2be50133bf.txt" and top["date"] == "2012-04-17T00:00:00"

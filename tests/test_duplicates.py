@@ -1,0 +1,103 @@
+"""Near-duplicates: found at index time, folded into one hit at search time."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import searchlib
+from searchlib.cli import search
+from searchlib.duplicates import DuplicateFinder, shingles
+
+STORY = (
+    "The Bank of Japan will sell 300 billion yen of financing bills tomorrow under a 55-day "
+    "repurchase accord maturing on May 12, money traders said. The bills are meant to soak up a "
+    "projected money market surplus due largely to coupon payments of a railway bond."
+)
+OTHER = (
+    "Brazil's national bank strike continued today with most of the country's bank workers out, "
+    "union officials said, and the stock markets of Sao Paulo and Rio de Janeiro stayed closed."
+)
+
+
+def test_copies_and_small_edits_join_the_first_articles_story() -> None:
+    finder = DuplicateFinder()
+    day = datetime(1987, 3, 17)
+    assert finder.story("first", STORY, day) == "first"
+    assert finder.story("repeat", STORY, day) == "first"
+    assert finder.story("signed", STORY + " REUTER", day) == "first"
+    assert finder.story("other", OTHER, day) == "other"
+    assert finder.story("short", "Bank of Japan sells bills.", day) == "short"
+
+
+def test_template_reports_weeks_apart_are_different_stories() -> None:
+    finder = DuplicateFinder()
+    assert finder.story("march", STORY, datetime(1987, 3, 17)) == "march"
+    assert finder.story("april", STORY, datetime(1987, 4, 17)) == "april"
+    assert finder.story("undated", STORY) == "march"
+
+
+def test_shingles() -> None:
+    assert shingles("One two three four five six") == {b"one two three four five", b"two three four five six"}
+    assert shingles("Too short") == {b"too short"}
+    assert shingles("") == set()
+
+
+@pytest.fixture(scope="module")
+def wire_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("wire")
+    records = [
+        {"id": "boj-1", "title": "BANK OF JAPAN TO SELL BILLS", "date": "1987-03-17T03:43:00", "body": STORY},
+        {"id": "boj-2", "title": "BANK OF JAPAN TO SELL BILLS", "date": "1987-03-17T07:11:00", "body": STORY},
+        {"id": "boj-3", "title": "CORRECTED - BANK OF JAPAN TO SELL BILLS", "date": "1987-03-17T09:00:00", "body": STORY.replace("300", "350")},
+        {"id": "brazil", "title": "BRAZIL BANK STRIKE CONTINUES", "date": "1987-03-31T15:00:00", "body": OTHER},
+    ]
+    (folder / "wire.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    searchlib.build(folder / "wire.jsonl", folder / "index")
+    return folder / "index"
+
+
+def test_a_story_shows_once_with_its_copies(wire_index: Path) -> None:
+    with searchlib.Index.open(wire_index) as index:
+        result = index.search("bank")
+        assert (result.total, result.stories, result.pages) == (4, 2, 1)
+        by_id = {hit.id: hit for hit in result.hits}
+        boj = next(hit for hit in result.hits if hit.id.startswith("boj"))
+        assert set(boj.similar) | {boj.id} == {"boj-1", "boj-2", "boj-3"}
+        assert by_id["brazil"].similar == ()
+        every = index.search("bank", fold_duplicates=False)
+        assert (every.total, every.stories, len(every.hits)) == (4, None, 4)
+        assert all(hit.similar == () for hit in every.hits)
+
+
+def test_only_matching_copies_are_folded_in(wire_index: Path) -> None:
+    with searchlib.Index.open(wire_index) as index:
+        (hit,) = index.search("corrected").hits
+        assert hit.id == "boj-3" and hit.similar == ()
+
+
+def test_pages_count_stories_when_folding(wire_index: Path) -> None:
+    with searchlib.Index.open(wire_index) as index:
+        pages = [index.search("bank", limit=1, page=p) for p in (1, 2, 3)]
+        assert [len(p.hits) for p in pages] == [1, 1, 0]
+        assert pages[0].pages == 2 and {pages[0].hits[0].id[:3], pages[1].hits[0].id[:3]} == {"boj", "bra"}
+
+
+def test_more_like_this_leaves_out_the_articles_own_copies(wire_index: Path) -> None:
+    with searchlib.Index.open(wire_index) as index:
+        assert {h.id for h in index.more_like("boj-1").hits} <= {"brazil"}
+        assert {h.id for h in index.more_like("boj-1", fold_duplicates=False).hits} >= {"boj-2", "boj-3"}
+
+
+def test_cli_and_n_similar_and_all(wire_index: Path) -> None:
+    folded = CliRunner().invoke(search, ["bank", "--index", str(wire_index)], catch_exceptions=False).stdout
+    assert folded.splitlines()[0] == "4 articles match 'bank' (2 stories, copies folded)."
+    assert "   and 2 similar: boj-" in folded
+    every = CliRunner().invoke(search, ["bank", "--all", "--index", str(wire_index)], catch_exceptions=False).stdout
+    assert every.splitlines()[0] == "4 articles match 'bank'." and "similar" not in every
+    document = json.loads(CliRunner().invoke(search, ["bank", "--json", "--index", str(wire_index)]).stdout)
+    assert document["stories"] == 2 and sum(len(h["similar"]) for h in document["hits"]) == 2
