@@ -73,3 +73,41 @@ def test_shared_data_reuters_entity_filters_and_facets(reuters: tuple[searchlib.
         volcker = index.search("person:Volcker", limit=10)
         assert volcker.total > 20
         assert all(any(e.name == "Paul Volcker" for e in hit.entities) for hit in volcker.hits)
+
+
+def test_shared_data_reuters_dates_sort_and_timeline(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    with searchlib.Index.open(reuters[1]) as index:
+        april = index.search("grain", since="1987-04", until="1987-04", limit=50)
+        assert april.total > 50
+        assert all(hit.date is not None and (hit.date.year, hit.date.month) == (1987, 4) for hit in april.hits)
+        in_query = index.search("grain date:1987-04", limit=1)
+        assert in_query.total == april.total
+        newest = [hit.date for hit in index.search("grain", sort="newest", limit=100).hits]
+        assert newest == sorted(newest, reverse=True)
+        timeline = index.timeline("grain", by="month")
+        assert sum(b.count for b in timeline.buckets) + timeline.undated == timeline.total == index.search("grain").total
+        assert [b.period for b in timeline.buckets][:2] == ["1987-02", "1987-03"]
+
+
+def test_shared_data_reuters_proximity_suggestion_and_more_like_this(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    with searchlib.Index.open(reuters[1]) as index:
+        phrase, near = index.search('"grain exports"').total, index.search('"grain exports"~3').total
+        assert 0 < phrase < near
+        assert index.search("grain exprots").suggestion == "grain exports"
+        assert index.search("militray coup").suggestion == "military coup"
+        assert index.search("grain exports").suggestion is None
+        like = index.more_like("reuters-11316", limit=10)  # "Soviet Union features in U.K. grain exports"
+        assert "reuters-11316" not in {hit.id for hit in like.hits}
+        words = [set(searchlib.analyze(hit.title)) for hit in like.hits]
+        assert sum(bool(w & {"grain", "wheat", "barley", "export"}) for w in words) >= 8
+
+
+def test_shared_data_reuters_known_wire_repeats_fold_together(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    with searchlib.Index.open(reuters[1]) as index:
+        # Filed twice, at 05:42 and 07:11 the same day.
+        result = index.search('"Bank of Japan will sell 300 billion yen of financing bills"', limit=5)
+        story = next(hit for hit in result.hits if hit.id in {"reuters-5809", "reuters-5853"})
+        assert {story.id, *story.similar} >= {"reuters-5809", "reuters-5853"}
+        assert result.stories < result.total
+        everything = index.search('"Bank of Japan will sell 300 billion yen of financing bills"', fold_duplicates=False, limit=10)
+        assert {"reuters-5809", "reuters-5853"} <= {hit.id for hit in everything.hits}
