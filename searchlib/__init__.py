@@ -20,6 +20,7 @@ from .errors import (
     ArticleNotFoundError,
     CorpusError,
     IndexCorruptError,
+    IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
     InvalidOptionError,
@@ -27,7 +28,7 @@ from .errors import (
     QuerySyntaxError,
     SearchlibError,
 )
-from .indexer import build
+from .indexer import Progress, build, index_status, update
 from .models import (
     Article,
     BuildReport,
@@ -51,6 +52,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "__version__",
     "build",
+    "update",
+    "index_status",
+    "Progress",
     "Index",
     "read_corpus",
     "parse_period",
@@ -74,6 +78,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexVersionError",
     "IndexCorruptError",
+    "IndexLockedError",
     "QuerySyntaxError",
     "NerBackendError",
     "ArticleNotFoundError",

@@ -24,6 +24,7 @@ import click
 import searchlib
 from searchlib import Hit, SearchResult, Skipped, Snippet
 
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 index_option = click.option(
@@ -57,11 +58,19 @@ ner_option = click.option(
 )
 
 
+class WriterRunning(click.ClickException):
+    """Another writer holds the index: exit 75 (EX_TEMPFAIL), which schedulers read as "later"."""
+
+    exit_code = EXIT_LOCKED
+
+
 @contextmanager
 def _errors_as_messages() -> Iterator[None]:
     """Turn the library's errors, and the OS's, into one-line messages instead of tracebacks."""
     try:
         yield
+    except searchlib.IndexLockedError as exc:
+        raise WriterRunning(str(exc)) from exc
     except searchlib.SearchlibError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
@@ -93,21 +102,31 @@ def main(verbose: bool) -> None:
     _configure_logging(verbose)
 
 
-# build ------------------------------------------------------------------------------------------
+# build and update -------------------------------------------------------------------------------
+
+corpus_argument = click.argument(
+    "corpus", type=click.Path(path_type=Path), default=searchlib.Settings().corpus, envvar="SEARCHLIB_CORPUS"
+)
+wait_option = click.option(
+    "--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS", show_default=True,
+    help="If another build or update of this index is running, wait this long for it (else exit 75).",
+)
+report_option = click.option(
+    "--report/--quiet", "-r/-q", default=None,
+    help="Print the summary (default: only when stdout is a terminal, so cron stays silent on success).",
+)
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument(
-    "corpus",
-    type=click.Path(path_type=Path),
-    default=searchlib.Settings().corpus,
-    envvar="SEARCHLIB_CORPUS",
-)
+@corpus_argument
 @index_option
 @ner_option
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="all cores",
+              help="Processes that analyse articles and write the index.")
+@wait_option
 @json_option
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
-def build(corpus: Path, index_path: Path, ner: str | None, as_json: bool, quiet: bool) -> None:
+@report_option
+def build(corpus: Path, index_path: Path, ner: str | None, jobs: int, wait: float, as_json: bool, report: bool | None) -> None:
     """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
 
     Files and lines that cannot be read are skipped, listed on stderr and counted; every good
@@ -117,36 +136,77 @@ def build(corpus: Path, index_path: Path, ner: str | None, as_json: bool, quiet:
     \b
     Example:
         searchlib build corpus/ --index indexes/main
-        searchlib build ../shared/data/reuters21578.jsonl.gz --index indexes/reuters
+        searchlib build ../shared/data/reuters21578.jsonl.gz --index indexes/reuters --jobs 2
     """
     with _errors_as_messages():
-        report = _build(corpus, index_path, ner)
+        result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait)
+    _print_report(result, corpus, as_json=as_json, report=report)
+
+
+@main.command(context_settings=CONTEXT)
+@corpus_argument
+@index_option
+@ner_option
+@wait_option
+@json_option
+@report_option
+def update(corpus: Path, index_path: Path, ner: str | None, wait: float, as_json: bool, report: bool | None) -> None:
+    """Bring the index up to date with CORPUS: index added and changed articles, remove those
+    gone. Only files whose size or time changed are read again, and only articles whose text
+    changed are analysed again. Safe to run from cron while searches go on.
+
+    \b
+    Example:
+        searchlib update corpus/ --index indexes/main
+        */15 * * * *  cd /srv/news && .venv/bin/searchlib update --wait 600
+    """
+    with _errors_as_messages():
+        result = _write(searchlib.update, corpus, index_path, ner=ner, wait=wait)
+    _print_report(result, corpus, as_json=as_json, report=report)
+
+
+def _write(write: Any, corpus: Path, index_path: Path, **options: Any) -> searchlib.BuildReport:
+    """Run a build or an update with a progress bar on a terminal, skipped inputs on stderr."""
+    if not sys.stderr.isatty():
+        return write(corpus, index_path, on_skip=_echo_skipped, **options)
+    bar: Any = None
+    shown = 0
+
+    def on_progress(progress: searchlib.Progress) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            bar = click.progressbar(length=max(progress.total_bytes, 1), label="Indexing", file=sys.stderr,
+                                    show_eta=True, item_show_func=lambda item: item)
+            bar.__enter__()
+        bar.update(progress.done_bytes - shown, f"{progress.articles:,} articles")
+        shown = progress.done_bytes
+
+    try:
+        return write(corpus, index_path, on_skip=_echo_skipped, on_progress=on_progress, **options)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _print_report(result: searchlib.BuildReport, corpus: Path, *, as_json: bool, report: bool | None) -> None:
+    """The summary on stdout: always with --json, else with --report or on a terminal."""
     if as_json:
-        click.echo(json.dumps(_report_json(report), indent=2))
-    elif not quiet:
-        click.echo(_report_text(report, corpus))
-
-
-def _build(corpus: Path, index_path: Path, ner: str | None = None) -> searchlib.BuildReport:
-    show_progress = sys.stderr.isatty()
-
-    def on_progress(count: int) -> None:
-        click.echo(f"\rIndexed {count:,} articles…", err=True, nl=False)
-
-    report = searchlib.build(
-        corpus, index_path, on_skip=_echo_skipped, on_progress=on_progress if show_progress else None, ner=ner
-    )
-    if show_progress and report.added >= 500:
-        click.echo("\r\x1b[K", err=True, nl=False)
-    return report
+        click.echo(json.dumps(_report_json(result), indent=2))
+    elif report or (report is None and sys.stdout.isatty()):
+        click.echo(_report_text(result, corpus))
 
 
 def _report_text(report: searchlib.BuildReport, corpus: Path) -> str:
-    noun = "article" if report.added == 1 else "articles"
-    lines = [
-        f"Indexed {report.added:,} {noun} from '{corpus}' into '{report.index}' "
-        f"in {report.seconds:.1f} s; skipped {len(report.skipped):,}."
-    ]
+    if report.kind == "update":
+        if report.added or report.updated or report.removed:
+            changes = f"added {report.added:,}, updated {report.updated:,}, removed {report.removed:,}"
+            head = f"Updated '{report.index}' from '{corpus}' in {report.seconds:.1f} s: {changes}"
+        else:
+            head = f"'{report.index}' is up to date with '{corpus}' (checked in {report.seconds:.1f} s)"
+    else:
+        noun = "article" if report.added == 1 else "articles"
+        head = f"Indexed {report.added:,} {noun} from '{corpus}' into '{report.index}' in {report.seconds:.1f} s"
+    lines = [f"{head}; skipped {len(report.skipped):,}."]
     shown = 20
     lines += [f"  skipped {item}" for item in report.skipped[:shown]]
     if len(report.skipped) > shown:
@@ -157,6 +217,7 @@ def _report_text(report: searchlib.BuildReport, corpus: Path) -> str:
 def _report_json(report: searchlib.BuildReport) -> dict[str, Any]:
     return {
         "index": str(report.index),
+        "kind": report.kind,
         "added": report.added,
         "updated": report.updated,
         "removed": report.removed,
@@ -200,7 +261,7 @@ def _open_or_build(index_path: Path, corpus_path: Path) -> searchlib.Index:
         return searchlib.Index.open(index_path)
     except searchlib.IndexNotFoundError:
         click.echo(f"No index at '{index_path}' yet: building it from '{corpus_path}'…", err=True)
-        _build(corpus_path, index_path)
+        _write(searchlib.build, corpus_path, index_path, wait=60)
         return searchlib.Index.open(index_path)
 
 
@@ -405,23 +466,26 @@ main.add_command(search)
 @index_option
 @json_option
 def status(index_path: Path, as_json: bool) -> None:
-    """Show what the index holds and when it was built.
+    """Show what the index holds, when it was built, how many corpus files changed since, and
+    whether a writer is running.
 
     \b
     Example:
         searchlib status --index indexes/main
     """
-    with _errors_as_messages(), searchlib.Index.open(index_path) as index:
-        info = {
-            "index": str(index.path),
-            "generation": index.generation.name,
-            "articles": index.article_count,
-            **{k: index.metadata.get(k) for k in ("built_at", "corpus", "skipped", "schema_version")},
-        }
+    with _errors_as_messages():
+        info = searchlib.index_status(index_path)
     if as_json:
         click.echo(json.dumps(info, indent=2))
-    else:
-        click.echo("\n".join(f"{key + ':':<16}{value}" for key, value in info.items()))
+        return
+    writer = info["writer"]
+    shown = {
+        **{key: value for key, value in info.items() if key != "writer"},
+        "writer": f"running: process {writer.get('pid')} ({writer.get('command')}, started {writer.get('started')})" if writer else "none",
+    }
+    if shown["changed_files"] is None:
+        shown["changed_files"] = "unknown (corpus not found)"
+    click.echo("\n".join(f"{key + ':':<16}{value}" for key, value in shown.items()))
 
 
 # timeline ---------------------------------------------------------------------------------------
@@ -528,7 +592,14 @@ def entities(source: Path, ner: str | None, as_json: bool) -> None:
 
 
 def _echo_skipped(item: Skipped) -> None:
-    click.echo(f"skipped {item}", err=True)
+    _log(f"skipped {item}")
+
+
+def _log(message: str) -> None:
+    """A line on stderr; off a terminal (cron, a log file) it starts with the time."""
+    if not sys.stderr.isatty():
+        message = f"{datetime.now().isoformat(timespec='seconds')} {message}"
+    click.echo(message, err=True)
 
 
 def search_main() -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from .errors import CorpusError
 from .models import Article, Skipped, naive_utc
 
-__all__ = ["read_corpus", "corpus_files", "parse_article_text", "parse_date", "SUFFIXES"]
+__all__ = ["read_corpus", "read_file", "corpus_files", "corpus_base", "parse_article_text", "parse_date", "SUFFIXES"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ def _ignore(skipped: Skipped) -> None:
     pass
 
 
-def read_corpus(root: Path | str, *, on_skip: SkipHandler | None = None) -> Iterator[Article]:
+def read_corpus(
+    root: Path | str, *, on_skip: SkipHandler | None = None, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[Article]:
     """Yield every good article under ``root`` (a directory or one corpus file).
 
     Args:
@@ -50,16 +52,19 @@ def read_corpus(root: Path | str, *, on_skip: SkipHandler | None = None) -> Iter
             ``.jsonl.gz`` file.
         on_skip: called with a ``Skipped`` for each file or line that could not be read, and for
             each article whose id repeats one already read.
+        on_bytes: called with the number of bytes of the corpus files read so far (of the
+            compressed file, for ``.gz``), for progress reports.
 
     Raises:
         CorpusError: ``root`` does not exist or is a file of another kind.
     """
     root = Path(root)
     report = on_skip or _ignore
-    base = root if root.is_dir() else root.parent
+    base = corpus_base(root)
     first_read_from: dict[str, str] = {}
+    done = 0
     for path in corpus_files(root):
-        for article, line in _read_file(path, base, report):
+        for article, line in read_file(path, base, report, on_bytes=_offset(on_bytes, done)):
             where = str(path) if line is None else f"{path}:{line}"
             if article.id in first_read_from:
                 reason = f"duplicate id {article.id!r}, first read from {first_read_from[article.id]}"
@@ -67,6 +72,25 @@ def read_corpus(root: Path | str, *, on_skip: SkipHandler | None = None) -> Iter
                 continue
             first_read_from[article.id] = where
             yield article
+        done += _size(path)
+        if on_bytes is not None:
+            on_bytes(done)
+
+
+def corpus_base(root: Path) -> Path:
+    """The folder article ids are relative to: the corpus itself, or a corpus file's folder."""
+    return root if root.is_dir() else root.parent
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _offset(on_bytes: Callable[[int], None] | None, done: int) -> Callable[[int], None] | None:
+    return None if on_bytes is None else (lambda position: on_bytes(done + position))
 
 
 def corpus_files(root: Path | str) -> Iterator[Path]:
@@ -98,14 +122,20 @@ def _has_corpus_suffix(name: str) -> bool:
     return name.lower().endswith(SUFFIXES)
 
 
-def _read_file(path: Path, base: Path, report: SkipHandler) -> Iterator[tuple[Article, int | None]]:
-    """Yield ``(article, line)`` for each good article in one corpus file (line: JSON Lines only)."""
+def read_file(
+    path: Path, base: Path, on_skip: SkipHandler, *, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[tuple[Article, int | None]]:
+    """Yield ``(article, line)`` for each good article in one corpus file (line: JSON Lines only).
+
+    Ids of article files are their paths relative to ``base``. Bad files and lines go to
+    ``on_skip``; ``on_bytes`` hears how far into the file reading has come.
+    """
     if path.name.lower().endswith(".txt"):
-        article = _read_article_file(path, base, report)
+        article = _read_article_file(path, base, on_skip)
         if article is not None:
             yield article, None
     else:
-        yield from _read_jsonl(path, report)
+        yield from _read_jsonl(path, on_skip, on_bytes)
 
 
 # Native article files ---------------------------------------------------------------------------
@@ -266,15 +296,19 @@ def parse_date(text: str) -> datetime | None:
 # JSON Lines -------------------------------------------------------------------------------------
 
 
-def _read_jsonl(path: Path, report: SkipHandler) -> Iterator[tuple[Article, int]]:
+def _read_jsonl(
+    path: Path, report: SkipHandler, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[tuple[Article, int]]:
     compressed = path.name.lower().endswith(".gz")
     number = 0
     try:
-        with gzip.open(path, "rb") if compressed else open(path, "rb") as stream:
+        with open(path, "rb") as raw_file, (gzip.GzipFile(fileobj=raw_file) if compressed else raw_file) as stream:
             for number, raw in enumerate(stream, start=1):
                 article = _parse_record(raw, path, number, report)
                 if article is not None:
                     yield article, number
+                if on_bytes is not None and number % 200 == 0:
+                    on_bytes(raw_file.tell())
     except (OSError, EOFError, zlib.error) as exc:
         what = "a gzip file" if compressed else "the file"
         reason = f"cannot read {what} after line {number}: {exc}; the lines before it were read"

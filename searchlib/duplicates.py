@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import attrs
 import numpy as np
@@ -26,6 +27,7 @@ THRESHOLD = 0.7
 #: estimate") are different stories.
 WINDOW = timedelta(days=7)
 PERMUTATIONS = 64
+SCHEME = "affine32"  # datasketch 2 permutation scheme; 32-bit values, saved as such
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+")
 
@@ -68,7 +70,7 @@ class DuplicateFinder:
         parts = shingles(text)
         if len(parts) < 6:
             return article_id
-        signature = MinHash(num_perm=PERMUTATIONS)
+        signature = MinHash(num_perm=PERMUTATIONS, scheme=SCHEME)
         signature.update_batch(list(parts))
         values = signature.hashvalues
         similarity = {
@@ -86,6 +88,39 @@ class DuplicateFinder:
         if date is not None:
             self._dates[article_id] = date
         return story
+
+    def forget(self, article_id: str) -> None:
+        """Drop an article (removed from the corpus, or about to be re-read after a change)."""
+        if article_id in self._signatures:
+            self._lsh.remove(article_id)
+            del self._signatures[article_id]
+        self._stories.pop(article_id, None)
+        self._dates.pop(article_id, None)
+
+    def save(self, path: Path) -> None:
+        """Write what the finder knows, so an update can go on where a build left off."""
+        ids = [i for i in self._stories if i in self._signatures]
+        values = np.array([self._signatures[i] for i in ids], dtype=np.uint32).reshape(len(ids), PERMUTATIONS)
+        dates = np.array([self._dates[i].timestamp() if i in self._dates else np.nan for i in ids], dtype=np.float64)
+        stories = [self._stories[i] for i in ids]
+        with open(path, "wb") as stream:
+            np.savez_compressed(stream, ids=np.array(ids, dtype=object), values=values, dates=dates,
+                                stories=np.array(stories, dtype=object))
+
+    @classmethod
+    def load(cls, path: Path, *, threshold: float = THRESHOLD) -> DuplicateFinder:
+        """A finder that knows the articles ``save`` wrote, in the order they were met."""
+        finder = cls(threshold)
+        with np.load(path, allow_pickle=True) as saved:
+            for article_id, values, moment, story in zip(saved["ids"], saved["values"], saved["dates"], saved["stories"]):
+                signature = MinHash(num_perm=PERMUTATIONS, hashvalues=values.astype(np.uint64), scheme=SCHEME)
+                finder._lsh.insert(article_id, signature, check_duplication=False)
+                finder._signatures[article_id] = signature.hashvalues
+                finder._stories[article_id] = str(story)
+                finder._order[article_id] = len(finder._order)
+                if not np.isnan(moment):
+                    finder._dates[article_id] = datetime.fromtimestamp(float(moment))
+        return finder
 
     @staticmethod
     def _close_in_time(first: datetime | None, second: datetime | None) -> bool:

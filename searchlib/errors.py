@@ -5,6 +5,7 @@
     ├── IndexNotFoundError     no index at the given path
     ├── IndexVersionError      the index was built by an incompatible version of searchlib
     ├── IndexCorruptError      the index exists but cannot be opened
+    ├── IndexLockedError       another writer is updating the index (carries who)
     ├── ArticleNotFoundError   no article with that id in the index
     ├── InvalidOptionError     an option's value cannot be used (also a ValueError)
     ├── QuerySyntaxError       the query string cannot be parsed (carries the position)
@@ -24,6 +25,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexVersionError",
     "IndexCorruptError",
+    "IndexLockedError",
     "QuerySyntaxError",
     "ArticleNotFoundError",
     "InvalidOptionError",
@@ -83,3 +85,11 @@ class ArticleNotFoundError(SearchlibError):
 class InvalidOptionError(SearchlibError, ValueError):
     """An option passed to a searchlib call has a value it cannot use: a date it cannot read,
     an unknown sort order, a page below 1."""
+
+
+class IndexLockedError(SearchlibError):
+    """Another process is writing the index; ``holder`` has its pid, command and start time."""
+
+    def __init__(self, message: str, *, holder: dict[str, object]) -> None:
+        super().__init__(message)
+        self.holder = holder

@@ -1,53 +1,89 @@
-"""Build an index from a corpus: read, analyse, extract entities, write a new generation, swap.
+"""Write indexes: full builds and incremental updates, each into a new generation, one writer at
+a time.
 
-A build never touches the live generation. It writes a complete new Whoosh index beside it and
-only then points ``CURRENT`` at it, so searches running meanwhile keep answering from the old
-one, and a build that fails or is killed leaves the last good index in place. The generation
-before the new one is kept for readers that still have it open; older ones are removed.
+Neither ever touches the live generation. A **build** writes a complete new Whoosh index beside
+it; an **update** starts its new generation as hard links to the live one's files (Whoosh never
+changes a segment file once written, so the links cost nothing and the live generation cannot
+see the update's changes), then deletes and adds only the articles whose files or contents
+changed. Either way ``CURRENT`` is switched to the new generation in one atomic rename only once
+it is complete, so searches running meanwhile keep answering from the old one, and a writer that
+fails or is killed (even with SIGKILL) leaves the last good index in place. The next writer
+removes what a dead one left, and old generations once no reader has them open.
+
+An update knows what changed from ``files.json`` in each generation: every corpus file's size
+and modification time and the content digest of each of its articles. A file whose size and
+time are unchanged is not read again; an article whose digest is unchanged is not analysed again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import logging
-import shutil
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 from whoosh import index as whoosh_index
 
-from .corpus import read_corpus
+from .corpus import corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder
 from .entities import Extractor, extract_entities, extractor, place_aliases
 from .errors import CorpusError
+from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
 from .models import Article, BuildReport, Skipped
 from .schema import (
+    CURRENT_FILE,
     ENTITY_FIELDS,
+    METADATA_FILE,
     SCHEMA_VERSION,
     facet_field,
     list_generations,
     make_schema,
     next_generation_name,
+    read_metadata,
     switch_generation,
+    write_json,
     write_metadata,
 )
 
-__all__ = ["build"]
+__all__ = ["build", "update", "index_status", "Progress", "document_fields", "article_digest", "changed_files"]
 
 logger = logging.getLogger(__name__)
+
+FILES_STATE = "files.json"
+STORIES_STATE = "stories.npz"
+# Files of a generation that a new generation must not share: its own locks and records.
+_NOT_LINKED = {READERS_LOCK, METADATA_FILE, FILES_STATE, STORIES_STATE, "MAIN_WRITELOCK"}
+
+
+@attrs.frozen
+class Progress:
+    """How far a build or update has come: articles written, and bytes of corpus files read."""
+
+    articles: int
+    done_bytes: int
+    total_bytes: int
+
+
+ProgressHandler = Callable[[Progress], None]
+SkipHandler = Callable[[Skipped], None]
 
 
 def build(
     corpus: Path | str,
     index: Path | str,
     *,
-    on_skip: Callable[[Skipped], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    on_skip: SkipHandler | None = None,
+    on_progress: ProgressHandler | None = None,
     ner: str | None = None,
+    jobs: int = 1,
+    wait: float = 0.0,
 ) -> BuildReport:
     """Index every article under ``corpus`` into a new generation of the index at ``index``.
 
@@ -55,21 +91,107 @@ def build(
         corpus: a directory of article files (read recursively) or one corpus file.
         index: the index directory; created if missing.
         on_skip: called for each file or line skipped, as it happens (also in the report).
-        on_progress: called with the number of articles indexed so far, every 500 articles.
+        on_progress: called now and then with a ``Progress``.
         ner: the entity extractor: ``rules`` (the default, offline), ``nltk``, ``spacy`` or
             ``auto``; default ``$SEARCHLIB_NER``, then ``rules``.
+        jobs: processes that analyse articles and write the index (Whoosh's multiprocessing
+            writer); 1 writes in this process.
+        wait: seconds to wait for another writer of this index to finish.
 
     Returns:
-        A ``BuildReport`` with the number of articles indexed and the inputs skipped.
+        A ``BuildReport``: the articles indexed (``added``) and the inputs skipped.
 
     Raises:
         CorpusError: the corpus does not exist, or not one article in it could be read (the
             live index, if any, is then left as it was).
+        IndexLockedError: another writer is running, and did not finish within ``wait``.
         NerBackendError: the entity extractor asked for is not installed.
     """
+    return _write(Path(corpus), Path(index), incremental=False, on_skip=on_skip,
+                  on_progress=on_progress, ner=ner, jobs=jobs, wait=wait)
+
+
+def update(
+    corpus: Path | str,
+    index: Path | str,
+    *,
+    on_skip: SkipHandler | None = None,
+    on_progress: ProgressHandler | None = None,
+    ner: str | None = None,
+    wait: float = 0.0,
+) -> BuildReport:
+    """Bring the index at ``index`` up to date with ``corpus``, re-analysing only what changed.
+
+    Added and changed articles (by content digest) are indexed, articles gone from the corpus
+    are removed, and the report counts each (``added``, ``updated``, ``removed``); with nothing
+    changed no new generation is written. Without an index, or with one of another schema
+    version, it builds one. Arguments and errors are those of ``build``.
+    """
+    return _write(Path(corpus), Path(index), incremental=True, on_skip=on_skip,
+                  on_progress=on_progress, ner=ner, jobs=1, wait=wait)
+
+
+@attrs.frozen
+class _FileState:
+    size: int
+    mtime_ns: int
+    articles: dict[str, str]  # id -> digest, in file order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": self.size, "mtime_ns": self.mtime_ns, "articles": self.articles}
+
+
+def _load_files(generation: Path) -> dict[str, _FileState]:
+    try:
+        raw = json.loads((generation / FILES_STATE).read_text(encoding="utf-8"))
+        return {name: _FileState(**entry) for name, entry in raw.items()}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+@attrs.define
+class _NewGeneration:
+    """The generation a writer fills, created only when there is something to write."""
+
+    index: Path
+    live: Path | None
+    jobs: int
+    path: Path | None = None
+    whoosh: Any = None
+    writer: Any = None
+
+    def open(self) -> Any:
+        if self.writer is None:
+            self.path = self.index / next_generation_name(self.index)
+            self.path.mkdir()
+            (self.path / READERS_LOCK).touch()
+            if self.live is None:
+                self.whoosh = whoosh_index.create_in(str(self.path), make_schema())
+                options = {"procs": self.jobs, "multisegment": True} if self.jobs > 1 else {}
+                self.writer = self.whoosh.writer(limitmb=256, **options)
+            else:
+                for item in self.live.iterdir():
+                    if item.name not in _NOT_LINKED:
+                        os.link(item, self.path / item.name)
+                self.whoosh = whoosh_index.open_dir(str(self.path))
+                self.writer = self.whoosh.writer(limitmb=256)
+        return self.writer
+
+
+def _write(
+    corpus: Path,
+    index: Path,
+    *,
+    incremental: bool,
+    on_skip: SkipHandler | None,
+    on_progress: ProgressHandler | None,
+    ner: str | None,
+    jobs: int,
+    wait: float,
+) -> BuildReport:
     started = time.perf_counter()
     extract = extractor(ner)
-    corpus, index = Path(corpus), Path(index)
+    files = list(corpus_files(corpus))  # a missing corpus fails here, before any lock is taken
     skipped: list[Skipped] = []
 
     def skip(item: Skipped) -> None:
@@ -78,57 +200,245 @@ def build(
         if on_skip is not None:
             on_skip(item)
 
-    articles = read_corpus(corpus, on_skip=skip)
-    index.mkdir(parents=True, exist_ok=True)
-    generation = index / next_generation_name(index)
-    generation.mkdir()
-    try:
-        count = _write_generation(generation, articles, extract, on_progress)
-        if count == 0:
-            raise CorpusError(
-                f"No article could be read from '{corpus}' ({len(skipped)} skipped); "
-                "the index was left as it was",
-                path=corpus,
+    with WriterLock(index).acquire(wait=wait):
+        remove_leftovers(index)
+        live = _live_generation(index) if incremental else None
+        previous = _load_files(live) if live is not None else {}
+        finder = _load_finder(live)
+        generation = _NewGeneration(index, live, jobs)
+        try:
+            counts, files_now = _apply(
+                corpus, files, previous, generation, finder, extract, skip, on_progress
             )
-        write_metadata(
-            generation,
-            {
-                "schema_version": SCHEMA_VERSION,
-                "built_at": datetime.now().isoformat(timespec="seconds"),
-                "corpus": str(corpus.resolve()),
-                "articles": count,
-                "skipped": len(skipped),
-            },
-        )
-        switch_generation(index, generation)
-    except BaseException:
-        shutil.rmtree(generation, ignore_errors=True)
-        raise
-    _remove_old_generations(index, keep=generation)
+            articles = sum(len(state.articles) for state in files_now.values())
+            if articles == 0:
+                raise CorpusError(
+                    f"No article could be read from '{corpus}' ({len(skipped)} skipped); "
+                    "the index was left as it was",
+                    path=corpus,
+                )
+            if generation.writer is not None:
+                generation.writer.commit()
+                assert generation.path is not None
+                _finish(generation.path, corpus, files_now, finder, articles, len(skipped), counts)
+                switch_generation(index, generation.path)
+            elif live is not None and files_now != previous:
+                write_json(live / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
+        except BaseException:
+            if generation.writer is not None:
+                generation.writer.cancel()
+            if generation.path is not None:
+                try_remove_generation(generation.path)
+            raise
+        remove_old_generations(index)
     return BuildReport(
-        index=index, added=count, skipped=tuple(skipped), seconds=time.perf_counter() - started
+        index=index,
+        added=counts["added"],
+        updated=counts["updated"],
+        removed=counts["removed"],
+        skipped=tuple(skipped),
+        seconds=time.perf_counter() - started,
+        kind="update" if incremental else "build",
     )
 
 
-def _write_generation(
-    generation: Path, articles: Any, extract: Extractor, on_progress: Callable[[int], None] | None
-) -> int:
-    whoosh = whoosh_index.create_in(str(generation), make_schema())
-    duplicates = DuplicateFinder()
-    count = 0
-    with whoosh.writer(limitmb=256) as writer:
-        for article in articles:
-            fields = document_fields(article, extract)
-            fields["story"] = duplicates.story(article.id, f"{article.title}\n{article.body}", article.date)
-            writer.add_document(**fields)
-            count += 1
-            if on_progress is not None and count % 500 == 0:
-                on_progress(count)
-    whoosh.close()
-    return count
+def _apply(
+    corpus: Path,
+    files: list[Path],
+    previous: dict[str, _FileState],
+    generation: _NewGeneration,
+    finder: DuplicateFinder,
+    extract: Extractor,
+    skip: SkipHandler,
+    on_progress: ProgressHandler | None,
+) -> tuple[dict[str, int], dict[str, _FileState]]:
+    """Write what changed into ``generation``; return the counts and the corpus state now."""
+    base = corpus_base(corpus)
+    digest_before = {i: d for state in previous.values() for i, d in state.articles.items()}
+    claimed: dict[str, str] = {}  # id -> where it was first read, for duplicate-id reports
+    counts = {"added": 0, "updated": 0, "removed": 0}
+    files_now: dict[str, _FileState] = {}
+    total = sum(_stat(path)[0] for path in files)
+    done = 0
+    for path in files:
+        name = path.relative_to(base).as_posix()
+        size, mtime_ns = _stat(path)
+        state = previous.get(name)
+        if state is not None and (state.size, state.mtime_ns) == (size, mtime_ns):
+            articles = {i: d for i, d in state.articles.items() if i not in claimed}
+            claimed.update(dict.fromkeys(articles, name))
+            files_now[name] = attrs.evolve(state, articles=articles)
+        else:
+            articles = {}
+            reading = read_file(path, base, skip, on_bytes=_progress_at(on_progress, done, total, counts))
+            for article, line in reading:
+                where = name if line is None else f"{name}:{line}"
+                if article.id in claimed:
+                    reason = f"duplicate id {article.id!r}, first read from {claimed[article.id]}"
+                    skip(Skipped(str(path), reason, line=line))
+                    continue
+                claimed[article.id] = where
+                digest = articles[article.id] = article_digest(article)
+                before = digest_before.get(article.id)
+                if before == digest:
+                    continue
+                writer = generation.open()
+                if before is not None:
+                    writer.delete_by_term("id", article.id)
+                    finder.forget(article.id)
+                    counts["updated"] += 1
+                else:
+                    counts["added"] += 1
+                fields = document_fields(article, extract, digest)
+                fields["story"] = finder.story(article.id, f"{article.title}\n{article.body}", article.date)
+                writer.add_document(**fields)
+            files_now[name] = _FileState(size, mtime_ns, articles)
+        done += size
+        if on_progress is not None:
+            on_progress(Progress(counts["added"] + counts["updated"], done, total))
+    for article_id in digest_before.keys() - claimed.keys():
+        generation.open().delete_by_term("id", article_id)
+        finder.forget(article_id)
+        counts["removed"] += 1
+    return counts, files_now
 
 
-def document_fields(article: Article, extract: Extractor = extract_entities) -> dict[str, Any]:
+def _progress_at(
+    on_progress: ProgressHandler | None, done: int, total: int, counts: dict[str, int]
+) -> Callable[[int], None] | None:
+    if on_progress is None:
+        return None
+    return lambda position: on_progress(Progress(counts["added"] + counts["updated"], done + position, total))
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return 0, 0
+    return info.st_size, info.st_mtime_ns
+
+
+def _live_generation(index: Path) -> Path | None:
+    """The live generation an update can start from; ``None`` to build from scratch."""
+    name = _read_current(index)
+    if name is None:
+        return None
+    live = index / name
+    if read_metadata(live).get("schema_version") != SCHEMA_VERSION or not (live / FILES_STATE).exists():
+        logger.info("the index at %s is of another schema version: rebuilding it", index)
+        return None
+    return live
+
+
+def _read_current(index: Path) -> str | None:
+    try:
+        return (index / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _load_finder(live: Path | None) -> DuplicateFinder:
+    if live is not None and (live / STORIES_STATE).exists():
+        return DuplicateFinder.load(live / STORIES_STATE)
+    return DuplicateFinder()
+
+
+def _finish(
+    generation: Path,
+    corpus: Path,
+    files_now: dict[str, _FileState],
+    finder: DuplicateFinder,
+    articles: int,
+    skipped: int,
+    counts: dict[str, int],
+) -> None:
+    """Record what the new generation holds, and make sure it is on disk before the switch."""
+    finder.save(generation / STORIES_STATE)
+    write_json(generation / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
+    write_metadata(
+        generation,
+        {
+            "schema_version": SCHEMA_VERSION,
+            "built_at": datetime.now().isoformat(timespec="seconds"),
+            "corpus": str(corpus.resolve()),
+            "articles": articles,
+            "skipped": skipped,
+            **counts,
+        },
+    )
+    for item in generation.iterdir():
+        with open(item, "rb") as stream:
+            os.fsync(stream.fileno())
+
+
+def remove_leftovers(index: Path) -> None:
+    """Remove what a writer that died left: generations newer than the live one, temp files.
+    Call only while holding the writer lock."""
+    current = _read_current(index)
+    for generation in list_generations(index):
+        if current is None or generation.name > current:
+            logger.info("removing %s, left by a writer that did not finish", generation)
+            try_remove_generation(generation)
+    for temporary in index.glob(".*.tmp"):
+        temporary.unlink(missing_ok=True)
+
+
+def remove_old_generations(index: Path) -> None:
+    """Remove every generation but the live one that no reader has open."""
+    current = _read_current(index)
+    for generation in list_generations(index):
+        if generation.name != current and not try_remove_generation(generation):
+            logger.info("keeping %s: a reader still has it open", generation)
+
+
+def index_status(index: Path | str) -> dict[str, Any]:
+    """What the index at ``index`` holds and whether it is being written: its generation,
+    article count, when and from which corpus it was written, how many corpus files changed
+    since (``None`` if the corpus is gone), and the running writer (``None`` if none).
+
+    Raises:
+        IndexNotFoundError, IndexVersionError, IndexCorruptError: as ``Index.open``.
+    """
+    from .query import Index  # query builds on this layer's siblings; imported on use only
+
+    index = Path(index)
+    with Index.open(index) as opened:
+        metadata = opened.metadata
+        info: dict[str, Any] = {
+            "index": str(index),
+            "generation": opened.generation.name,
+            "articles": opened.article_count,
+            "built_at": metadata.get("built_at"),
+            "corpus": metadata.get("corpus"),
+            "skipped": metadata.get("skipped"),
+            "schema_version": metadata.get("schema_version"),
+        }
+        corpus = Path(metadata.get("corpus") or "")
+        try:
+            info["changed_files"] = changed_files(corpus, opened.generation) if metadata.get("corpus") else None
+        except CorpusError:
+            info["changed_files"] = None
+    info["writer"] = writer_running(index)
+    return info
+
+
+def changed_files(corpus: Path | str, generation: Path) -> int | None:
+    """How many corpus files were added, changed or removed since ``generation`` was written
+    (by size and modification time), or ``None`` if the generation does not record them."""
+    previous = _load_files(generation)
+    if not previous:
+        return None
+    corpus = Path(corpus)
+    base = corpus_base(corpus)
+    now = {path.relative_to(base).as_posix(): _stat(path) for path in corpus_files(corpus)}
+    changed = sum(1 for name, fp in now.items() if name not in previous or (previous[name].size, previous[name].mtime_ns) != fp)
+    return changed + len(previous.keys() - now.keys())
+
+
+def document_fields(
+    article: Article, extract: Extractor = extract_entities, digest: str | None = None
+) -> dict[str, Any]:
     """The Whoosh fields of one article, its entities extracted with ``extract``."""
     entities = extract(f"{article.caption}\n\n{article.body}")
     fields: dict[str, Any] = {
@@ -139,7 +449,7 @@ def document_fields(article: Article, extract: Extractor = extract_entities) -> 
         "spell": f"{article.title}\n{article.caption}\n{article.body}",
         "url": article.url,
         "path": article.path,
-        "digest": article_digest(article),
+        "digest": digest or article_digest(article),
         "entity_list": tuple((entity.name, entity.kind) for entity in entities),
     }
     searchable: dict[str, list[str]] = {kind: [] for kind in ENTITY_FIELDS}
@@ -163,10 +473,3 @@ def article_digest(article: Article) -> str:
     for part in (article.title, article.caption, article.body, article.url, str(article.date)):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
-
-
-def _remove_old_generations(index: Path, *, keep: Path) -> None:
-    """Remove generations older than the one before ``keep``: readers may still use that one."""
-    older = [g for g in list_generations(index) if g.name < keep.name]
-    for generation in older[:-1]:
-        shutil.rmtree(generation, ignore_errors=True)

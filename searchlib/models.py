@@ -80,7 +80,8 @@ class Skipped:
 
 @attrs.frozen
 class BuildReport:
-    """What a build did: counts of articles, the inputs skipped, and how long it took."""
+    """What a build or an update (``kind``) did: articles added, updated and removed, the inputs
+    skipped, and how long it took."""
 
     index: Path
     added: int
@@ -88,6 +89,7 @@ class BuildReport:
     updated: int = 0
     removed: int = 0
     seconds: float = 0.0
+    kind: str = "build"
 
 
 def _as_spans(spans: Iterable[Iterable[int]]) -> tuple[tuple[int, int], ...]:

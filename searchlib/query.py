@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 from typing import Any
 
 import attrs
@@ -31,7 +32,8 @@ from whoosh.searching import Searcher
 
 from .analysis import fold
 from .dates import parse_period
-from .errors import ArticleNotFoundError, IndexCorruptError, InvalidOptionError, QuerySyntaxError, SearchlibError
+from .errors import ArticleNotFoundError, IndexCorruptError, InvalidOptionError, QuerySyntaxError
+from .locks import READERS_LOCK, ReaderPin
 from .models import Entity, FacetValue, Hit, ScorePart, SearchResult, Snippet, Timeline, TimelineBucket
 from .schema import (
     ENTITY_FIELDS,
@@ -60,11 +62,12 @@ class Index:
     generation: Path
     _whoosh: Any = attrs.field(repr=False)
     _searcher: Searcher = attrs.field(repr=False)
+    _pin: ReaderPin = attrs.field(repr=False)
     _dated_cache: set[int] | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def open(cls, path: Path | str) -> Index:
-        """Open the live generation of the index at ``path``.
+        """Open the live generation of the index at ``path``, pinned against removal.
 
         Raises:
             IndexNotFoundError: nothing was built there.
@@ -72,24 +75,51 @@ class Index:
             IndexCorruptError: its files cannot be read.
         """
         path = Path(path)
-        generation = current_generation(path)
+        for _attempt in range(5):
+            generation = current_generation(path)
+            pin = ReaderPin.take(generation)
+            if pin is None and generation.is_dir() and not (generation / READERS_LOCK).exists():
+                pin = ReaderPin()  # a read-only copy, or an index that has no reader lock file
+            if pin is not None:
+                break
+            sleep(0.05)  # a writer switched generations and is removing this one: again
+        else:
+            raise IndexCorruptError(
+                f"Cannot open the index at '{path}': its generation keeps disappearing. "
+                f"Rebuild it with: {rebuild_hint(path)}",
+                path=path,
+            )
         try:
             whoosh = whoosh_index.open_dir(str(generation))
             searcher = whoosh.searcher(weighting=scoring.BM25F())
-        except SearchlibError:
-            raise
         except Exception as exc:  # Whoosh raises many kinds here, pickle errors among them
+            pin.release()
             raise IndexCorruptError(
                 f"Cannot open the index at '{path}' ({type(exc).__name__}: {exc}). "
                 f"Rebuild it with: {rebuild_hint(path)}",
                 path=path,
             ) from exc
-        return cls(path, generation, whoosh, searcher)
+        return cls(path, generation, whoosh, searcher, pin)
+
+    def refresh(self) -> bool:
+        """Switch to the live generation if a writer has replaced the one open; ``True`` if so.
+
+        A long-lived ``Index`` (a server, say) calls this now and then; searches already under
+        way finish on the old generation.
+        """
+        if current_generation(self.path) == self.generation:
+            return False
+        fresh = Index.open(self.path)
+        self.close()
+        self.generation, self._whoosh, self._searcher, self._pin = fresh.generation, fresh._whoosh, fresh._searcher, fresh._pin
+        self._dated_cache = None
+        return True
 
     def close(self) -> None:
-        """Release the index files."""
+        """Release the index files, and the generation for writers to remove."""
         self._searcher.close()
         self._whoosh.close()
+        self._pin.release()
 
     def __enter__(self) -> Index:
         return self

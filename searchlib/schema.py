@@ -106,9 +106,8 @@ def current_generation(index_dir: Path) -> Path:
             f"Cannot read the index at '{index_dir}': {exc.strerror or exc}", path=index_dir
         ) from exc
     generation = index_dir / name
-    metadata = read_metadata(generation)
-    version = metadata.get("schema_version")
-    if version != SCHEMA_VERSION:
+    version = read_metadata(generation).get("schema_version")
+    if version != SCHEMA_VERSION and generation.is_dir():
         raise IndexVersionError(
             f"The index at '{index_dir}' has schema version {version}, this searchlib needs "
             f"version {SCHEMA_VERSION}. Rebuild with: {rebuild_hint(index_dir)}",
@@ -127,7 +126,12 @@ def read_metadata(generation: Path) -> dict[str, Any]:
 
 
 def write_metadata(generation: Path, metadata: dict[str, Any]) -> None:
-    _write_atomically(generation / METADATA_FILE, json.dumps(metadata, indent=2, default=str))
+    write_json(generation / METADATA_FILE, metadata)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Replace ``path`` with ``data`` as JSON in one atomic rename."""
+    _write_atomically(path, json.dumps(data, indent=1, default=str))
 
 
 def list_generations(index_dir: Path) -> list[Path]:

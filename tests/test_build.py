@@ -30,12 +30,16 @@ def test_build_report_counts_indexed_and_skipped(tmp_path: Path, seed_corpus: Pa
         assert index.metadata["articles"] == 2 and index.metadata["skipped"] == 2
 
 
-def test_rebuild_swaps_generations_and_keeps_only_the_previous_one(tmp_path: Path, seed_corpus: Path) -> None:
+def test_rebuild_removes_old_generations_no_reader_has_open(tmp_path: Path, seed_corpus: Path) -> None:
     index_dir = tmp_path / "index"
-    for _ in range(3):
+    searchlib.build(seed_corpus, index_dir)
+    with searchlib.Index.open(index_dir):  # pins gen-000001
         searchlib.build(seed_corpus, index_dir)
-    assert (index_dir / "CURRENT").read_text().strip() == "gen-000003"
-    assert sorted(p.name for p in index_dir.iterdir() if p.is_dir()) == ["gen-000002", "gen-000003"]
+        searchlib.build(seed_corpus, index_dir)
+        assert (index_dir / "CURRENT").read_text().strip() == "gen-000003"
+        assert sorted(p.name for p in index_dir.iterdir() if p.is_dir()) == ["gen-000001", "gen-000003"]
+    searchlib.build(seed_corpus, index_dir)
+    assert sorted(p.name for p in index_dir.iterdir() if p.is_dir()) == ["gen-000004"]
 
 
 def test_reader_opened_before_a_rebuild_keeps_answering(tmp_path: Path, seed_corpus: Path) -> None:
