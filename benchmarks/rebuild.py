@@ -52,14 +52,17 @@ def change_some(path: Path, fraction: float) -> int:
     return len(range(0, len(lines), step))
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
+def tree_memory(pid: int) -> int:
+    """Proportional set size (PSS) in bytes of a process and all its descendants, from /proc.
+
+    PSS, not RSS: the writer's worker processes are forked and share the parent's pages, which
+    RSS would count once in every process."""
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:"))
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += next(int(line.split()[1]) * 1024 for line in rollup.splitlines() if line.startswith("Pss:"))
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack += [int(child) for child in (task / "children").read_text().split()]
         except (OSError, StopIteration):
@@ -68,12 +71,12 @@ def tree_rss(pid: int) -> int:
 
 
 def run(command: list[str]) -> tuple[float, int]:
-    """Seconds and peak resident bytes (process tree) of a command."""
+    """Seconds and peak memory (PSS of the process tree) of a command."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, tree_rss(process.pid))
+        peak = max(peak, tree_memory(process.pid))
         time.sleep(0.1)
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed with {process.returncode}")
@@ -87,7 +90,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     searchlib = [sys.executable, "-m", "searchlib"]
-    print("| articles | build s | build peak RSS (MB) | update, nothing changed: s (x build) | update, 1% changed: s (x build) |")
+    print("| articles | build s | build peak memory, PSS (MB) | update, nothing changed: s (x build) | update, 1% changed: s (x build) |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as work:

@@ -56,6 +56,9 @@ __all__ = ["build", "update", "index_status", "Progress", "document_fields", "ar
 
 logger = logging.getLogger(__name__)
 
+# Whoosh's indexing buffer in each writing process. Measured on Reuters with two processes:
+# 256 MB peaked at 943 MB, 64 MB at 466 MB, in about the same time (BENCHMARKS.md).
+WRITER_MEMORY_MB = 64
 FILES_STATE = "files.json"
 STORIES_STATE = "stories.npz"
 # Files of a generation that a new generation must not share: its own locks and records.
@@ -159,22 +162,26 @@ class _NewGeneration:
     path: Path | None = None
     whoosh: Any = None
     writer: Any = None
+    finder: DuplicateFinder = attrs.field(factory=DuplicateFinder)
 
     def open(self) -> Any:
+        """The writer, creating the generation on first use (with the live one's stories)."""
         if self.writer is None:
+            if self.live is not None and (self.live / STORIES_STATE).exists():
+                self.finder = DuplicateFinder.load(self.live / STORIES_STATE)
             self.path = self.index / next_generation_name(self.index)
             self.path.mkdir()
             (self.path / READERS_LOCK).touch()
             if self.live is None:
                 self.whoosh = whoosh_index.create_in(str(self.path), make_schema())
                 options = {"procs": self.jobs, "multisegment": True} if self.jobs > 1 else {}
-                self.writer = self.whoosh.writer(limitmb=256, **options)
+                self.writer = self.whoosh.writer(limitmb=WRITER_MEMORY_MB, **options)
             else:
                 for item in self.live.iterdir():
                     if item.name not in _NOT_LINKED:
                         os.link(item, self.path / item.name)
                 self.whoosh = whoosh_index.open_dir(str(self.path))
-                self.writer = self.whoosh.writer(limitmb=256)
+                self.writer = self.whoosh.writer(limitmb=WRITER_MEMORY_MB)
         return self.writer
 
 
@@ -204,11 +211,10 @@ def _write(
         remove_leftovers(index)
         live = _live_generation(index) if incremental else None
         previous = _load_files(live) if live is not None else {}
-        finder = _load_finder(live)
         generation = _NewGeneration(index, live, jobs)
         try:
             counts, files_now = _apply(
-                corpus, files, previous, generation, finder, extract, skip, on_progress
+                corpus, files, previous, generation, extract, skip, on_progress
             )
             articles = sum(len(state.articles) for state in files_now.values())
             if articles == 0:
@@ -220,7 +226,7 @@ def _write(
             if generation.writer is not None:
                 generation.writer.commit()
                 assert generation.path is not None
-                _finish(generation.path, corpus, files_now, finder, articles, len(skipped), counts)
+                _finish(generation.path, corpus, files_now, generation.finder, articles, len(skipped), counts)
                 switch_generation(index, generation.path)
             elif live is not None and files_now != previous:
                 write_json(live / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
@@ -247,7 +253,6 @@ def _apply(
     files: list[Path],
     previous: dict[str, _FileState],
     generation: _NewGeneration,
-    finder: DuplicateFinder,
     extract: Extractor,
     skip: SkipHandler,
     on_progress: ProgressHandler | None,
@@ -285,12 +290,12 @@ def _apply(
                 writer = generation.open()
                 if before is not None:
                     writer.delete_by_term("id", article.id)
-                    finder.forget(article.id)
+                    generation.finder.forget(article.id)
                     counts["updated"] += 1
                 else:
                     counts["added"] += 1
                 fields = document_fields(article, extract, digest)
-                fields["story"] = finder.story(article.id, f"{article.title}\n{article.body}", article.date)
+                fields["story"] = generation.finder.story(article.id, f"{article.title}\n{article.body}", article.date)
                 writer.add_document(**fields)
             files_now[name] = _FileState(size, mtime_ns, articles)
         done += size
@@ -298,7 +303,7 @@ def _apply(
             on_progress(Progress(counts["added"] + counts["updated"], done, total))
     for article_id in digest_before.keys() - claimed.keys():
         generation.open().delete_by_term("id", article_id)
-        finder.forget(article_id)
+        generation.finder.forget(article_id)
         counts["removed"] += 1
     return counts, files_now
 
@@ -336,12 +341,6 @@ def _read_current(index: Path) -> str | None:
         return (index / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
     except OSError:
         return None
-
-
-def _load_finder(live: Path | None) -> DuplicateFinder:
-    if live is not None and (live / STORIES_STATE).exists():
-        return DuplicateFinder.load(live / STORIES_STATE)
-    return DuplicateFinder()
 
 
 def _finish(
