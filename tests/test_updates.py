@@ -248,3 +248,48 @@ def test_searches_never_fail_while_another_process_rebuilds_and_updates(tmp_path
     searches, failures = map(int, out.split())
     assert rounds >= 2 and searches > 10
     assert failures == 0
+
+
+def test_cli_update_reports_counts_and_up_to_date(tmp_path: Path, corpus: Path) -> None:
+    index = str(tmp_path / "index")
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", str(corpus), "--index", index]).exit_code == 0
+    (corpus / "new.txt").write_text("Ferry Strike Ends\n\nMay 2, 2014\n\nThe ferry strike in the harbour ended.\n")
+    changed = runner.invoke(main, ["update", str(corpus), "--index", index, "--report"], catch_exceptions=False)
+    assert changed.stdout.startswith(f"Updated '{index}' from '{corpus}' in ")
+    assert changed.stdout.endswith(": added 1, updated 0, removed 0; skipped 0.\n")
+    same = runner.invoke(main, ["update", str(corpus), "--index", index, "--report"], catch_exceptions=False)
+    assert same.stdout.startswith(f"'{index}' is up to date with '{corpus}' (checked in ")
+    document = json.loads(runner.invoke(main, ["update", str(corpus), "--index", index, "--json"]).stdout)
+    assert (document["kind"], document["added"], document["updated"], document["removed"]) == ("update", 0, 0, 0)
+    status = json.loads(runner.invoke(main, ["status", "--index", index, "--json"]).stdout)
+    assert (status["articles"], status["changed_files"], status["writer"]) == (12, 0, None)
+    bad = runner.invoke(main, ["update", str(corpus), "--index", index, "--wait", "-1"])
+    assert bad.exit_code == 2 and "Invalid value for '--wait'" in bad.stderr
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """Run the real command in a pseudo-terminal: the bar must show articles and an ETA."""
+    import pty
+
+    wire = write_wire(tmp_path / "wire.jsonl", 800)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "searchlib", "build", str(wire), "--index", str(tmp_path / "index"), "--jobs", "1"],
+        stdin=follower, stdout=follower, stderr=follower, close_fds=True,
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=60)
+    text = output.decode("utf-8", "replace")
+    assert process.returncode == 0
+    assert "Indexing" in text and "800 articles" in text
+    assert "Indexed 800 articles from" in text  # on a terminal the summary is printed
