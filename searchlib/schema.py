@@ -1,16 +1,18 @@
 """The Whoosh schema of a searchlib index, and how an index directory is laid out on disk.
 
-An index directory holds generations, each a complete Whoosh index, and a ``CURRENT`` file that
-names the live one::
+An index directory holds generations, each a complete Whoosh index, a ``CURRENT`` file that
+names the live one, and the writer lock::
 
     indexes/main/
-        CURRENT             "gen-000003"
-        gen-000003/         Whoosh files + searchlib.json (schema version, when built, counts)
-        gen-000002/         the previous generation, kept for readers that still have it open
+        CURRENT             "gen-000004"
+        WRITER.lock         held by the one running build or update (see locks.py)
+        gen-000004/         Whoosh files, READERS.lock, searchlib.json (schema version, when
+                            written, counts), files.json and stories.npz (what an update needs)
+        gen-000003/         an older generation, still open in some reader; removed once not
 
-A build writes a new generation beside the live one and replaces ``CURRENT`` in one atomic
-rename, so a search never sees a half-built index. ``SCHEMA_VERSION`` changes whenever the
-fields or the analysis change; an index of another version must be rebuilt.
+A writer fills a new generation beside the live one and replaces ``CURRENT`` in one atomic
+rename (indexer.py), so a search never sees a half-written index. ``SCHEMA_VERSION`` changes
+whenever the fields or the analysis change; an index of another version must be rebuilt.
 """
 
 from __future__ import annotations
