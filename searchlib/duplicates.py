@@ -14,9 +14,13 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 import attrs
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 __all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "shingles"]
 
@@ -40,6 +44,12 @@ def shingles(text: str) -> set[bytes]:
     return {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)}
 
 
+def _minhash(values: np.ndarray | None = None) -> MinHash:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME)
+
+
 @attrs.define
 class DuplicateFinder:
     """Assigns each article a story id as a build meets it.
@@ -53,7 +63,7 @@ class DuplicateFinder:
     """
 
     threshold: float = THRESHOLD
-    _lsh: MinHashLSH = attrs.field(init=False)
+    _lsh: Any = attrs.field(init=False)  # datasketch.MinHashLSH, imported when first needed
     # Per article seen: its MinHash values (to confirm an LSH candidate) and its story.
     _signatures: dict[str, np.ndarray] = attrs.field(init=False, factory=dict)
     _stories: dict[str, str] = attrs.field(init=False, factory=dict)
@@ -61,6 +71,8 @@ class DuplicateFinder:
     _order: dict[str, int] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
+        from datasketch import MinHashLSH  # with SciPy, a third of a second: writers only
+
         self._lsh = MinHashLSH(threshold=self.threshold, num_perm=PERMUTATIONS)
 
     def story(self, article_id: str, text: str, date: datetime | None = None) -> str:
@@ -70,7 +82,7 @@ class DuplicateFinder:
         parts = shingles(text)
         if len(parts) < 6:
             return article_id
-        signature = MinHash(num_perm=PERMUTATIONS, scheme=SCHEME)
+        signature = _minhash()
         signature.update_batch(list(parts))
         values = signature.hashvalues
         similarity = {
@@ -113,7 +125,7 @@ class DuplicateFinder:
         finder = cls(threshold)
         with np.load(path, allow_pickle=True) as saved:
             for article_id, values, moment, story in zip(saved["ids"], saved["values"], saved["dates"], saved["stories"]):
-                signature = MinHash(num_perm=PERMUTATIONS, hashvalues=values.astype(np.uint64), scheme=SCHEME)
+                signature = _minhash(values.astype(np.uint64))
                 finder._lsh.insert(article_id, signature, check_duplication=False)
                 finder._signatures[article_id] = signature.hashvalues
                 finder._stories[article_id] = str(story)

@@ -23,7 +23,7 @@ from time import sleep
 from typing import Any
 
 import attrs
-from nltk.metrics.distance import edit_distance
+from jellyfish import damerau_levenshtein_distance
 from whoosh import index as whoosh_index
 from whoosh import query as whoosh_query
 from whoosh import scoring, sorting
@@ -468,7 +468,7 @@ class Index:
                 return word
             best = min(
                 candidates,
-                key=lambda c: (edit_distance(typed, c, transpositions=True), -reader.doc_frequency("spell", c), c),
+                key=lambda c: (damerau_levenshtein_distance(typed, c), -reader.doc_frequency("spell", c), c),
             )
             changed = True
             return best.capitalize() if word[:1].isupper() else best
