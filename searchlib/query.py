@@ -213,7 +213,7 @@ class Index:
         its own copies (``fold_duplicates``).
 
         The query is the article's most distinctive words (Whoosh's Bo1 key-term model over its
-        title and body) and named entities, ranked as ``search`` ranks; the options are hers.
+        title and body) and named entities, ranked as ``search`` ranks, with the same options.
 
         Raises:
             ArticleNotFoundError: no article has that id.
