@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -171,6 +172,7 @@ def _write(write: Any, corpus: Path, index_path: Path, **options: Any) -> search
         return write(corpus, index_path, on_skip=_echo_skipped, **options)
     bar: Any = None
     shown = 0
+    started = time.monotonic()
 
     def on_progress(progress: searchlib.Progress) -> None:
         nonlocal bar, shown
@@ -178,7 +180,8 @@ def _write(write: Any, corpus: Path, index_path: Path, **options: Any) -> search
             bar = click.progressbar(length=max(progress.total_bytes, 1), label="Indexing", file=sys.stderr,
                                     show_eta=True, item_show_func=lambda item: item)
             bar.__enter__()
-        bar.update(progress.done_bytes - shown, f"{progress.articles:,} articles")
+        rate = progress.articles / max(time.monotonic() - started, 1e-3)
+        bar.update(progress.done_bytes - shown, f"{progress.articles:,} articles, {rate:,.0f}/s")
         shown = progress.done_bytes
 
     try:

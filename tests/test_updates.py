@@ -291,5 +291,5 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     process.wait(timeout=60)
     text = output.decode("utf-8", "replace")
     assert process.returncode == 0
-    assert "Indexing" in text and "800 articles" in text
+    assert "Indexing" in text and "800 articles, " in text and "/s" in text
     assert "Indexed 800 articles from" in text  # on a terminal the summary is printed
