@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not REUTERS.exists(), reason=f"needs the shared 
 @pytest.fixture(scope="module")
 def reuters(tmp_path_factory: pytest.TempPathFactory) -> tuple[searchlib.BuildReport, Path]:
     index = tmp_path_factory.mktemp("reuters") / "index"
-    return searchlib.build(REUTERS, index), index
+    return searchlib.build(REUTERS, index, jobs=2), index
 
 
 def test_shared_data_reuters_indexes_every_article(reuters: tuple[searchlib.BuildReport, Path]) -> None:
