@@ -16,6 +16,7 @@ from .corpus import read_corpus
 from .dates import parse_period
 from .entities import extract_entities
 from .entities import extractor as entity_extractor
+from .evaluation import Evaluation, evaluate, read_topics
 from .errors import (
     ArticleNotFoundError,
     CorpusError,
@@ -57,6 +58,9 @@ __all__ = [
     "Progress",
     "Index",
     "read_corpus",
+    "evaluate",
+    "read_topics",
+    "Evaluation",
     "parse_period",
     "extract_entities",
     "entity_extractor",

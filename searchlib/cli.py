@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -555,6 +556,48 @@ def _timeline_text(result: searchlib.Timeline, width: int = 40) -> str:
         bar = "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
         lines.append(f"{bucket.period}  {bucket.count:>{digits},}  {bar}")
     return "\n".join(lines)
+
+
+# eval -------------------------------------------------------------------------------------------
+
+
+@main.command("eval", context_settings=CONTEXT)
+@click.option("--corpus", "corpus_path", type=click.Path(path_type=Path, exists=True), required=True, help="The collection's documents (.jsonl, .jsonl.gz or a directory).")
+@click.option("--topics", "topics_path", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True, help="qid<TAB>query text, one a line.")
+@click.option("--qrels", "qrels_path", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True, help="Relevance judgments, TREC format: qid 0 docid relevance.")
+@click.option("--index", "index_path", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Index of the corpus to use, built there if missing (default: a temporary one).")
+@click.option("--run", "run_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the run to this file, TREC format.")
+@json_option
+def evaluate(corpus_path: Path, topics_path: Path, qrels_path: Path, index_path: Path | None, run_path: Path | None, as_json: bool) -> None:
+    """Measure ranking quality on a test collection: nDCG@10, MAP and Recall@100 over the judged
+    topics, each searched as typed text with the settings search uses.
+
+    \b
+    Example:
+        searchlib eval --corpus ../shared/data/scifact/corpus.jsonl.gz \\
+            --topics ../shared/data/scifact/topics.tsv --qrels ../shared/data/scifact/qrels.txt
+    """
+    with _errors_as_messages(), tempfile.TemporaryDirectory(prefix="searchlib-eval-") as scratch:
+        index_dir = index_path or Path(scratch) / "index"
+        try:
+            index = searchlib.Index.open(index_dir)
+        except searchlib.IndexNotFoundError:
+            _write(searchlib.build, corpus_path, index_dir, jobs=os.cpu_count() or 1)
+            index = searchlib.Index.open(index_dir)
+        with index:
+            result = searchlib.evaluate(index, searchlib.read_topics(topics_path), qrels_path)
+    if run_path is not None:
+        run_path.write_text(result.trec_run(), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps({"topics": result.topics, "measures": result.measures}, indent=2))
+    else:
+        lines = [f"{result.topics} judged topics"]
+        lines += [f"{LABELS.get(name, name):<10}{value:.4f}" for name, value in result.measures.items()]
+        click.echo("\n".join(lines))
+
+
+LABELS = {"AP": "MAP"}
 
 
 # entities ---------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from .schema import (
 )
 from .snippets import body_highlighter, leading_snippet, title_highlighter
 
-__all__ = ["Index", "check_query_syntax"]
+__all__ = ["Index", "check_query_syntax", "plain_query"]
 
 
 @attrs.define
@@ -260,6 +260,23 @@ class Index:
             for start in _periods_between(min(counts, default=None), max(counts, default=None), by)
         ]
         return Timeline(query=query, by=by, buckets=tuple(buckets), undated=len(matched) - len(dated), total=len(matched))
+
+    def ranking(self, query: str, *, limit: int = 1000, plain: bool = False) -> tuple[tuple[str, float], ...]:
+        """The ids and scores of the best ``limit`` articles, in the order ``search`` ranks them
+        by relevance with every copy of a story, without snippets: what an evaluation needs.
+
+        With ``plain``, the query is taken as typed text, its query-syntax characters ignored
+        (see ``plain_query``), as test collections' topics are.
+        """
+        all_words, any_word = self._parse(plain_query(query) if plain else query)
+        passes: list[tuple[whoosh_query.Query, dict[str, Any]]] = [(all_words, {})]
+        if any_word is not None:
+            passes.append((any_word, {"mask": self._matching(all_words, None)}))
+        ranked: list[Any] = []
+        for q, options in passes:
+            if len(ranked) < limit:
+                ranked.extend(self._searcher.search(q, limit=limit - len(ranked), **options))
+        return tuple((self._searcher.stored_fields(hit.docnum)["id"], float(hit.score or 0.0)) for hit in ranked)
 
     def _allowed(
         self,
@@ -530,6 +547,17 @@ class Index:
             explanation=self._explain(hit) if explain else (),
             similar=similar,
         )
+
+
+_SYNTAX_CHARACTERS = re.compile(r'["():\[\]{}^~*\\]|(?<!\w)[+\-!]')
+
+
+def plain_query(text: str) -> str:
+    """``text`` with nothing the query language would read as syntax: quotes, brackets, colons,
+    ``^ ~ * + - !`` go, and ``AND``/``OR``/``NOT``/``TO`` become ordinary (stop) words. For text
+    typed as a whole, such as test-collection topics; an empty result means no words at all."""
+    words = _SYNTAX_CHARACTERS.sub(" ", text).split()
+    return " ".join(word.lower() if word in _OPERATORS else word for word in words)
 
 
 def _require_dates(query: whoosh_query.Query) -> whoosh_query.Query:
