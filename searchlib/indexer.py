@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 from whoosh import index as whoosh_index
 
-from .corpus import corpus_base, corpus_files, read_file
+from .corpus import SkipHandler, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder
 from .entities import Extractor, extract_entities, extractor, place_aliases
 from .errors import CorpusError
@@ -75,7 +75,6 @@ class Progress:
 
 
 ProgressHandler = Callable[[Progress], None]
-SkipHandler = Callable[[Skipped], None]
 
 
 def build(
