@@ -82,8 +82,8 @@ def score(annotations: list[dict], texts: dict[str, str], show_errors: bool) -> 
 
 def report_quality(counts: dict[str, Counter], articles: int) -> None:
     print(f"Entity extraction quality on {articles} labelled articles")
-    print(f"| kind | labelled | found | precision | recall | F1 |")
-    print(f"| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| kind | labelled | found | precision | recall | F1 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for kind in KINDS:
         c = counts[kind]
         precision = c["tp"] / max(c["tp"] + c["fp"], 1)
@@ -105,8 +105,8 @@ def report_speed(texts: list[str]) -> None:
             pass
     analysis = time.perf_counter() - started
     print(f"\nSpeed on {len(texts):,} Reuters articles, one process (one core):")
-    print(f"| step | seconds | articles/s |")
-    print(f"| --- | ---: | ---: |")
+    print("| step | seconds | articles/s |")
+    print("| --- | ---: | ---: |")
     print(f"| entity extraction | {extraction:.2f} | {len(texts) / extraction:,.0f} |")
     print(f"| analysis of the same text (peer) | {analysis:.2f} | {len(texts) / analysis:,.0f} |")
     print(f"extraction / analysis time: {extraction / analysis:.2f}x")

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from itertools import cycle
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
