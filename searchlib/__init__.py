@@ -11,7 +11,7 @@ Example:
 from importlib.metadata import PackageNotFoundError, version
 
 from .analysis import analyze
-from .config import Settings
+from .config import Ranking, Settings
 from .corpus import read_corpus
 from .dates import parse_period
 from .entities import extract_entities
@@ -66,6 +66,7 @@ __all__ = [
     "entity_extractor",
     "analyze",
     "Settings",
+    "Ranking",
     "Article",
     "BuildReport",
     "Entity",

@@ -13,10 +13,15 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["Settings", "DEFAULT_CORPUS", "DEFAULT_INDEX"]
+__all__ = ["Settings", "Ranking", "DEFAULT_CORPUS", "DEFAULT_INDEX", "DEFAULT_FIELD_WEIGHTS"]
 
 DEFAULT_CORPUS = Path("corpus")
 DEFAULT_INDEX = Path("indexes/main")
+
+#: How much a query word counts in each searched field: a word in the headline says more about
+#: what an article is about than the same word in its tenth paragraph.
+DEFAULT_FIELD_WEIGHTS = {"title": 2.0, "entities": 1.5, "caption": 1.0, "body": 1.0}
+SEARCHABLE_TEXT_FIELDS = ("title", "entities", "caption", "body")
 
 
 @attrs.frozen(kw_only=True)
@@ -36,3 +41,53 @@ class Settings:
             if env.get(var)
         }
         return cls(**values)
+
+
+def _weights(value: Mapping[str, float] | str) -> dict[str, float]:
+    """Field weights from a mapping or from text like ``"title=2,body=1"``."""
+    if isinstance(value, str):
+        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError(f"Field weights {value!r}: write them as field=weight,field=weight")
+        value = {name.strip(): float(weight) for name, weight in pairs}
+    unknown = set(value) - set(SEARCHABLE_TEXT_FIELDS)
+    if unknown or not value:
+        raise ValueError(
+            f"Field weights {dict(value)!r}: give one or more of {', '.join(SEARCHABLE_TEXT_FIELDS)}"
+        )
+    if any(weight <= 0 for weight in value.values()):
+        raise ValueError(f"Field weights {dict(value)!r}: each must be above 0")
+    return dict(value)
+
+
+@attrs.frozen(kw_only=True)
+class Ranking:
+    """How plain words are scored: Whoosh's BM25F parameters and the weight of each field.
+
+    ``k1`` sets how fast repeats of a word stop adding to the score, ``b`` how much a long
+    article is discounted; ``field_weights`` names the fields a plain query searches and how
+    much a match in each counts. ``Ranking.from_env()`` reads ``SEARCHLIB_BM25_K1``,
+    ``SEARCHLIB_BM25_B`` and ``SEARCHLIB_FIELD_WEIGHTS`` (``title=2,body=1``).
+    """
+
+    k1: float = attrs.field(default=1.2, converter=float, validator=attrs.validators.ge(0))
+    b: float = attrs.field(default=0.75, converter=float, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
+    field_weights: dict[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_WEIGHTS), converter=_weights)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Ranking:
+        """The ranking the environment asks for, defaults where it says nothing.
+
+        Raises:
+            ValueError: a variable's value cannot be used; the message names the variable.
+        """
+        env = os.environ if environ is None else environ
+        given = {name: env[var] for name, var in _RANKING_VARIABLES.items() if env.get(var)}
+        try:
+            return cls(**given)
+        except ValueError as error:
+            names = ", ".join(_RANKING_VARIABLES[name] for name in given)
+            raise ValueError(f"{names}: {error}") from None
+
+
+_RANKING_VARIABLES = {"k1": "SEARCHLIB_BM25_K1", "b": "SEARCHLIB_BM25_B", "field_weights": "SEARCHLIB_FIELD_WEIGHTS"}

@@ -2,7 +2,7 @@
 
 A test collection is a corpus, a topics file (``qid<TAB>query text``) and a qrels file (TREC
 format: ``qid 0 docid relevance``). Every judged topic is searched as typed text with the
-settings ``search`` uses (``Index.ranking``), and the run is scored by ``ir-measures``, the
+settings ``search`` uses (``Index.ranked``), and the run is scored by ``ir-measures``, the
 maintained interface to trec_eval's measures: nDCG@10, MAP (average precision over the first
 1,000 hits) and Recall@100.
 """
@@ -90,7 +90,7 @@ def evaluate(index: Index, topics: dict[str, str], qrels_path: Path | str, *, de
         if qid not in judged:
             continue
         try:
-            ranking = index.ranking(text, limit=depth, plain=True)
+            ranking = index.ranked(text, limit=depth, plain=True)
         except QuerySyntaxError:  # no words left: the topic finds nothing
             ranking = ()
         run.extend((qid, doc, rank, score) for rank, (doc, score) in enumerate(ranking, start=1))

@@ -1,7 +1,7 @@
 """Open an index and search it: query parsing, ranking, and copying results into ``Hit`` values.
 
-Ranking is Whoosh's BM25F over the text fields of ``schema.SEARCH_FIELDS`` with their weights
-(the title counts twice the body). Plain words are combined the way news searchers expect: an
+Ranking is Whoosh's BM25F over the text fields of ``config.Ranking.field_weights`` with their
+weights (by default the title counts twice the body). Plain words are combined the way news searchers expect: an
 article that has all of them ranks above any that has only some, yet partial matches are still
 returned after them. That is done with two passes, "all words" then "any word, the first pass
 masked out", so the total is exact and pages run straight across the two.
@@ -31,6 +31,7 @@ from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, Multifie
 from whoosh.searching import Searcher
 
 from .analysis import fold
+from .config import SEARCHABLE_TEXT_FIELDS, Ranking
 from .dates import parse_period
 from .errors import ArticleNotFoundError, IndexCorruptError, InvalidOptionError, QuerySyntaxError
 from .locks import READERS_LOCK, ReaderPin
@@ -38,7 +39,6 @@ from .models import Entity, FacetValue, Hit, ScorePart, SearchResult, Snippet, T
 from .schema import (
     ENTITY_FIELDS,
     FIELD_ALIASES,
-    SEARCH_FIELDS,
     current_generation,
     facet_field,
     read_metadata,
@@ -60,21 +60,32 @@ class Index:
 
     path: Path
     generation: Path
+    ranking: Ranking
     _whoosh: Any = attrs.field(repr=False)
     _searcher: Searcher = attrs.field(repr=False)
     _pin: ReaderPin = attrs.field(repr=False)
     _dated_cache: set[int] | None = attrs.field(default=None, repr=False)
 
     @classmethod
-    def open(cls, path: Path | str) -> Index:
+    def open(cls, path: Path | str, *, ranking: Ranking | None = None) -> Index:
         """Open the live generation of the index at ``path``, pinned against removal.
+
+        ``ranking`` sets BM25F's parameters and the field weights; by default
+        ``Ranking.from_env()``, which is ``Ranking()`` unless the environment says otherwise.
 
         Raises:
             IndexNotFoundError: nothing was built there.
             IndexVersionError: it was built by an incompatible searchlib; rebuild it.
             IndexCorruptError: its files cannot be read.
+            InvalidOptionError: a ``SEARCHLIB_BM25_*`` or ``SEARCHLIB_FIELD_WEIGHTS`` value
+                cannot be used.
         """
         path = Path(path)
+        if ranking is None:
+            try:
+                ranking = Ranking.from_env()
+            except ValueError as error:
+                raise InvalidOptionError(str(error)) from None
         for _attempt in range(5):
             generation = current_generation(path)
             pin = ReaderPin.take(generation)
@@ -91,7 +102,7 @@ class Index:
             )
         try:
             whoosh = whoosh_index.open_dir(str(generation))
-            searcher = whoosh.searcher(weighting=scoring.BM25F())
+            searcher = whoosh.searcher(weighting=scoring.BM25F(B=ranking.b, K1=ranking.k1))
         except Exception as exc:  # Whoosh raises many kinds here, pickle errors among them
             pin.release()
             raise IndexCorruptError(
@@ -99,7 +110,7 @@ class Index:
                 f"Rebuild it with: {rebuild_hint(path)}",
                 path=path,
             ) from exc
-        return cls(path, generation, whoosh, searcher, pin)
+        return cls(path, generation, ranking, whoosh, searcher, pin)
 
     def refresh(self) -> bool:
         """Switch to the live generation if a writer has replaced the one open; ``True`` if so.
@@ -109,7 +120,7 @@ class Index:
         """
         if current_generation(self.path) == self.generation:
             return False
-        fresh = Index.open(self.path)
+        fresh = Index.open(self.path, ranking=self.ranking)
         self.close()
         self.generation, self._whoosh, self._searcher, self._pin = fresh.generation, fresh._whoosh, fresh._searcher, fresh._pin
         self._dated_cache = None
@@ -261,7 +272,7 @@ class Index:
         ]
         return Timeline(query=query, by=by, buckets=tuple(buckets), undated=len(matched) - len(dated), total=len(matched))
 
-    def ranking(self, query: str, *, limit: int = 1000, plain: bool = False) -> tuple[tuple[str, float], ...]:
+    def ranked(self, query: str, *, limit: int = 1000, plain: bool = False) -> tuple[tuple[str, float], ...]:
         """The ids and scores of the best ``limit`` articles, in the order ``search`` ranks them
         by relevance with every copy of a story, without snippets: what an evaluation needs.
 
@@ -378,7 +389,7 @@ class Index:
         text = f"{fields.get('title', '')}\n{fields.get('body', '')}"
         key_terms = self._searcher.key_terms_from_text("body", text, numterms=15, normalize=True)
         clauses = [
-            whoosh_query.Term(field, word, boost=weight * SEARCH_FIELDS[field])
+            whoosh_query.Term(field, word, boost=weight * self.ranking.field_weights.get(field, 1.0))
             for word, weight in key_terms
             for field in ("title", "body")
         ]
@@ -430,7 +441,8 @@ class Index:
         check_query_syntax(text_without_dates, [*schema.names(), *FIELD_ALIASES])
         parsed = []
         for group in (AndGroup, OrGroup):
-            parser = MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=SEARCH_FIELDS, group=group)
+            weights = self.ranking.field_weights
+            parser = MultifieldParser(list(weights), schema, fieldboosts=weights, group=group)
             parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
             parser.add_plugin(FuzzyTermPlugin())
             try:
@@ -506,10 +518,10 @@ class Index:
         """The BM25F score of each matched word in each field, the field's weight included."""
         parts = []
         for fieldname, term in sorted(hit.matched_terms()):
-            if fieldname not in SEARCH_FIELDS and fieldname not in ENTITY_FIELDS:
+            if fieldname not in SEARCHABLE_TEXT_FIELDS and fieldname not in ENTITY_FIELDS:
                 continue
             word = self._whoosh.schema[fieldname].from_bytes(term)
-            weight = SEARCH_FIELDS.get(fieldname, 1.0)
+            weight = self.ranking.field_weights.get(fieldname, 1.0)
             score = self._relevance(whoosh_query.Term(fieldname, word, boost=weight), hit.docnum)
             parts.append(ScorePart(fieldname, word, weight, score))
         return tuple(sorted(parts, key=lambda part: -part.score))
@@ -644,7 +656,7 @@ def _period(value: date | str, name: str) -> tuple[datetime, datetime]:
 
 
 SEARCHABLE_FIELDS = frozenset(
-    {*SEARCH_FIELDS, *ENTITY_FIELDS, *FIELD_ALIASES, "url", "path", "id", "date"}
+    {*SEARCHABLE_TEXT_FIELDS, *ENTITY_FIELDS, *FIELD_ALIASES, "url", "path", "id", "date"}
 )
 _DATE_CLAUSE = re.compile(r'(?<![\w:])date:(\[[^\]]*\]?|"[^"]*"?|[^\s()]+)', re.IGNORECASE)
 _RANGE_TO = re.compile(r"(?:^|\s+)to(?:\s+|$)", re.IGNORECASE)

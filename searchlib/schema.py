@@ -29,7 +29,6 @@ from .errors import IndexNotFoundError, IndexVersionError
 
 __all__ = [
     "SCHEMA_VERSION",
-    "SEARCH_FIELDS",
     "make_schema",
     "current_generation",
     "read_metadata",
@@ -38,10 +37,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 4
-
-#: Text fields a plain query searches, with their weights: a word in the headline says more
-#: about what an article is about than the same word in its tenth paragraph.
-SEARCH_FIELDS: dict[str, float] = {"title": 2.0, "entities": 1.5, "caption": 1.0, "body": 1.0}
 
 #: The kinds of entity, each with a searchable field (names and, for places, their aliases, so
 #: ``place:USA`` finds "United States") and a facet field of canonical names.

@@ -208,3 +208,36 @@ def test_hits_carry_typed_entities(index: searchlib.Index) -> None:
     assert Entity("Imomali Rakhmon", "person") in top.entities
     assert Entity("NATO", "organization") in top.entities
     assert Entity("Tajikistan", "place") in top.entities
+
+
+def test_ranking_settings_change_scores_and_searched_fields(news_index) -> None:  # type: ignore[no-untyped-def]
+    from searchlib import Ranking
+
+    with searchlib.Index.open(news_index, ranking=Ranking(field_weights={"title": 1.0})) as titles_only:
+        hits = [h.id for h in titles_only.search("military base").hits]
+        assert hits[0] == "base-in-title.txt" and set(hits) == {"base-in-title.txt", SEED.name, "military-only.txt"}
+    with searchlib.Index.open(news_index, ranking=Ranking(k1=0.9, b=0.4)) as tuned:
+        default = searchlib.Index.open(news_index)
+        assert tuned.search("military base").hits[0].score != default.search("military base").hits[0].score
+        default.close()
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SEARCHLIB_BM25_B": "2"}, "SEARCHLIB_BM25_B: 'b' must be <= 1: 2.0"),
+        ({"SEARCHLIB_FIELD_WEIGHTS": "author=2"}, "SEARCHLIB_FIELD_WEIGHTS: Field weights {'author': 2.0}: give one or more of title, entities, caption, body"),
+        ({"SEARCHLIB_FIELD_WEIGHTS": "title"}, "SEARCHLIB_FIELD_WEIGHTS: Field weights 'title': write them as field=weight,field=weight"),
+    ],
+)
+def test_ranking_from_the_environment(news_index, monkeypatch: pytest.MonkeyPatch, environ: dict, message: str) -> None:  # type: ignore[no-untyped-def]
+    from searchlib import InvalidOptionError, Ranking
+
+    assert Ranking.from_env({"SEARCHLIB_BM25_K1": "0.9", "SEARCHLIB_FIELD_WEIGHTS": "title=3, body=1"}) == Ranking(
+        k1=0.9, field_weights={"title": 3.0, "body": 1.0}
+    )
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(InvalidOptionError) as caught:
+        searchlib.Index.open(news_index)
+    assert str(caught.value) == message
