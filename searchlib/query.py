@@ -287,7 +287,8 @@ class Index:
         for q, options in passes:
             if len(ranked) < limit:
                 ranked.extend(self._searcher.search(q, limit=limit - len(ranked), **options))
-        return tuple((self._searcher.stored_fields(hit.docnum)["id"], float(hit.score or 0.0)) for hit in ranked)
+        ids = self._searcher.reader().column_reader("id")
+        return tuple((ids[hit.docnum], float(hit.score or 0.0)) for hit in ranked)
 
     def _allowed(
         self,

@@ -36,7 +36,7 @@ __all__ = [
     "METADATA_FILE",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: The kinds of entity, each with a searchable field (names and, for places, their aliases, so
 #: ``place:USA`` finds "United States") and a facet field of canonical names.
@@ -62,7 +62,7 @@ def make_schema() -> Schema:
     """
     analyzer = news_analyzer()
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),  # a column too: ids of many hits, fast
         title=TEXT(analyzer=analyzer, stored=True, chars=True),
         caption=TEXT(analyzer=analyzer, stored=True, chars=True),
         body=TEXT(analyzer=analyzer, stored=True, chars=True),
