@@ -38,7 +38,7 @@ from typing import Any, Literal
 import attrs
 
 from .errors import NerBackendError
-from .models import Entity
+from .models import ENTITY_KINDS, Entity
 
 __all__ = [
     "extract_entities",
@@ -52,7 +52,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Kind = Literal["person", "organization", "place"]
-KINDS: tuple[Kind, ...] = ("person", "organization", "place")
+KINDS = ENTITY_KINDS
 BACKENDS = ("rules", "nltk", "spacy", "auto")
 
 

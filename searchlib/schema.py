@@ -26,6 +26,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import name_list_analyzer, news_analyzer, spelling_analyzer
 from .errors import IndexNotFoundError, IndexVersionError
+from .models import ENTITY_KINDS
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -40,7 +41,7 @@ SCHEMA_VERSION = 5
 
 #: The kinds of entity, each with a searchable field (names and, for places, their aliases, so
 #: ``place:USA`` finds "United States") and a facet field of canonical names.
-ENTITY_FIELDS = ("person", "organization", "place")
+ENTITY_FIELDS = ENTITY_KINDS
 
 #: Other names the query language accepts for fields.
 FIELD_ALIASES = {"org": "organization", "entity": "entities"}
