@@ -280,14 +280,8 @@ class Index:
         (see ``plain_query``), as test collections' topics are.
         """
         all_words, any_word = self._parse(plain_query(query) if plain else query)
-        passes: list[tuple[whoosh_query.Query, dict[str, Any]]] = [(all_words, {})]
-        if any_word is not None:
-            passes.append((any_word, {"mask": self._matching(all_words, None)}))
-        ranked: list[Any] = []
-        for q, options in passes:
-            if len(ranked) < limit:
-                ranked.extend(self._searcher.search(q, limit=limit - len(ranked), **options))
-        ids = self._searcher.reader().column_reader("id")
+        ranked = self._fetch(self._relevance_passes(all_words, any_word, None), limit)
+        ids = self._ids()
         return tuple((ids[hit.docnum], float(hit.score or 0.0)) for hit in ranked)
 
     def _allowed(
@@ -330,11 +324,8 @@ class Index:
             raise InvalidOptionError(f"Unknown sort order {sort!r}: use {', '.join(SORTS)}")
         everything = any_word or all_words
         matched = self._matching(everything, allowed) - exclude
-        passes: list[tuple[whoosh_query.Query, dict[str, Any]]]
         if sort == "relevance":
-            passes = [(all_words, {"filter": allowed, "mask": exclude})]
-            if any_word is not None:
-                passes.append((any_word, {"filter": allowed, "mask": self._matching(all_words, allowed) | exclude}))
+            passes = self._relevance_passes(all_words, any_word, allowed, exclude)
         else:
             dated = matched & self._dated()
             passes = [
@@ -348,27 +339,50 @@ class Index:
         stories = len(copies) if fold else None
         offset, wanted = (page - 1) * limit, page * limit
         fetch = wanted + len(matched) - len(copies) if fold else wanted  # enough to fill `wanted` stories
-        ranked: list[Any] = []
-        for q, options in passes:
-            if len(ranked) >= fetch or not matched:
-                break
-            if options.get("filter") == set():
-                continue  # Whoosh reads an empty filter as no filter at all
-            ranked.extend(self._searcher.search(q, limit=fetch - len(ranked), terms=True, **options))
+        ranked = self._fetch(passes, fetch, terms=True) if matched else []
         if fold:
             first_of_story: dict[str, Any] = {}
             for hit in ranked:
                 first_of_story.setdefault(story_of[hit.docnum], hit)
             ranked = list(first_of_story.values())
         hits = []
+        ids = self._ids()
         for rank, hit in enumerate(ranked[offset:wanted], start=offset + 1):
             others = [d for d in copies.get(story_of[hit.docnum], ()) if d != hit.docnum]
-            similar = tuple(self._searcher.stored_fields(d)["id"] for d in others)
+            similar = tuple(ids[d] for d in others)
             hits.append(self._hit(rank, hit, everything if sort != "relevance" else None, explain=explain, similar=similar))
         counted = self._facets(everything, matched, facet_limit) if facets else {}
         return SearchResult(
             query=text, total=len(matched), stories=stories, hits=tuple(hits), facets=counted, page=page, limit=limit
         )
+
+    def _relevance_passes(
+        self,
+        all_words: whoosh_query.Query,
+        any_word: whoosh_query.Query | None,
+        allowed: set[int] | None,
+        exclude: frozenset[int] | set[int] = frozenset(),
+    ) -> list[tuple[whoosh_query.Query, dict[str, Any]]]:
+        """Articles with every word first, then the rest of those with any word."""
+        passes: list[tuple[whoosh_query.Query, dict[str, Any]]] = [(all_words, {"filter": allowed, "mask": exclude})]
+        if any_word is not None:
+            passes.append((any_word, {"filter": allowed, "mask": self._matching(all_words, allowed) | exclude}))
+        return passes
+
+    def _fetch(self, passes: list[tuple[whoosh_query.Query, dict[str, Any]]], limit: int, *, terms: bool = False) -> list[Any]:
+        """Whoosh hits of the passes in turn, up to ``limit`` in all."""
+        ranked: list[Any] = []
+        for q, options in passes:
+            if len(ranked) >= limit:
+                break
+            if options.get("filter") == set():
+                continue  # Whoosh reads an empty filter as no filter at all
+            ranked.extend(self._searcher.search(q, limit=limit - len(ranked), terms=terms, **options))
+        return ranked
+
+    def _ids(self) -> Any:
+        """Each article's id, by document number (a column, read without stored fields)."""
+        return self._searcher.reader().column_reader("id")
 
     def _stories(self) -> Any:
         """Each article's story id, by document number (a column, read without stored fields)."""
