@@ -89,6 +89,7 @@ _TITLES = frozenset(
 # these precede a person's name directly.
 _PERSON_PREFIXES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "dame", "rev"})
 _CONNECTORS = frozenset({"of", "the", "de", "du", "da", "del", "la", "le", "van", "von", "der", "bin", "al"})
+_JOINERS = _CONNECTORS | {"and", "&"}  # words that may stand inside a name, never at its end
 _ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic", "ean", "an")
 _ORG_WORDS = frozenset(
     """
@@ -408,7 +409,7 @@ def _runs_in_sentence(
         if words[index : index + 1] == ["("] and index + 2 < len(words) and words[index + 2] == ")":
             acronym = words[index + 1]
             if acronym.isupper() and 2 <= len(acronym) <= 8:
-                aliases[acronym] = _organization_name(_split_stretch_words(stretch), gazetteer)
+                aliases[acronym] = _organization_name(_without_trailing_joiners(stretch), gazetteer)
         yield from _split_stretch(stretch, start == first_word, bracketed, gazetteer)
 
 
@@ -447,17 +448,16 @@ def _joins_organization(before: list[str], words: list[str], index: int, gazette
     return gazetteer.ends_organization(after[-1])
 
 
-def _split_stretch_words(stretch: list[str]) -> list[str]:
-    while stretch and (stretch[-1] in _CONNECTORS or stretch[-1] in ("and", "&")):
-        stretch = stretch[:-1]
-    return stretch
+def _without_trailing_joiners(words: list[str]) -> list[str]:
+    while words and words[-1] in _JOINERS:
+        words = words[:-1]
+    return words
 
 
 def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: _Gazetteer) -> Iterator[_Run]:
     """Split a stretch of capitalised words into runs: at job titles ("Tajik President Imomali
     Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois")."""
-    while stretch and (stretch[-1] in _CONNECTORS or stretch[-1] in ("and", "&")):
-        stretch = stretch[:-1]
+    stretch = _without_trailing_joiners(stretch)
     if not stretch:
         return
     text = " ".join(stretch)
@@ -534,7 +534,7 @@ def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _
     if len(run.words) > 1 and run.words[1] not in _CONNECTORS and run.words[1] != "and":
         return run  # "Central Asia has ...": a capitalised pair is a name even at the start
     words = run.words[1:]
-    while words and (words[0] in _CONNECTORS or words[0] in ("and", "&")):
+    while words and words[0] in _JOINERS:
         words = words[1:]
     return attrs.evolve(run, words=words, sentence_initial=False)
 
