@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,10 @@ class _FileState:
     size: int
     mtime_ns: int
     articles: dict[str, str]  # id -> digest, in file order
+
+    def unchanged(self, size: int, mtime_ns: int) -> bool:
+        """Whether the file still has the size and time it had: then it is not read again."""
+        return (self.size, self.mtime_ns) == (size, mtime_ns)
 
     def to_json(self) -> dict[str, Any]:
         return {"size": self.size, "mtime_ns": self.mtime_ns, "articles": self.articles}
@@ -262,13 +266,12 @@ def _apply(
     claimed: dict[str, str] = {}  # id -> where it was first read, for duplicate-id reports
     counts = {"added": 0, "updated": 0, "removed": 0}
     files_now: dict[str, _FileState] = {}
-    total = sum(_stat(path)[0] for path in files)
+    fingerprints = _fingerprints(corpus, files)
+    total = sum(size for _, size, _ in fingerprints.values())
     done = 0
-    for path in files:
-        name = path.relative_to(base).as_posix()
-        size, mtime_ns = _stat(path)
+    for name, (path, size, mtime_ns) in fingerprints.items():
         state = previous.get(name)
-        if state is not None and (state.size, state.mtime_ns) == (size, mtime_ns):
+        if state is not None and state.unchanged(size, mtime_ns):
             articles = {i: d for i, d in state.articles.items() if i not in claimed}
             claimed.update(dict.fromkeys(articles, name))
             files_now[name] = attrs.evolve(state, articles=articles)
@@ -313,6 +316,12 @@ def _progress_at(
     if on_progress is None:
         return None
     return lambda position: on_progress(Progress(counts["added"] + counts["updated"], done + position, total))
+
+
+def _fingerprints(corpus: Path, files: Iterable[Path]) -> dict[str, tuple[Path, int, int]]:
+    """Each corpus file by its name relative to the corpus, with its size and modification time."""
+    base = corpus_base(corpus)
+    return {path.relative_to(base).as_posix(): (path, *_stat(path)) for path in files}
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -427,10 +436,8 @@ def changed_files(corpus: Path | str, generation: Path) -> int | None:
     previous = _load_files(generation)
     if not previous:
         return None
-    corpus = Path(corpus)
-    base = corpus_base(corpus)
-    now = {path.relative_to(base).as_posix(): _stat(path) for path in corpus_files(corpus)}
-    changed = sum(1 for name, fp in now.items() if name not in previous or (previous[name].size, previous[name].mtime_ns) != fp)
+    now = _fingerprints(Path(corpus), corpus_files(corpus))
+    changed = sum(1 for name, (_, size, mtime_ns) in now.items() if name not in previous or not previous[name].unchanged(size, mtime_ns))
     return changed + len(previous.keys() - now.keys())
 
 
