@@ -166,10 +166,11 @@ class SnowballFilter(Filter):
             yield token
 
 
-def news_analyzer() -> CompositeAnalyzer:
-    """The analyzer of the article text fields, and of query words."""
+def news_analyzer(*, line_gap: int = 0) -> CompositeAnalyzer:
+    """The analyzer of the article text fields, and of query words; ``line_gap`` as for
+    ``NltkTokenizer`` (the combined ``text`` field keeps a phrase from spanning two fields)."""
     return (
-        NltkTokenizer()
+        NltkTokenizer(line_gap=line_gap)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=STOP_WORDS, minsize=1)

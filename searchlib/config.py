@@ -18,10 +18,11 @@ __all__ = ["Settings", "Ranking", "DEFAULT_CORPUS", "DEFAULT_INDEX", "DEFAULT_FI
 DEFAULT_CORPUS = Path("corpus")
 DEFAULT_INDEX = Path("indexes/main")
 
-#: How much a query word counts in each searched field: a word in the headline says more about
-#: what an article is about than the same word in its tenth paragraph.
-DEFAULT_FIELD_WEIGHTS = {"title": 2.0, "entities": 1.5, "caption": 1.0, "body": 1.0}
-SEARCHABLE_TEXT_FIELDS = ("title", "entities", "caption", "body")
+#: The fields plain words search, and how much a match in each counts. By default one field,
+#: ``text``: title, caption and body combined with the title counted twice (schema.combined_text),
+#: which is BM25F proper; naming separate fields instead adds up a BM25 score per field.
+DEFAULT_FIELD_WEIGHTS = {"text": 1.0}
+SEARCHABLE_TEXT_FIELDS = ("text", "title", "entities", "caption", "body")
 
 
 @attrs.frozen(kw_only=True)

@@ -137,7 +137,8 @@ class Snippet:
 
 @attrs.frozen
 class ScorePart:
-    """How much one word matched in one field added to a hit's score (BM25F, field weight in)."""
+    """How much one word matched in one field added to a hit's score: BM25 times ``weight``, the
+    field's weight times how often the query gives the word (and any ``^`` boost)."""
 
     field: str
     term: str

@@ -1,7 +1,8 @@
 """Open an index and search it: query parsing, ranking, and copying results into ``Hit`` values.
 
-Ranking is Whoosh's BM25F over the text fields of ``config.Ranking.field_weights`` with their
-weights (by default the title counts twice the body). Plain words are combined the way news searchers expect: an
+Ranking is BM25 (Lucene's idf, a repeated query word counting again) over the fields of
+``config.Ranking.field_weights``: by default the one ``text`` field, where the title counts twice,
+which makes it BM25F (schema.combined_text). Plain words are combined the way news searchers expect: an
 article that has all of them ranks above any that has only some, yet partial matches are still
 returned after them. That is done with two passes, "all words" then "any word, the first pass
 masked out", so the total is exact and pages run straight across the two.
@@ -15,6 +16,7 @@ Whoosh's searcher and result objects never leave this module.
 from __future__ import annotations
 
 import re
+from math import log
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
@@ -28,6 +30,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as whoosh_query
 from whoosh import scoring, sorting
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from .analysis import fold
@@ -44,7 +47,7 @@ from .schema import (
     read_metadata,
     rebuild_hint,
 )
-from .snippets import body_highlighter, leading_snippet, title_highlighter
+from .snippets import body_highlighter, highlight_matches, leading_snippet, title_highlighter
 
 __all__ = ["Index", "check_query_syntax", "plain_query"]
 
@@ -102,7 +105,7 @@ class Index:
             )
         try:
             whoosh = whoosh_index.open_dir(str(generation))
-            searcher = whoosh.searcher(weighting=scoring.BM25F(B=ranking.b, K1=ranking.k1))
+            searcher = whoosh.searcher(weighting=_BM25(B=ranking.b, K1=ranking.k1))
         except Exception as exc:  # Whoosh raises many kinds here, pickle errors among them
             pin.release()
             raise IndexCorruptError(
@@ -402,11 +405,11 @@ class Index:
         """The distinctive words and the names of one article, weighted, as an OR query."""
         fields = self._searcher.stored_fields(docnum)
         text = f"{fields.get('title', '')}\n{fields.get('body', '')}"
-        key_terms = self._searcher.key_terms_from_text("body", text, numterms=15, normalize=True)
+        key_terms = self._searcher.key_terms_from_text("text", text, numterms=15, normalize=True)
         clauses = [
-            whoosh_query.Term(field, word, boost=weight * self.ranking.field_weights.get(field, 1.0))
+            whoosh_query.Term(field, word, boost=weight * field_weight)
             for word, weight in key_terms
-            for field in ("title", "body")
+            for field, field_weight in self.ranking.field_weights.items()
         ]
         analyzer = self._whoosh.schema["entities"].analyzer
         for name, _kind in fields.get("entity_list", ())[:8]:
@@ -461,7 +464,7 @@ class Index:
             parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
             parser.add_plugin(FuzzyTermPlugin())
             try:
-                parsed.append(parser.parse(text_without_dates))
+                parsed.append(_count_repeats(parser.parse(text_without_dates, normalize=False)).normalize())
             except Exception as exc:  # Whoosh's parser raises few, but any is a syntax error
                 raise QuerySyntaxError(f"Cannot parse the query {text!r}: {exc}", query=text) from exc
         all_words, any_word = (self._rewrite(q, date_ranges) for q in parsed)
@@ -530,16 +533,38 @@ class Index:
         return 0.0
 
     def _explain(self, hit: Any) -> tuple[ScorePart, ...]:
-        """The BM25F score of each matched word in each field, the field's weight included."""
+        """The BM25 score of each matched word in each field, with its weight in the query: the
+        field's weight times how often the word was given (and any ``^`` boost)."""
+        weights = _term_weights(hit.results.q)
         parts = []
         for fieldname, term in sorted(hit.matched_terms()):
-            if fieldname not in SEARCHABLE_TEXT_FIELDS and fieldname not in ENTITY_FIELDS:
-                continue
             word = self._whoosh.schema[fieldname].from_bytes(term)
-            weight = self.ranking.field_weights.get(fieldname, 1.0)
+            weight = weights.get((fieldname, word))
+            if weight is None or (fieldname not in SEARCHABLE_TEXT_FIELDS and fieldname not in ENTITY_FIELDS):
+                continue
             score = self._relevance(whoosh_query.Term(fieldname, word, boost=weight), hit.docnum)
             parts.append(ScorePart(fieldname, word, weight, score))
         return tuple(sorted(parts, key=lambda part: -part.score))
+
+    def _matched_words(self, hit: Any) -> set[str]:
+        """The words of the query that ``hit`` matched in its text and names (the analysers of
+        all these fields make the same terms, so any can be highlighted in the title and body)."""
+        searched = {*SEARCHABLE_TEXT_FIELDS, *ENTITY_FIELDS}
+        return {term.decode("utf-8") for fieldname, term in hit.matched_terms() if fieldname in searched}
+
+    def _matches(self, docnum: int, fieldname: str, words: Iterable[str]) -> list[tuple[str, int, int]]:
+        """Where ``words`` occur in one article's ``fieldname``: ``(word, start, end)`` character
+        offsets, read from the index."""
+        matches: list[tuple[str, int, int]] = []
+        for word in words:
+            try:
+                postings = self._searcher.postings(fieldname, word)
+            except TermNotFound:
+                continue
+            postings.skip_to(docnum)
+            if postings.is_active() and postings.id() == docnum:
+                matches.extend((word, start, end) for _position, start, end in postings.value_as("characters"))
+        return matches
 
     def _hit(
         self,
@@ -552,11 +577,12 @@ class Index:
     ) -> Hit:
         fields = hit.fields()
         body = fields.get("body", "")
-        snippet = body_highlighter().highlight_hit(hit, "body", top=2, minscore=1)
+        words = self._matched_words(hit)
+        snippet = highlight_matches(body_highlighter(), body, self._matches(hit.docnum, "body", words), top=2)
         if not snippet.spans:
             snippet = leading_snippet(body)
         title = fields.get("title", "")
-        title_snippet = title_highlighter().highlight_hit(hit, "title", top=1, minscore=1)
+        title_snippet = highlight_matches(title_highlighter(), title, self._matches(hit.docnum, "title", words), top=1)
         if title_snippet.text != title:  # no match in the title: whole title, nothing marked
             title_snippet = Snippet(title)
         date = fields.get("date")
@@ -574,6 +600,46 @@ class Index:
             explanation=self._explain(hit) if explain else (),
             similar=similar,
         )
+
+
+class _BM25(scoring.BM25F):
+    """Whoosh's BM25 with the idf of Lucene and of the BM25 literature, log(1 + (N - n + 0.5) /
+    (n + 0.5)), in place of Whoosh's log(N / (n + 1)) + 1, whose + 1 lets words found in most
+    articles ("system", "articles") weigh nearly as much as rare ones in a long query."""
+
+    def idf(self, searcher: Any, fieldname: str, text: str) -> float:
+        parent = searcher.get_parent()
+        found, total = parent.doc_frequency(fieldname, text), parent.doc_count_all()
+        return log(1 + (total - found + 0.5) / (found + 0.5))
+
+
+def _count_repeats(query: whoosh_query.Query) -> whoosh_query.Query:
+    """A word (or phrase) given twice counts twice, as in BM25's query-term frequency and in
+    Lucene: one clause with the boosts added up, where Whoosh's normalising would drop the repeat.
+    In a long query, the words it repeats are what it is about."""
+    if not isinstance(query, whoosh_query.CompoundQuery):
+        return query
+    merged: dict[whoosh_query.Query, whoosh_query.Query] = {}
+    for sub in query.subqueries:
+        sub = _count_repeats(sub)
+        key = sub.with_boost(1.0)
+        merged[key] = sub if key not in merged else sub.with_boost(merged[key].boost + sub.boost)
+    return query.__class__(list(merged.values()), boost=query.boost)
+
+
+def _term_weights(query: whoosh_query.Query) -> dict[tuple[str, str], float]:
+    """The boost of each word of ``query``, by field, the boosts of the groups around it in."""
+    weights: dict[tuple[str, str], float] = {}
+
+    def walk(q: whoosh_query.Query, scale: float) -> None:
+        if isinstance(q, whoosh_query.Term):
+            key = (q.fieldname, q.text)
+            weights[key] = weights.get(key, 0.0) + scale * q.boost
+        for child in q.children():
+            walk(child, scale * q.boost)
+
+    walk(query, 1.0)
+    return weights
 
 
 _SYNTAX_CHARACTERS = re.compile(r'["():\[\]{}^~*\\]|(?<!\w)[+\-!]')

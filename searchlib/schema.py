@@ -37,7 +37,7 @@ __all__ = [
     "METADATA_FILE",
 ]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: The kinds of entity, each with a searchable field (names and, for places, their aliases, so
 #: ``place:USA`` finds "United States") and a facet field of canonical names.
@@ -63,6 +63,9 @@ def make_schema() -> Schema:
     """
     analyzer = news_analyzer()
     return Schema(
+        # What plain words search: see combined_text. Positions for phrases; no offsets, since
+        # snippets are highlighted in the title and body fields.
+        text=TEXT(analyzer=news_analyzer(line_gap=1)),
         id=ID(stored=True, unique=True, sortable=True),  # a column too: ids of many hits, fast
         title=TEXT(analyzer=analyzer, stored=True, chars=True),
         caption=TEXT(analyzer=analyzer, stored=True, chars=True),
@@ -79,6 +82,18 @@ def make_schema() -> Schema:
         story=ID(stored=True, sortable=True),
         digest=STORED(),
     )
+
+
+#: How many times the title counts in ``text``: BM25F's field weight for it, the other fields 1.
+TITLE_WEIGHT = 2
+
+
+def combined_text(title: str, caption: str, body: str) -> str:
+    """The ``text`` field: the title ``TITLE_WEIGHT`` times, the caption and the body, one
+    field for BM25F (Robertson and Zaragoza): a word's frequencies in the fields, weighted, add
+    up to one frequency, and the weighted lengths to one length, saturated and normalised once.
+    A line between the parts keeps a phrase from running from one into the next."""
+    return "\n".join([title] * TITLE_WEIGHT + [caption, body])
 
 
 def rebuild_hint(index_dir: Path) -> str:

@@ -1,9 +1,9 @@
 """Snippets: the best fragments of an article, with the matched words as they appear in the text.
 
 Whoosh finds the fragments: ``PinpointFragmenter`` places them around the character offsets
-stored in the index for each matched term (no re-analysis, original words not stems, and no
-32K character limit, so long articles highlight to their end), and Whoosh's scorer picks the
-fragments with the most distinct matched terms. This module turns them into ``Snippet`` values:
+stored in the index for each matched word (no re-analysis, original words not stems, and no
+32K character limit, so long articles highlight to their end), and ``score_fragment`` picks the
+fragments with the most distinct matched words. This module turns them into ``Snippet`` values:
 fragment texts joined by " … ", with the spans of the matches, adjacent matches merged
 ("[military bases]", not "[military] [bases]").
 """
@@ -11,14 +11,15 @@ fragment texts joined by " … ", with the spans of the matches, adjacent matche
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from whoosh import highlight
+from whoosh.analysis import Token
 
 from .models import Snippet
 
-__all__ = ["body_highlighter", "title_highlighter", "leading_snippet", "SnippetFormatter"]
+__all__ = ["body_highlighter", "title_highlighter", "highlight_matches", "leading_snippet", "SnippetFormatter"]
 
 SEPARATOR = " … "
 FRAGMENT_CHARS = 120
@@ -118,6 +119,21 @@ def title_highlighter() -> highlight.Highlighter:
         fragmenter=highlight.PinpointFragmenter(maxchars=10_000, surround=10_000, charlimit=None),
         formatter=SnippetFormatter(),
     )
+
+
+def highlight_matches(
+    highlighter: highlight.Highlighter, text: str, matches: Iterable[tuple[str, int, int]], *, top: int
+) -> Snippet:
+    """The ``top`` best fragments of ``text`` around ``matches``, ``(word, start, end)`` offsets
+    as the index stores them for one article (see ``Index._matches``)."""
+    longest: dict[int, tuple[str, int, int]] = {}
+    for word, start, end in matches:  # a word matched as itself and as part of a name: once
+        if start not in longest or end > longest[start][2]:
+            longest[start] = (word, start, end)
+    tokens = [Token(text=word, startchar=start, endchar=end) for word, start, end in sorted(longest.values(), key=lambda m: m[1])]
+    fragments = highlighter.fragmenter.fragment_matches(text, tokens)
+    best = highlight.top_fragments(fragments, top, highlighter.scorer, highlighter.order, minscore=1)
+    return highlighter.formatter.format(best)
 
 
 _WORD_BOUNDARY = re.compile(r"\s+\S*$")

@@ -131,7 +131,7 @@ def test_pages(in_fresh_clone: Path) -> None:
     ("args", "message"),
     [
         (["search", '"military'], 'Error: Unclosed quote: add the closing " (at position 1 of the query)\n'),
-        (["search", "author:x"], "Error: Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, title, url (at position 1 of the query)\n"),
+        (["search", "author:x"], "Error: Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, text, title, url (at position 1 of the query)\n"),
         (["status", "--index", "nowhere"], "Error: No index at 'nowhere'. Build it with: searchlib build CORPUS --index nowhere\n"),
         (["build", "missing"], "Error: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),
         (["search", "x", "--index", "new", "--corpus", "missing"], "No index at 'new' yet: building it from 'missing'…\nError: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),

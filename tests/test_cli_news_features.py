@@ -59,7 +59,7 @@ def test_like_and_explain(index_dir: str) -> None:
     like = run(index_dir, "--like", "base-in-title.txt", "--limit", "50", "--json")
     assert "base-in-title.txt" not in {h["id"] for h in json.loads(like.stdout)["hits"]}
     explained = run(index_dir, "military base", "--explain", "--limit", "1").stdout.splitlines()
-    assert explained[-1].startswith("   score ") and " + body:militari " in explained[-1]
+    assert explained[-1].startswith("   score ") and " + text:militari " in explained[-1]
     parts = json.loads(run(index_dir, "military base", "--explain", "--json").stdout)["hits"][0]["explanation"]
     assert {"field", "term", "weight", "score"} == set(parts[0])
 

@@ -4,11 +4,12 @@ explain: through the API here, and through the command line in test_cli_news_fea
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
 import searchlib
-from searchlib import ArticleNotFoundError, QuerySyntaxError, parse_period
+from searchlib import ArticleNotFoundError, QuerySyntaxError, Ranking, parse_period
 
 from .conftest import SEED
 
@@ -203,6 +204,13 @@ def test_explain_parts_add_up_to_the_score(index: searchlib.Index) -> None:
         assert hit.explanation
         assert sum(part.score for part in hit.explanation) == pytest.approx(hit.score)
     top = result.hits[0].explanation
-    assert {(p.field, p.term) for p in top} >= {("body", "militari"), ("body", "base"), ("title", "base")}
-    assert {p.weight for p in top if p.field == "title"} == {2.0}
+    assert {(p.field, p.term, p.weight) for p in top} == {("text", "militari", 1.0), ("text", "base", 1.0)}
     assert index.search("military base").hits[0].explanation == ()
+
+
+def test_explain_names_each_field_when_fields_are_weighted_apart(news_index: Path) -> None:
+    with searchlib.Index.open(news_index, ranking=Ranking(field_weights="title=2,body=1")) as index:
+        hit = index.search("military base", explain=True).hits[0]
+    assert {(p.field, p.term) for p in hit.explanation} >= {("body", "militari"), ("body", "base"), ("title", "base")}
+    assert {p.weight for p in hit.explanation if p.field == "title"} == {2.0}
+    assert sum(part.score for part in hit.explanation) == pytest.approx(hit.score)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import searchlib
-from searchlib import Entity, QuerySyntaxError, Snippet
+from searchlib import Entity, QuerySyntaxError, ScorePart, Snippet
 
 from .conftest import LONG_ARTICLE_WORD, SEED
 
@@ -31,8 +34,33 @@ def test_articles_with_all_words_rank_above_those_with_some(index: searchlib.Ind
     assert ids(result)[:3] == [SEED.name, "base-in-title.txt", "base-in-body.txt"]
     # "military" four times, "base" never: still returned, after every article with both words.
     assert ids(result)[3:] == ["military-only.txt"]
-    assert result.hits[3].score > result.hits[2].score  # a higher BM25 score does not jump the tier
     assert result.total == 4
+    # Weighted up, "military" alone outscores both words in a long article; it still comes after.
+    boosted = index.search("military^5 base")
+    assert ids(boosted)[2:] == ["base-in-body.txt", "military-only.txt"]
+    assert boosted.hits[3].score > boosted.hits[2].score
+
+
+def test_a_repeated_query_word_counts_once_per_repeat(index: searchlib.Index) -> None:
+    def militari(query: str) -> ScorePart:
+        return next(p for p in index.search(query, explain=True).hits[0].explanation if p.term == "militari")
+
+    once, twice = militari("military base"), militari("military base militaries")  # same stem
+    assert (once.weight, twice.weight) == (1.0, 2.0)
+    assert twice.score == pytest.approx(2 * once.score)
+
+
+def test_a_word_in_nearly_every_article_counts_for_little(tmp_path: Path) -> None:
+    # Lucene's idf: "report" (in all 10) weighs 2% of "volcano" (in 1); Whoosh's own idf, 38%.
+    lines = [
+        json.dumps({"id": f"a{i}", "title": f"Story {i}", "body": "The report came out." + (" A volcano erupted." if i == 0 else "")})
+        for i in range(10)
+    ]
+    (tmp_path / "news.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    searchlib.build(tmp_path / "news.jsonl", tmp_path / "index")
+    with searchlib.Index.open(tmp_path / "index") as small:
+        parts = {p.term: p.score for p in small.search("volcano report", explain=True).hits[0].explanation}
+    assert parts["report"] < 0.05 * parts["volcano"]
 
 
 def test_title_weighs_more_than_body(index: searchlib.Index) -> None:
@@ -117,7 +145,7 @@ def test_pages_run_across_the_all_words_and_some_words_tiers(index: searchlib.In
         ("(military base", "Unclosed '(': add the closing ')' (at position 1 of the query)", 0),
         ("military)", "Unmatched ')': remove it or add '(' before it (at position 9 of the query)", 8),
         ("(military AND)", "'AND' needs a word after it (at position 11 of the query)", 10),
-        ("author:smith", "Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, title, url (at position 1 of the query)", 0),
+        ("author:smith", "Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, text, title, url (at position 1 of the query)", 0),
         ("title: base", "'title:' needs a word right after it, as in title:word (at position 1 of the query)", 0),
     ],
 )
@@ -226,7 +254,7 @@ def test_ranking_settings_change_scores_and_searched_fields(news_index) -> None:
     ("environ", "message"),
     [
         ({"SEARCHLIB_BM25_B": "2"}, "SEARCHLIB_BM25_B: 'b' must be <= 1: 2.0"),
-        ({"SEARCHLIB_FIELD_WEIGHTS": "author=2"}, "SEARCHLIB_FIELD_WEIGHTS: Field weights {'author': 2.0}: give one or more of title, entities, caption, body"),
+        ({"SEARCHLIB_FIELD_WEIGHTS": "author=2"}, "SEARCHLIB_FIELD_WEIGHTS: Field weights {'author': 2.0}: give one or more of text, title, entities, caption, body"),
         ({"SEARCHLIB_FIELD_WEIGHTS": "title"}, "SEARCHLIB_FIELD_WEIGHTS: Field weights 'title': write them as field=weight,field=weight"),
     ],
 )
