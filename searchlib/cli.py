@@ -25,6 +25,7 @@ import click
 
 import searchlib
 from searchlib import Hit, SearchResult, Skipped, Snippet
+from searchlib.evaluation import MEASURES
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -568,15 +569,26 @@ def _timeline_text(result: searchlib.Timeline, width: int = 40) -> str:
 @click.option("--index", "index_path", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Index of the corpus to use, built there if missing (default: a temporary one).")
 @click.option("--run", "run_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the run to this file, TREC format.")
+@click.option("--fail-under", "minimums", metavar="MEASURE=VALUE", multiple=True, callback=lambda _c, _p, v: _minimums(v),
+              help="Exit with status 1 if a measure (nDCG@10, MAP, R@100) is below VALUE; repeatable. For CI.")
 @json_option
-def evaluate(corpus_path: Path, topics_path: Path, qrels_path: Path, index_path: Path | None, run_path: Path | None, as_json: bool) -> None:
+def evaluate(
+    corpus_path: Path,
+    topics_path: Path,
+    qrels_path: Path,
+    index_path: Path | None,
+    run_path: Path | None,
+    minimums: dict[str, float],
+    as_json: bool,
+) -> None:
     """Measure ranking quality on a test collection: nDCG@10, MAP and Recall@100 over the judged
     topics, each searched as typed text with the settings search uses.
 
     \b
     Example:
         searchlib eval --corpus ../shared/data/scifact/corpus.jsonl.gz \\
-            --topics ../shared/data/scifact/topics.tsv --qrels ../shared/data/scifact/qrels.txt
+            --topics ../shared/data/scifact/topics.tsv --qrels ../shared/data/scifact/qrels.txt \\
+            --fail-under nDCG@10=0.6789
     """
     with _errors_as_messages(), tempfile.TemporaryDirectory(prefix="searchlib-eval-") as scratch:
         index_dir = index_path or Path(scratch) / "index"
@@ -595,9 +607,28 @@ def evaluate(corpus_path: Path, topics_path: Path, qrels_path: Path, index_path:
         lines = [f"{result.topics} judged topics"]
         lines += [f"{LABELS.get(name, name):<10}{value:.4f}" for name, value in result.measures.items()]
         click.echo("\n".join(lines))
+    below = [f"{LABELS.get(name, name)} {result.measures[name]:.4f} is below {least}" for name, least in minimums.items() if result.measures[name] < least]
+    if below:
+        raise click.ClickException("; ".join(below))
 
 
 LABELS = {"AP": "MAP"}
+
+
+def _minimums(values: tuple[str, ...]) -> dict[str, float]:
+    """``--fail-under`` values, ``nDCG@10=0.6789``, by the measure's name in ``Evaluation``."""
+    names = {LABELS.get(name, name).lower(): name for name in MEASURES}
+    minimums = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        try:
+            minimums[names[name.strip().lower()]] = float(number)
+        except (KeyError, ValueError):
+            raise click.BadParameter(
+                f"{value!r}: write MEASURE=VALUE with a measure of {', '.join(LABELS.get(n, n) for n in MEASURES)}",
+                param_hint="--fail-under",
+            ) from None
+    return minimums
 
 
 # entities ---------------------------------------------------------------------------------------

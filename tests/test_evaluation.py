@@ -59,6 +59,21 @@ def test_eval_command(collection: dict[str, Path], tmp_path: Path) -> None:
     assert run_file.read_text().splitlines()[0].split()[:4] == ["1", "Q0", "d1", "1"]
 
 
+def test_eval_fails_under_a_required_figure(collection: dict[str, Path], tmp_path: Path) -> None:
+    args = ["eval", "--corpus", str(collection["corpus"]), "--topics", str(collection["topics"]), "--qrels", str(collection["qrels"])]
+    args += ["--index", str(tmp_path / "index")]
+    passed = CliRunner().invoke(main, [*args, "--fail-under", "nDCG@10=1.0", "--fail-under", "map=0.5"])
+    assert passed.exit_code == 0, passed.stderr
+    (collection["topics"]).write_text((collection["topics"]).read_text() + "5\tnothing matches zzzz\n")
+    with (collection["qrels"]).open("a") as qrels:
+        qrels.write("5 0 d1 1\n")
+    failed = CliRunner().invoke(main, [*args, "--fail-under", "nDCG@10=0.9", "--fail-under", "R@100=0.5"])
+    assert failed.exit_code == 1
+    assert failed.stderr == "Error: nDCG@10 0.7500 is below 0.9\n"
+    wrong = CliRunner().invoke(main, [*args, "--fail-under", "P@5=0.5"])
+    assert wrong.exit_code == 2 and "--fail-under" in wrong.stderr and "nDCG@10, MAP, R@100" in wrong.stderr
+
+
 def test_bad_topics_and_qrels_are_one_line_errors(collection: dict[str, Path], tmp_path: Path) -> None:
     bad_topics = tmp_path / "bad.tsv"
     bad_topics.write_text("1 no tab here\n")
