@@ -27,7 +27,6 @@ from whoosh.analysis import (
     CompositeAnalyzer,
     Filter,
     LowercaseFilter,
-    StopFilter,
     Token,
     Tokenizer,
 )
@@ -166,6 +165,34 @@ class SnowballFilter(Filter):
             yield token
 
 
+class StopFilter(Filter):
+    """Remove the stop words, moving each later word up one position per word removed: a phrase
+    matches across a removed stop word ("Bank of England" is "bank england"), yet the gaps the
+    tokenizer leaves between lines stay, which Whoosh's own ``StopFilter`` either renumbers
+    away or keeps with the holes of the removed words."""
+
+    def __init__(self, stoplist: frozenset[str] = STOP_WORDS) -> None:
+        self.stoplist = stoplist
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StopFilter) and self.stoplist == other.stoplist
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.stoplist))
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        removed = 0
+        for token in tokens:
+            if token.text in self.stoplist:
+                if token.removestops:
+                    removed += 1
+                    continue
+                token.stopped = True
+            if token.positions:
+                token.pos -= removed
+            yield token
+
+
 def news_analyzer(*, line_gap: int = 0) -> CompositeAnalyzer:
     """The analyzer of the article text fields, and of query words; ``line_gap`` as for
     ``NltkTokenizer`` (the combined ``text`` field keeps a phrase from spanning two fields)."""
@@ -173,7 +200,7 @@ def news_analyzer(*, line_gap: int = 0) -> CompositeAnalyzer:
         NltkTokenizer(line_gap=line_gap)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | StopFilter()
         | SnowballFilter()
     )
 
@@ -185,7 +212,7 @@ def name_list_analyzer() -> CompositeAnalyzer:
         NltkTokenizer(line_gap=100)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter(stoplist=STOP_WORDS, minsize=1, renumber=False)
+        | StopFilter()
         | SnowballFilter()
     )
 

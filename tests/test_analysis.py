@@ -82,4 +82,15 @@ def test_name_lists_keep_names_apart_for_phrases() -> None:
     from searchlib.analysis import name_list_analyzer
 
     tokens = [(t.text, t.pos) for t in name_list_analyzer()("Coarse Grain\nExports\nBank of England", positions=True)]
-    assert tokens == [("coars", 0), ("grain", 1), ("export", 102), ("bank", 203), ("england", 205)]
+    # "of" is gone and "england" follows "bank", so the phrase "Bank of England" matches.
+    assert tokens == [("coars", 0), ("grain", 1), ("export", 102), ("bank", 203), ("england", 204)]
+
+
+def test_stop_words_close_up_but_line_gaps_stay() -> None:
+    from searchlib.analysis import news_analyzer
+
+    analyzer = news_analyzer(line_gap=1)
+    tokens = [(t.text, t.pos) for t in analyzer("The Bank of England\nvotes to the end", positions=True)]
+    assert tokens == [("bank", 0), ("england", 1), ("vote", 3), ("end", 4)]
+    kept = [(t.text, t.pos, t.stopped) for t in analyzer("Bank of England", positions=True, removestops=False)]
+    assert kept == [("bank", 0, False), ("of", 1, True), ("england", 2, False)]

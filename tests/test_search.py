@@ -73,6 +73,8 @@ def test_title_weighs_more_than_body(index: searchlib.Index) -> None:
     [
         ('"military base"', {SEED.name, "base-in-title.txt", "base-in-body.txt"}),
         ('"base military"', set()),
+        ('"parliament vote"', set()),  # the title's last word, the body's first
+        ('"parliament military"', set()),  # the title's end, then its second copy in `text`
         ("military AND parade", {"military-only.txt"}),
         ("parade OR festival", {"military-only.txt", "world/undated.txt"}),
         ("military NOT base", {"military-only.txt"}),
