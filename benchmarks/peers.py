@@ -44,6 +44,14 @@ class PlainWhoosh:
         writer.commit()
         self.open(where)
 
+    def update(self, records: Iterable[dict[str, Any]], where: Path) -> None:
+        from whoosh import index
+
+        writer = index.open_dir(str(where)).writer()
+        for record in records:
+            writer.update_document(id=record["id"], title=record.get("title") or "", body=record.get("body") or "")
+        writer.commit()
+
     def open(self, where: Path) -> None:
         from whoosh import index
         from whoosh.qparser import MultifieldParser, OrGroup
@@ -94,13 +102,22 @@ class SqliteFts5:
 
     def build(self, records: Iterable[dict[str, Any]], where: Path) -> None:
         where.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(where / "fts.db")
+        self.open(where)
         self._db.execute("CREATE VIRTUAL TABLE articles USING fts5(id UNINDEXED, title, body, tokenize='porter unicode61')")
+        self.update(records, where)
+
+    def update(self, records: Iterable[dict[str, Any]], where: Path) -> None:
+        """Every article again under its rowid, its place in the corpus, as FTS5 replaces one."""
+        if not hasattr(self, "_db"):
+            self.open(where)
         with self._db:
             self._db.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?)",
-                ((r["id"], r.get("title") or "", r.get("body") or "") for r in records),
+                "INSERT OR REPLACE INTO articles (rowid, id, title, body) VALUES (?, ?, ?, ?)",
+                ((n, r["id"], r.get("title") or "", r.get("body") or "") for n, r in enumerate(records, start=1)),
             )
+
+    def open(self, where: Path) -> None:
+        self._db = sqlite3.connect(where / "fts.db")
 
     def _match(self, text: str) -> str:
         return " OR ".join(f'"{word}"' for word in words_only(text).split())
@@ -138,15 +155,32 @@ class Tantivy:
         builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
         self._schema = builder.build()
         where.mkdir(parents=True, exist_ok=True)
-        index = tantivy.Index(self._schema, path=str(where))
+        self._write(tantivy.Index(self._schema, path=str(where)), records, replace=False)
+        self.open(where)
+
+    def update(self, records: Iterable[dict[str, Any]], where: Path) -> None:
+        import tantivy
+
+        self._write(tantivy.Index.open(str(where)), records, replace=True)
+
+    @staticmethod
+    def _write(index: Any, records: Iterable[dict[str, Any]], *, replace: bool) -> None:
+        import tantivy
+
         writer = index.writer()
         for r in records:
+            if replace:
+                writer.delete_documents("id", r["id"])
             writer.add_document(tantivy.Document(id=r["id"], title=r.get("title") or "", body=r.get("body") or ""))
         writer.commit()
         writer.wait_merging_threads()
-        index.reload()
-        self._tantivy, self._index = tantivy, index
-        self._searcher = index.searcher()
+
+    def open(self, where: Path) -> None:
+        import tantivy
+
+        self._tantivy, self._index = tantivy, tantivy.Index.open(str(where))
+        self._schema = self._index.schema
+        self._searcher = self._index.searcher()
 
     def _query(self, text: str) -> Any:
         return self._index.parse_query(words_only(text), ["title", "body"], field_boosts={"title": 2.0})

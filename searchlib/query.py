@@ -16,21 +16,21 @@ Whoosh's searcher and result objects never leave this module.
 from __future__ import annotations
 
 import re
-from math import log
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from time import sleep
 from typing import Any
 
 import attrs
-from jellyfish import damerau_levenshtein_distance
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 from whoosh import index as whoosh_index
 from whoosh import query as whoosh_query
-from whoosh import scoring, sorting
+from whoosh import sorting
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
-from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from .analysis import fold
@@ -47,6 +47,7 @@ from .schema import (
     read_metadata,
     rebuild_hint,
 )
+from .scoring import BM25, Word, WordScorer, plain_words
 from .snippets import body_highlighter, highlight_matches, leading_snippet, title_highlighter
 
 __all__ = ["Index", "check_query_syntax", "plain_query"]
@@ -67,7 +68,7 @@ class Index:
     _whoosh: Any = attrs.field(repr=False)
     _searcher: Searcher = attrs.field(repr=False)
     _pin: ReaderPin = attrs.field(repr=False)
-    _dated_cache: set[int] | None = attrs.field(default=None, repr=False)
+    _cache: dict[str, Any] = attrs.field(factory=dict, repr=False)  # of the open generation
 
     @classmethod
     def open(cls, path: Path | str, *, ranking: Ranking | None = None) -> Index:
@@ -105,7 +106,7 @@ class Index:
             )
         try:
             whoosh = whoosh_index.open_dir(str(generation))
-            searcher = whoosh.searcher(weighting=_BM25(B=ranking.b, K1=ranking.k1))
+            searcher = whoosh.searcher(weighting=BM25(B=ranking.b, K1=ranking.k1))
         except Exception as exc:  # Whoosh raises many kinds here, pickle errors among them
             pin.release()
             raise IndexCorruptError(
@@ -126,7 +127,7 @@ class Index:
         fresh = Index.open(self.path, ranking=self.ranking)
         self.close()
         self.generation, self._whoosh, self._searcher, self._pin = fresh.generation, fresh._whoosh, fresh._searcher, fresh._pin
-        self._dated_cache = None
+        self._cache.clear()
         return True
 
     def close(self) -> None:
@@ -326,6 +327,13 @@ class Index:
         if sort not in SORTS:
             raise InvalidOptionError(f"Unknown sort order {sort!r}: use {', '.join(SORTS)}")
         everything = any_word or all_words
+        words = plain_words(everything) if sort == "relevance" and not explain else None
+        if words is not None:
+            required = isinstance(everything, whoosh_query.And)
+            return self._rank_words(
+                text, words, required=required, tiers=any_word is not None, allowed=allowed, exclude=exclude,
+                limit=limit, page=page, facets=facets, facet_limit=facet_limit, fold=fold, everything=everything,
+            )
         matched = self._matching(everything, allowed) - exclude
         if sort == "relevance":
             passes = self._relevance_passes(all_words, any_word, allowed, exclude)
@@ -348,16 +356,91 @@ class Index:
             for hit in ranked:
                 first_of_story.setdefault(story_of[hit.docnum], hit)
             ranked = list(first_of_story.values())
-        hits = []
+        hits: list[_Pending] = []
         ids = self._ids()
         for rank, hit in enumerate(ranked[offset:wanted], start=offset + 1):
             others = [d for d in copies.get(story_of[hit.docnum], ()) if d != hit.docnum]
             similar = tuple(ids[d] for d in others)
-            hits.append(self._hit(rank, hit, everything if sort != "relevance" else None, explain=explain, similar=similar))
+            score = self._relevance(everything, hit.docnum) if sort != "relevance" else float(hit.score or 0.0)
+            explanation = self._explain(hit) if explain else ()
+            hits.append((rank, hit.docnum, score, self._matched_words(hit), explanation, similar))
         counted = self._facets(everything, matched, facet_limit) if facets else {}
         return SearchResult(
-            query=text, total=len(matched), stories=stories, hits=tuple(hits), facets=counted, page=page, limit=limit
+            query=text, total=len(matched), stories=stories, hits=self._hits(hits), facets=counted, page=page, limit=limit
         )
+
+    def _rank_words(
+        self,
+        text: str,
+        words: list[Word],
+        *,
+        required: bool,
+        tiers: bool,
+        allowed: set[int] | None,
+        exclude: frozenset[int] | set[int],
+        limit: int,
+        page: int,
+        facets: bool,
+        facet_limit: int,
+        fold: bool,
+        everything: whoosh_query.Query,
+    ) -> SearchResult:
+        """``_rank`` for a query of plain words, by relevance: the same hits in the same order,
+        scored a posting list at a time (scoring.WordScorer) instead of an article at a time."""
+        scorer: WordScorer = self._cached("scorer", lambda: WordScorer(self._searcher))
+        scores, found = scorer.scores(words)
+        matched = found >= (len(words) if required else 1)
+        if allowed is not None:
+            matched &= self._mask(allowed)
+        if exclude:
+            matched[list(exclude)] = False
+        total = int(matched.sum())
+        codes, by_story, story_starts = self._story_index()
+        offset, wanted = (page - 1) * limit, page * limit
+        groups = [matched & (found == len(words)), matched & (found < len(words))] if tiers else [matched]
+        count = wanted
+        while True:
+            order = _best(scores, groups, count)
+            if not fold:
+                ranked = order
+                break
+            first_of_story: dict[int, int] = {}
+            for docnum in order:
+                first_of_story.setdefault(int(codes[docnum]), docnum)
+            ranked = list(first_of_story.values())
+            if len(ranked) >= wanted or len(order) >= total:
+                break
+            count *= 4
+        stories = int(np.count_nonzero(np.bincount(codes[matched], minlength=1))) if fold else None
+        ids = self._ids()
+        hits: list[_Pending] = []
+        for rank, docnum in enumerate(ranked[offset:wanted], start=offset + 1):
+            similar: tuple[str, ...] = ()
+            if fold:
+                code = codes[docnum]
+                copies = by_story[story_starts[code] : story_starts[code + 1]]
+                similar = tuple(ids[d] for d in copies[matched[copies]].tolist() if d != docnum)
+            hit_words = {term for word in words for field, term, _ in word if _has(scorer.postings(field, term)[0], docnum)}
+            hits.append((rank, docnum, float(scores[docnum]), hit_words, (), similar))
+        counted = self._facets(everything, set(np.flatnonzero(matched).tolist()), facet_limit) if facets else {}
+        return SearchResult(query=text, total=total, stories=stories, hits=self._hits(hits), facets=counted, page=page, limit=limit)
+
+    def _mask(self, docnums: Iterable[int]) -> np.ndarray:
+        mask = np.zeros(self._searcher.doc_count_all(), dtype=bool)
+        mask[np.fromiter(docnums, dtype=np.int64)] = True
+        return mask
+
+    def _story_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each article's story as a number, and the articles grouped by story: the articles of
+        story ``s`` are ``by_story[starts[s]:starts[s + 1]]``."""
+
+        def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            _, codes = np.unique(np.array(list(self._stories()), dtype=object).astype(str), return_inverse=True)
+            by_story = np.argsort(codes, kind="stable")
+            starts = np.searchsorted(codes[by_story], np.arange(codes.max(initial=0) + 2))
+            return codes, by_story, starts
+
+        return self._cached("stories", make)
 
     def _relevance_passes(
         self,
@@ -385,11 +468,11 @@ class Index:
 
     def _ids(self) -> Any:
         """Each article's id, by document number (a column, read without stored fields)."""
-        return self._searcher.reader().column_reader("id")
+        return self._cached("ids", lambda: self._searcher.reader().column_reader("id"))
 
     def _stories(self) -> Any:
         """Each article's story id, by document number (a column, read without stored fields)."""
-        return self._searcher.reader().column_reader("story")
+        return self._cached("story", lambda: self._searcher.reader().column_reader("story"))
 
     def _docnum(self, article_id: str) -> int:
         docnum = self._searcher.document_number(id=article_id)
@@ -420,9 +503,13 @@ class Index:
 
     def _dated(self) -> set[int]:
         """The articles that have a date."""
-        if self._dated_cache is None:
-            self._dated_cache = set(self._searcher.docs_for_query(whoosh_query.Term("dated", "yes")))
-        return self._dated_cache
+        return self._cached("dated", lambda: set(self._searcher.docs_for_query(whoosh_query.Term("dated", "yes"))))
+
+    def _cached(self, name: str, make: Callable[[], Any]) -> Any:
+        """``make()``, once per open generation."""
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
 
     def _entity_filter(self, wanted: dict[str, str | Iterable[str]]) -> whoosh_query.Query | None:
         """All the named entities, each as a phrase of its analysed words in its kind's field."""
@@ -452,22 +539,48 @@ class Index:
             counted[kind] = tuple(FacetValue(name, count) for name, count in best)
         return counted
 
+    def _parsers(self) -> tuple[MultifieldParser, MultifieldParser]:
+        """The query parsers of the "all words" and the "any word" queries."""
+        parsers = []
+        for group in (AndGroup, OrGroup):
+            weights = self.ranking.field_weights
+            parser = MultifieldParser(list(weights), self._whoosh.schema, fieldboosts=weights, group=group)
+            parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
+            parser.add_plugin(FuzzyTermPlugin())
+            parsers.append(parser)
+        return parsers[0], parsers[1]
+
     def _parse(self, text: str) -> tuple[whoosh_query.Query, whoosh_query.Query | None]:
         """The "all words" query, and the "any word" one when it differs."""
+        typed = text.split()
+        if typed and all(_PLAIN_WORD.fullmatch(word) for word in typed) and not _OPERATORS.intersection(typed):
+            return self._parse_words(typed)
         schema = self._whoosh.schema
         text_without_dates, date_ranges = _take_date_clauses(text)
         check_query_syntax(text_without_dates, [*schema.names(), *FIELD_ALIASES])
         parsed = []
-        for group in (AndGroup, OrGroup):
-            weights = self.ranking.field_weights
-            parser = MultifieldParser(list(weights), schema, fieldboosts=weights, group=group)
-            parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
-            parser.add_plugin(FuzzyTermPlugin())
+        for parser in self._cached("parsers", self._parsers):
             try:
                 parsed.append(_count_repeats(parser.parse(text_without_dates, normalize=False)).normalize())
             except Exception as exc:  # Whoosh's parser raises few, but any is a syntax error
                 raise QuerySyntaxError(f"Cannot parse the query {text!r}: {exc}", query=text) from exc
         all_words, any_word = (self._rewrite(q, date_ranges) for q in parsed)
+        return all_words, (None if any_word == all_words else any_word)
+
+    def _parse_words(self, typed: list[str]) -> tuple[whoosh_query.Query, whoosh_query.Query | None]:
+        """``_parse`` for words and nothing else, the common query: the queries Whoosh's parser
+        would make (a term a word and field, boosted by the field's weight), made directly."""
+        schema, weights = self._whoosh.schema, self.ranking.field_weights
+        words: list[whoosh_query.Query] = []
+        for word in typed:
+            terms = [
+                whoosh_query.Term(field, term, boost=weight)
+                for field, weight in weights.items()
+                for term in schema[field].process_text(word, mode="query")
+            ]
+            if terms:
+                words.append(terms[0] if len(terms) == 1 else whoosh_query.Or(terms))
+        all_words, any_word = (_count_repeats(group(words)).normalize() for group in (whoosh_query.And, whoosh_query.Or))
         return all_words, (None if any_word == all_words else any_word)
 
     def _rewrite(self, query: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> whoosh_query.Query:
@@ -488,14 +601,38 @@ class Index:
         for words of up to five letters, two beyond), searched by their stems."""
         typed = fold(q.text)
         distance = max(q.maxdist, 0 if len(typed) <= 2 else 1 if len(typed) <= 5 else 2)
-        reader = self._searcher.reader()
         analyzer = self._whoosh.schema[q.fieldname].analyzer
-        stems = {t.text for word in reader.terms_within("spell", typed, distance, q.prefixlength) for t in analyzer(word)}
+        stems = {t.text for word in self._words_within(typed, distance, q.prefixlength) for t in analyzer(word)}
         return whoosh_query.Or([whoosh_query.Term(q.fieldname, stem, boost=q.boost) for stem in sorted(stems)])
+
+    def _words_within(self, typed: str, distance: int, prefix: int = 0) -> dict[str, int]:
+        """The words of the index's text within ``distance`` edits of ``typed`` (Damerau-
+        Levenshtein: a swap of two letters is one edit), with their distances. The vocabulary is
+        read once per generation and scanned by rapidfuzz, in C++: Whoosh's own scan computes
+        each distance in Python, about a second a word on a 5,000-article index."""
+        vocabulary: dict[tuple[str, int], list[str]] = self._cached("vocabulary", self._vocabulary)
+        nearby = [
+            word
+            for (first, length), words in vocabulary.items()
+            if abs(length - len(typed)) <= distance and (not prefix or first == typed[:1])
+            for word in words
+        ]
+        found = process.extract(typed, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=distance, limit=None)
+        return {word: int(edits) for word, edits, _ in found if word[:prefix] == typed[:prefix]}
+
+    def _vocabulary(self) -> dict[tuple[str, int], list[str]]:
+        """The words of the index's text, by first letter and length: a word within two edits
+        of another is within two letters of its length."""
+        vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in self._searcher.reader().lexicon("spell"):
+            text = word.decode("utf-8")
+            vocabulary[text[:1], len(text)].append(text)
+        return vocabulary
 
     def suggest(self, query: str) -> str | None:
         """The query with each word the index has never seen replaced by the nearest word of
-        the index (fewest edits, a swap of two letters counting as one; then the most frequent),
+        the index that starts with the same letter (fewest edits, a swap of two letters counting as
+        one; then the most frequent; as Lucene's DirectSpellChecker),
         or ``None`` if there is nothing to correct. Words the index holds are never changed.
 
         Example:
@@ -510,13 +647,10 @@ class Index:
             typed = fold(word)
             if len(typed) < 3 or word in _OPERATORS or reader.doc_frequency("spell", typed) > 0:
                 return word
-            candidates = list(reader.terms_within("spell", typed, 2))
+            candidates = self._words_within(typed, 2, prefix=1)  # as Lucene's DirectSpellChecker
             if not candidates:
                 return word
-            best = min(
-                candidates,
-                key=lambda c: (damerau_levenshtein_distance(typed, c), -reader.doc_frequency("spell", c), c),
-            )
+            best = min(candidates, key=lambda c: (candidates[c], -reader.doc_frequency("spell", c), c))
             changed = True
             return best.capitalize() if word[:1].isupper() else best
 
@@ -546,49 +680,68 @@ class Index:
             parts.append(ScorePart(fieldname, word, weight, score))
         return tuple(sorted(parts, key=lambda part: -part.score))
 
+    def _leaves(self) -> list[tuple[Any, int]]:
+        """The index's segments, each with the number of its first article."""
+        return list(self._searcher.reader().leaf_readers())
+
     def _matched_words(self, hit: Any) -> set[str]:
         """The words of the query that ``hit`` matched in its text and names (the analysers of
         all these fields make the same terms, so any can be highlighted in the title and body)."""
         searched = {*SEARCHABLE_TEXT_FIELDS, *ENTITY_FIELDS}
         return {term.decode("utf-8") for fieldname, term in hit.matched_terms() if fieldname in searched}
 
-    def _matches(self, docnum: int, fieldname: str, words: Iterable[str]) -> list[tuple[str, int, int]]:
-        """Where ``words`` occur in one article's ``fieldname``: ``(word, start, end)`` character
-        offsets, read from the index."""
-        matches: list[tuple[str, int, int]] = []
-        for word in words:
-            try:
-                postings = self._searcher.postings(fieldname, word)
-            except TermNotFound:
-                continue
-            postings.skip_to(docnum)
-            if postings.is_active() and postings.id() == docnum:
-                matches.extend((word, start, end) for _position, start, end in postings.value_as("characters"))
+    def _matches(self, hits: list[tuple[int, set[str]]], fieldname: str) -> dict[int, list[tuple[str, int, int]]]:
+        """Where the words each hit matched occur in its ``fieldname``: ``(word, start, end)``
+        character offsets, read from the index, one pass over a word's postings for all hits."""
+        matches: dict[int, list[tuple[str, int, int]]] = {docnum: [] for docnum, _ in hits}
+        for leaf, base in self._cached("leaves", self._leaves):
+            in_leaf = [(docnum - base, words) for docnum, words in hits if base <= docnum < base + leaf.doc_count_all()]
+            for word in set().union(*(words for _, words in in_leaf)):
+                if (fieldname, word) not in leaf:
+                    continue
+                postings = leaf.postings(fieldname, word)  # without a scorer, which costs more than the read
+                for docnum in sorted(docnum for docnum, words in in_leaf if word in words):
+                    postings.skip_to(docnum)
+                    if not postings.is_active():
+                        break
+                    if postings.id() == docnum:
+                        found = postings.value_as("characters")
+                        matches[docnum + base].extend((word, start, end) for _position, start, end in found)
         return matches
+
+    def _hits(self, pending: list[_Pending]) -> tuple[Hit, ...]:
+        """The hits of a page with their snippets, from ``(rank, docnum, score, the query's
+        words it matched, explanation, similar)``."""
+        matched = [(docnum, words) for _, docnum, _, words, _, _ in pending]
+        body_matches, title_matches = self._matches(matched, "body"), self._matches(matched, "title")
+        return tuple(
+            self._hit(rank, docnum, score, body_matches[docnum], title_matches[docnum], explanation, similar)
+            for rank, docnum, score, _words, explanation, similar in pending
+        )
 
     def _hit(
         self,
         rank: int,
-        hit: Any,
-        rescore: whoosh_query.Query | None = None,
-        *,
-        explain: bool = False,
-        similar: tuple[str, ...] = (),
+        docnum: int,
+        score: float,
+        body_matches: list[tuple[str, int, int]],
+        title_matches: list[tuple[str, int, int]],
+        explanation: tuple[ScorePart, ...],
+        similar: tuple[str, ...],
     ) -> Hit:
-        fields = hit.fields()
+        fields = self._searcher.stored_fields(docnum)
         body = fields.get("body", "")
-        words = self._matched_words(hit)
-        snippet = highlight_matches(body_highlighter(), body, self._matches(hit.docnum, "body", words), top=2)
+        snippet = highlight_matches(body_highlighter(), body, body_matches, top=2)
         if not snippet.spans:
             snippet = leading_snippet(body)
         title = fields.get("title", "")
-        title_snippet = highlight_matches(title_highlighter(), title, self._matches(hit.docnum, "title", words), top=1)
+        title_snippet = highlight_matches(title_highlighter(), title, title_matches, top=1)
         if title_snippet.text != title:  # no match in the title: whole title, nothing marked
             title_snippet = Snippet(title)
         date = fields.get("date")
         return Hit(
             rank=rank,
-            score=self._relevance(rescore, hit.docnum) if rescore is not None else float(hit.score or 0.0),
+            score=score,
             id=fields["id"],
             title=title,
             date=date if isinstance(date, datetime) else None,
@@ -597,20 +750,37 @@ class Index:
             entities=tuple(Entity(name, kind) for name, kind in fields.get("entity_list", ())),
             snippet=snippet,
             title_snippet=title_snippet,
-            explanation=self._explain(hit) if explain else (),
+            explanation=explanation,
             similar=similar,
         )
 
 
-class _BM25(scoring.BM25F):
-    """Whoosh's BM25 with the idf of Lucene and of the BM25 literature, log(1 + (N - n + 0.5) /
-    (n + 0.5)), in place of Whoosh's log(N / (n + 1)) + 1, whose + 1 lets words found in most
-    articles ("system", "articles") weigh nearly as much as rare ones in a long query."""
+#: A hit before its snippets: rank, document number, score, the query's words it matched,
+#: explanation, the ids of its folded copies.
+_Pending = tuple[int, int, float, set[str], tuple[ScorePart, ...], tuple[str, ...]]
 
-    def idf(self, searcher: Any, fieldname: str, text: str) -> float:
-        parent = searcher.get_parent()
-        found, total = parent.doc_frequency(fieldname, text), parent.doc_count_all()
-        return log(1 + (total - found + 0.5) / (found + 0.5))
+
+def _best(scores: np.ndarray, groups: list[np.ndarray], count: int) -> list[int]:
+    """The first ``count`` articles: those of the first group by score, best first, then the
+    next group's; equal scores in the order of the articles, as Whoosh's collector has them."""
+    best: list[int] = []
+    for group in groups:
+        need = count - len(best)
+        if need <= 0:
+            break
+        candidates = np.flatnonzero(group)
+        if candidates.size > need:  # only those that can be among the best, ties at the cut kept
+            values = scores[candidates]
+            cut = np.partition(values, candidates.size - need)[candidates.size - need]
+            candidates = candidates[values >= cut]
+        candidates = candidates[np.lexsort((candidates, -scores[candidates]))]
+        best.extend(candidates[:need].tolist())
+    return best
+
+
+def _has(sorted_docnums: np.ndarray, docnum: int) -> bool:
+    at = int(np.searchsorted(sorted_docnums, docnum))
+    return at < sorted_docnums.size and int(sorted_docnums[at]) == docnum
 
 
 def _count_repeats(query: whoosh_query.Query) -> whoosh_query.Query:
@@ -774,6 +944,7 @@ def _take_date_clauses(text: str) -> tuple[str, dict[str, whoosh_query.Query]]:
     return _DATE_CLAUSE.sub(replace, text), ranges
 
 
+_PLAIN_WORD = re.compile(r"[^\W_]+")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 # Words a user typed: not field names ("title:"), not inside date clauses or ranges.
 _SUGGESTABLE_WORD = re.compile(r"(?<![\w*~^\[])[^\W\d_][\w'’]*(?![\w:*~\]])(?!\S*\])")

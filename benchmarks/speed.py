@@ -1,0 +1,193 @@
+"""Speed beside peers: build, query and update times of searchlib, plain Whoosh, SQLite FTS5 and
+tantivy, on Reuters-21578 and on a scale series of larger corpora, all in one run.
+
+For each corpus and system, in child processes so that one does not warm another:
+
+- **build**: articles a second over the whole pipeline (reading the corpus file, analysis,
+  searchlib's entities and near-duplicates, writing), and the peak memory of the process tree
+  (proportional set size, so forked workers' shared pages count once);
+- **query**: p50 and p95 latency of a top-10 search *with snippets* of the body, over real web
+  queries (``queries-msmarco.tsv.gz``), warm: the index opened and every query run once before
+  the timed pass;
+- **update, nothing changed**: ``searchlib update``; a peer, having no change detection, re-adds
+  every article the way its documentation updates one (``update_document``, ``INSERT OR REPLACE``,
+  delete and add).
+
+Ratios are to plain Whoosh in the same run. The scale series is Reuters, then the Wikipedia slice,
+then both again with fresh ids, cut at each size. With ``--plot``, latency and build time against
+corpus size are drawn to that PNG.
+
+Usage (with ``pip install -e '.[bench]'``):
+    python benchmarks/speed.py [--data ../shared/data] [--sizes reuters,20000,50000,100000,200000]
+        [--queries 1000] [--systems searchlib,whoosh,fts5,tantivy] [--plot benchmarks/speed.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from peers import PlainWhoosh, SqliteFts5, Tantivy, read_records, words_only
+from rebuild import tree_memory, write_corpus
+
+HERE = Path(__file__).resolve().parent
+SYSTEMS = {"searchlib": "searchlib", "whoosh": "plain Whoosh", "fts5": "SQLite FTS5", "tantivy": "tantivy"}
+
+
+class Searchlib:
+    """searchlib as its README has it: ``searchlib build --jobs 2``, ``Index.search``."""
+
+    name = "searchlib"
+
+    def build(self, corpus: Path, where: Path) -> None:
+        command = [sys.executable, "-m", "searchlib", "build", str(corpus), "--index", str(where), "--jobs", "2", "--quiet"]
+        subprocess.run(command, check=True)
+
+    def update(self, corpus: Path, where: Path) -> None:
+        subprocess.run([sys.executable, "-m", "searchlib", "update", str(corpus), "--index", str(where), "--quiet"], check=True)
+
+    def open(self, where: Path) -> None:
+        import searchlib
+
+        self._index = searchlib.Index.open(where)
+
+    def page(self, text: str) -> list[tuple[str, str]]:
+        words = words_only(text)
+        if not words.strip():
+            return []
+        return [(hit.id, hit.snippet.to_text()) for hit in self._index.search(words, limit=10).hits]
+
+
+def peer(system: str) -> Any:
+    return {"searchlib": Searchlib, "whoosh": PlainWhoosh, "fts5": SqliteFts5, "tantivy": Tantivy}[system]()
+
+
+def worker(args: argparse.Namespace) -> None:
+    """One measurement in this (child) process; prints its figures as JSON."""
+    engine = peer(args.system)
+    corpus, where = Path(args.corpus), Path(args.index)
+    if args.worker == "build":
+        engine.build(corpus, where) if args.system == "searchlib" else engine.build(read_records(corpus), where)
+        print(json.dumps({}))
+    elif args.worker == "update":
+        started = time.perf_counter()
+        engine.update(corpus, where) if args.system == "searchlib" else engine.update(read_records(corpus), where)
+        print(json.dumps({"seconds": time.perf_counter() - started}))
+    else:
+        engine.open(where)
+        queries = read_queries(Path(args.queries), args.count)
+        for text in queries:  # warm: files in the page cache, caches filled
+            engine.page(text)
+        latencies = []
+        for text in queries:
+            started = time.perf_counter()
+            engine.page(text)
+            latencies.append(time.perf_counter() - started)
+        cuts = statistics.quantiles(latencies, n=100)
+        print(json.dumps({"p50": cuts[49], "p95": cuts[94]}))
+
+
+def read_queries(path: Path, count: int) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return [line.rstrip("\n").split("\t", 1)[1] for _, line in zip(range(count), lines)]
+
+
+def measure(system: str, stage: str, corpus: Path, index: Path, extra: list[str] = ()) -> dict[str, float]:
+    command = [sys.executable, __file__, "--worker", stage, "--system", system, "--corpus", str(corpus), "--index", str(index), *extra]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_memory(process.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    output = process.stdout.read() if process.stdout else ""
+    if process.returncode:
+        raise SystemExit(f"{system} {stage} failed with status {process.returncode}")
+    return {**json.loads(output), "wall": seconds, "peak": peak}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    parser.add_argument("--sizes", default="reuters,20000,50000,100000,200000")
+    parser.add_argument("--queries", type=int, default=1000, dest="count")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--system", help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", help=argparse.SUPPRESS)
+    parser.add_argument("--index", help=argparse.SUPPRESS)
+    parser.add_argument("--query-file", dest="queries", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return 0
+    queries = args.data / "queries-msmarco.tsv.gz"
+    systems = args.systems.split(",")
+    rows: list[dict[str, Any]] = []
+    for size in args.sizes.split(","):
+        with tempfile.TemporaryDirectory() as work:
+            if size == "reuters":
+                corpus, articles = args.data / "reuters21578.jsonl.gz", sum(1 for _ in read_records(args.data / "reuters21578.jsonl.gz"))
+            else:
+                corpus, articles = Path(work) / "corpus.jsonl", int(size)
+                write_corpus(args.data, articles, corpus)
+            print(f"\n### {size if size == 'reuters' else f'{articles:,} articles'}: {articles:,} articles, {args.count:,} queries\n")
+            print("| system | build, articles/s (x plain Whoosh) | build peak memory, MB | query p50, ms (x) | query p95, ms (x) | update, nothing changed, s (x) |")
+            print("| --- | ---: | ---: | ---: | ---: | ---: |", flush=True)
+            figures = {}
+            for system in systems:
+                index = Path(work) / system
+                build = measure(system, "build", corpus, index)
+                query = measure(system, "query", corpus, index, ["--query-file", str(queries), "--queries", str(args.count)])
+                update = measure(system, "update", corpus, index)
+                figures[system] = {"rate": articles / build["wall"], "peak": build["peak"], "p50": query["p50"], "p95": query["p95"], "update": update["seconds"]}
+                base = figures.get("whoosh")
+                f = figures[system]
+
+                def ratio(key: str) -> str:
+                    return f" ({f[key] / base[key]:.2f}x)" if base else ""
+
+                print(f"| {SYSTEMS[system]} | {f['rate']:,.0f}{ratio('rate')} | {f['peak'] / 2**20:,.0f} | {f['p50'] * 1000:.1f}{ratio('p50')} "
+                      f"| {f['p95'] * 1000:.1f}{ratio('p95')} | {f['update']:.1f}{ratio('update')} |", flush=True)
+                rows.append({"size": size, "articles": articles, "system": system, **f})
+    print("\n" + json.dumps(rows))
+    if args.plot:
+        plot(rows, args.plot)
+    return 0
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = [row for row in rows if row["size"] != "reuters"]
+    figure, (latency, build) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for system, label in SYSTEMS.items():
+        points = sorted((r["articles"], r["p50"] * 1000, r["articles"] / r["rate"]) for r in series if r["system"] == system)
+        if points:
+            sizes, p50, seconds = zip(*points)
+            latency.plot(sizes, p50, marker="o", label=label)
+            build.plot(sizes, seconds, marker="o", label=label)
+    latency.set(title="Query p50 with snippets", xlabel="articles", ylabel="ms", xscale="log", yscale="log")
+    build.set(title="Build time", xlabel="articles", ylabel="seconds", xscale="log", yscale="log")
+    for axes in (latency, build):
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

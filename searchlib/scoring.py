@@ -1,0 +1,144 @@
+"""BM25 scoring: the weighting Whoosh's searcher uses, and the same scores computed a whole posting
+list at a time for queries made only of words.
+
+Whoosh scores one document at a time in Python: a matcher per term, a field-length lookup and a
+score call per document, about a microsecond each several times over. A query of plain words (the
+usual query: no phrase, no operator, no wildcard) does not need that machinery. ``WordScorer``
+reads each word's posting list once into numpy arrays, with its BM25 part already computed from
+the stored field lengths, keeps the arrays of recently used words, and adds them up into one
+array of scores over all articles. The scores are Whoosh's, formula for formula (see the test
+that pins them); only the order of additions may differ, by a rounding unit.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from math import log
+from typing import Any
+
+import numpy as np
+from whoosh import query as whoosh_query
+from whoosh import scoring
+from whoosh.matching import FilterMatcher
+
+__all__ = ["BM25", "Word", "plain_words", "WordScorer"]
+
+#: One word of a query: the ``(field, term, boost)`` clauses it is searched with, one per field.
+Word = tuple[tuple[str, str, float], ...]
+
+
+class BM25(scoring.BM25F):
+    """Whoosh's BM25 with the idf of Lucene and of the BM25 literature, log(1 + (N - n + 0.5) /
+    (n + 0.5)), in place of Whoosh's log(N / (n + 1)) + 1, whose + 1 lets words found in most
+    articles ("system", "articles") weigh nearly as much as rare ones in a long query."""
+
+    def idf(self, searcher: Any, fieldname: str, text: str) -> float:
+        parent = searcher.get_parent()
+        found, total = parent.doc_frequency(fieldname, text), parent.doc_count_all()
+        return log(1 + (total - found + 0.5) / (found + 0.5))
+
+
+def plain_words(query: whoosh_query.Query) -> list[Word] | None:
+    """The words of a query that is nothing but words, each a term or an OR of the same word in
+    several fields, combined by AND or OR; ``None`` for any other query."""
+    subqueries = query.subqueries if isinstance(query, (whoosh_query.And, whoosh_query.Or)) else [query]
+    if isinstance(query, whoosh_query.CompoundQuery) and query.boost != 1.0:
+        return None
+    words = []
+    for sub in subqueries:
+        terms = sub.subqueries if isinstance(sub, whoosh_query.Or) and sub.boost == 1.0 else [sub]
+        if not all(type(term) is whoosh_query.Term for term in terms):
+            return None
+        words.append(tuple((term.fieldname, term.text, term.boost) for term in terms))
+    return words
+
+
+class WordScorer:
+    """BM25 scores of plain-word queries over one searcher's generation, a posting list at a time.
+
+    ``cache_postings`` bounds how many postings are kept in memory (16 bytes each).
+    """
+
+    def __init__(self, searcher: Any, *, cache_postings: int = 8_000_000) -> None:
+        self._searcher = searcher
+        self.size = searcher.doc_count_all()
+        self._leaves = searcher.reader().leaf_readers()
+        self._lengths: dict[str, np.ndarray] = {}
+        self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cached, self._cache_limit = 0, cache_postings
+
+    def scores(self, words: Sequence[Word]) -> tuple[np.ndarray, np.ndarray]:
+        """The score of every article, and how many of ``words`` it has (0 for no match)."""
+        scores = np.zeros(self.size)
+        found = np.zeros(self.size, dtype=np.int32)
+        for word in words:
+            has_word = np.zeros(self.size, dtype=bool) if len(word) > 1 else None
+            for field, term, boost in word:
+                docs, parts = self.postings(field, term)
+                scores[docs] += parts * boost
+                if has_word is None:
+                    found[docs] += 1
+                else:
+                    has_word[docs] = True
+            if has_word is not None:
+                found += has_word
+        return scores, found
+
+    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The articles that have ``term`` in ``field``, in order, and its BM25 part in each."""
+        key = (field, term)
+        if key in self._postings:
+            self._postings.move_to_end(key)
+            return self._postings[key]
+        docs = self._read_docs_and_weights(field, term)
+        if docs[0].size:
+            lengths = self._field_lengths(field)[docs[0]]
+            weighting = self._searcher.weighting
+            idf, average = self._searcher.idf(field, term), self._searcher.avg_field_length(field) or 1
+            k1, b = weighting.K1, weighting._field_B.get(field, weighting.B)
+            tf = docs[1]
+            parts = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))  # scoring.bm25
+            docs = (docs[0], parts)
+        self._postings[key] = docs
+        self._cached += docs[0].size
+        while self._cached > self._cache_limit and len(self._postings) > 1:
+            _, (old, _parts) = self._postings.popitem(last=False)
+            self._cached -= old.size
+        return docs
+
+    def _read_docs_and_weights(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and term frequencies, read a block of postings at a time."""
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for leaf, offset in self._leaves:
+            if (field, term) not in leaf:
+                continue
+            matcher = leaf.postings(field, term)
+            deleted = None
+            if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
+                matcher, deleted = matcher.child, np.fromiter(matcher._ids, dtype=np.int64)
+            start = len(ids)
+            while matcher.is_active():  # Whoosh's W3 block reader: ids and weights a block at once
+                matcher._read_ids()
+                matcher._read_weights()
+                ids.append(np.asarray(matcher._ids, dtype=np.int64) + offset)
+                weights.append(np.asarray(matcher._weights, dtype=np.float64))
+                matcher._next_block()
+            if deleted is not None and deleted.size and len(ids) > start:
+                kept = ~np.isin(np.concatenate(ids[start:]), deleted + offset)
+                segment_ids, segment_weights = np.concatenate(ids[start:])[kept], np.concatenate(weights[start:])[kept]
+                ids[start:], weights[start:] = [segment_ids], [segment_weights]
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(ids), np.concatenate(weights)
+
+    def _field_lengths(self, field: str) -> np.ndarray:
+        """Every article's length in ``field``, as Whoosh stores it (one byte, coarse when long)."""
+        if field not in self._lengths:
+            lengths = np.zeros(self.size)
+            for leaf, offset in self._leaves:
+                count = leaf.doc_count_all()
+                lengths[offset : offset + count] = [leaf.doc_field_length(doc, field, 0) or 0 for doc in range(count)]
+            self._lengths[field] = lengths
+        return self._lengths[field]

@@ -1,0 +1,89 @@
+"""Plain-word queries are scored a posting list at a time (scoring.WordScorer); every other query,
+and any search with ``explain``, one article at a time by Whoosh. This pins the two together: on a
+fixed corpus, with deleted articles in the index, the same hits in the same order with the same
+scores, totals, folded copies and pages."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import searchlib
+
+VOCABULARY = (
+    "grain wheat export harbour strike minister bank rates oil price tanker frost coffee cocoa "
+    "election rebel border treaty airline merger steel union court ruling drought harvest"
+).split()
+
+
+def article(number: int, rng: random.Random) -> dict[str, object]:
+    weights = [1 / (rank + 1) for rank in range(len(VOCABULARY))]  # some words common, most rare
+    title = " ".join(rng.choices(VOCABULARY, weights, k=rng.randint(2, 6)))
+    body = " ".join(rng.choices(VOCABULARY, weights, k=rng.randint(5, 300)))
+    return {"id": f"a{number}", "title": title.capitalize(), "date": f"2012-{rng.randint(1, 12):02d}-10", "body": body}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
+    rng = random.Random(20261128)
+    articles = [article(n, rng) for n in range(400)]
+    articles += [dict(articles[n], id=f"copy{n}") for n in range(0, 60, 3)]  # copies: stories to fold
+    where = tmp_path_factory.mktemp("scoring")
+    corpus = where / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
+    searchlib.build(corpus, where / "index")
+    for changed in articles[100:140]:  # re-indexed: the old copies stay in the segment, deleted
+        changed["body"] = f"{changed['body']} harvest"
+    corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
+    searchlib.update(corpus, where / "index")
+    with searchlib.Index.open(where / "index") as opened:
+        yield opened
+
+
+def queries() -> list[str]:
+    rng = random.Random(7)
+    chosen = [" ".join(rng.sample(VOCABULARY, rng.randint(1, 4))) for _ in range(40)]
+    return chosen + ["harvest", "harvest harvest grain", "grain AND wheat", "grain OR volcano", "volcano", "frost zebra"]
+
+
+def same(fast: searchlib.SearchResult, whoosh: searchlib.SearchResult) -> None:
+    assert (fast.total, fast.stories, fast.pages) == (whoosh.total, whoosh.stories, whoosh.pages)
+    assert [h.score for h in fast.hits] == pytest.approx([h.score for h in whoosh.hits], rel=1e-12)
+    # Ids in the same order, except where two scores are equal to a rounding unit.
+    assert sorted(zip([round(h.score, 9) for h in fast.hits], [h.id for h in fast.hits])) == sorted(
+        zip([round(h.score, 9) for h in whoosh.hits], [h.id for h in whoosh.hits])
+    )
+    assert [h.id for h in fast.hits if not _tied(fast, h)] == [h.id for h in whoosh.hits if not _tied(whoosh, h)]
+    assert [(h.snippet, h.title_snippet, set(h.similar)) for h in fast.hits if not _tied(fast, h)] == [
+        (h.snippet, h.title_snippet, set(h.similar)) for h in whoosh.hits if not _tied(whoosh, h)
+    ]
+
+
+def _tied(result: searchlib.SearchResult, hit: searchlib.Hit) -> bool:
+    return sum(abs(other.score - hit.score) < 1e-9 for other in result.hits) > 1
+
+
+@pytest.mark.parametrize("query", queries())
+def test_plain_words_rank_as_whoosh_does(index: searchlib.Index, query: str) -> None:
+    for options in ({"limit": 15}, {"limit": 10, "page": 3}, {"limit": 20, "fold_duplicates": False}, {"since": "2012-06"}):
+        same(index.search(query, **options), index.search(query, explain=True, **options))  # type: ignore[arg-type]
+
+
+def test_the_pinned_corpus_really_has_ties_copies_and_deletions(index: searchlib.Index) -> None:
+    harvest = index.search("harvest", limit=50)
+    assert harvest.total > harvest.stories > 40  # copies folded
+    assert any(hit.similar for hit in harvest.hits)
+    reader = index._searcher.reader()
+    assert reader.has_deletions()
+
+
+@pytest.mark.parametrize("field_weights", ["text=1", "title=2,body=1,entities=1.5"])
+def test_plain_words_are_parsed_as_the_query_parser_would(index: searchlib.Index, field_weights: str) -> None:
+    # Words alone skip Whoosh's parser; in brackets, they go through it.
+    with searchlib.Index.open(index.path, ranking=searchlib.Ranking(field_weights=field_weights)) as weighted:
+        for query in [*queries()[:10], "harvest harvest", "the of", "Grain 1987 Ürümqi", "and or not"]:
+            direct, parsed = weighted.search(query, limit=30), weighted.search(f"({query})", limit=30)
+            assert [(h.id, h.score) for h in direct.hits] == [(h.id, h.score) for h in parsed.hits]
+            assert direct.total == parsed.total
