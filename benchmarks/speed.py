@@ -20,6 +20,7 @@ corpus size are drawn to that PNG.
 Usage (with ``pip install -e '.[bench]'``):
     python benchmarks/speed.py [--data ../shared/data] [--sizes reuters,20000,50000,100000,200000]
         [--queries 1000] [--systems searchlib,whoosh,fts5,tantivy] [--plot benchmarks/speed.png]
+    python benchmarks/speed.py --plot-from OUTPUT --plot benchmarks/speed.png  # from tables printed before
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=1000, dest="count")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--plot-from", type=Path, default=None, help="draw --plot from the tables this command printed, and stop")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--system", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
@@ -130,6 +132,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.worker:
         worker(args)
+        return 0
+    if args.plot_from:
+        plot(read_tables(args.plot_from), args.plot or HERE / "speed.png")
         return 0
     queries = args.data / "queries-msmarco.tsv.gz"
     systems = args.systems.split(",")
@@ -164,6 +169,21 @@ def main() -> int:
     if args.plot:
         plot(rows, args.plot)
     return 0
+
+
+def read_tables(path: Path) -> list[dict[str, Any]]:
+    """The rows of the tables in this command's output (of a run stopped before its end, too)."""
+    rows, size, articles = [], "", 0
+    names = {label: system for system, label in SYSTEMS.items()}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### "):
+            size, articles = line[4:].split(":")[0].split()[0].replace(",", ""), int(line.split(": ")[1].split()[0].replace(",", ""))
+        cells = [cell.strip().split(" (")[0].replace(",", "") for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and cells[0] in names:
+            rate, peak, p50, p95, update = map(float, cells[1:])
+            rows.append({"size": size, "articles": articles, "system": names[cells[0]], "rate": rate,
+                         "peak": peak * 2**20, "p50": p50 / 1000, "p95": p95 / 1000, "update": update})
+    return rows
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:

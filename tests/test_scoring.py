@@ -87,3 +87,18 @@ def test_plain_words_are_parsed_as_the_query_parser_would(index: searchlib.Index
             direct, parsed = weighted.search(query, limit=30), weighted.search(f"({query})", limit=30)
             assert [(h.id, h.score) for h in direct.hits] == [(h.id, h.score) for h in parsed.hits]
             assert direct.total == parsed.total
+
+
+@pytest.mark.parametrize(
+    ("query", "total", "top"),
+    [
+        ("cocoa frost", 400, ["a394", "a60", "a86", "a150", "a257"]),
+        ("harvest drought court", 398, ["a6", "a81", "a330", "a105", "a104"]),
+        ("airline merger union steel", 402, ["a193", "a35", "a309", "a68", "a255"]),
+    ],
+)
+def test_top_results_stay_as_pinned(index: searchlib.Index, query: str, total: int, top: list[str]) -> None:
+    # Recorded when the posting-list scorer came in (issue 6): a speed-up must not move them.
+    # A deliberate ranking change updates them, saying why.
+    result = index.search(query, limit=5)
+    assert (result.total, [hit.id for hit in result.hits]) == (total, top)
