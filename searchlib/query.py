@@ -387,7 +387,7 @@ class Index:
     ) -> SearchResult:
         """``_rank`` for a query of plain words, by relevance: the same hits in the same order,
         scored a posting list at a time (scoring.WordScorer) instead of an article at a time."""
-        scorer: WordScorer = self._cached("scorer", lambda: WordScorer(self._searcher))
+        scorer: WordScorer = self._cached("scorer", lambda: WordScorer(self._searcher, self._cached("leaves", self._leaves)))
         scores, found = scorer.scores(words)
         matched = found >= (len(words) if required else 1)
         if allowed is not None:

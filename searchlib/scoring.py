@@ -57,13 +57,14 @@ def plain_words(query: whoosh_query.Query) -> list[Word] | None:
 class WordScorer:
     """BM25 scores of plain-word queries over one searcher's generation, a posting list at a time.
 
+    ``leaves`` are the searcher's segments with the number of each one's first article;
     ``cache_postings`` bounds how many postings are kept in memory (16 bytes each).
     """
 
-    def __init__(self, searcher: Any, *, cache_postings: int = 8_000_000) -> None:
+    def __init__(self, searcher: Any, leaves: list[tuple[Any, int]], *, cache_postings: int = 8_000_000) -> None:
         self._searcher = searcher
         self.size = searcher.doc_count_all()
-        self._leaves = searcher.reader().leaf_readers()
+        self._leaves = leaves
         self._lengths: dict[str, np.ndarray] = {}
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached, self._cache_limit = 0, cache_postings
@@ -126,9 +127,9 @@ class WordScorer:
                 weights.append(np.asarray(matcher._weights, dtype=np.float64))
                 matcher._next_block()
             if deleted is not None and deleted.size and len(ids) > start:
-                kept = ~np.isin(np.concatenate(ids[start:]), deleted + offset)
-                segment_ids, segment_weights = np.concatenate(ids[start:])[kept], np.concatenate(weights[start:])[kept]
-                ids[start:], weights[start:] = [segment_ids], [segment_weights]
+                segment_ids, segment_weights = np.concatenate(ids[start:]), np.concatenate(weights[start:])
+                kept = ~np.isin(segment_ids, deleted + offset)
+                ids[start:], weights[start:] = [segment_ids[kept]], [segment_weights[kept]]
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(ids), np.concatenate(weights)

@@ -33,7 +33,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
     where = tmp_path_factory.mktemp("scoring")
     corpus = where / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
-    searchlib.build(corpus, where / "index")
+    searchlib.build(corpus, where / "index", jobs=2)  # two segments: article numbers offset in the second
     for changed in articles[100:140]:  # re-indexed: the old copies stay in the segment, deleted
         changed["body"] = f"{changed['body']} harvest"
     corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
@@ -71,12 +71,13 @@ def test_plain_words_rank_as_whoosh_does(index: searchlib.Index, query: str) -> 
         same(index.search(query, **options), index.search(query, explain=True, **options))  # type: ignore[arg-type]
 
 
-def test_the_pinned_corpus_really_has_ties_copies_and_deletions(index: searchlib.Index) -> None:
+def test_the_pinned_corpus_really_has_copies_deletions_and_segments(index: searchlib.Index) -> None:
     harvest = index.search("harvest", limit=50)
     assert harvest.total > harvest.stories > 40  # copies folded
     assert any(hit.similar for hit in harvest.hits)
     reader = index._searcher.reader()
     assert reader.has_deletions()
+    assert len(list(reader.leaf_readers())) >= 2
 
 
 @pytest.mark.parametrize("field_weights", ["text=1", "title=2,body=1,entities=1.5"])
