@@ -69,17 +69,20 @@ def tree_memory(pid: int) -> int:
     return total
 
 
-def run(command: list[str]) -> tuple[float, int]:
-    """Seconds and peak memory (PSS of the process tree) of a command."""
+def run(command: list[str]) -> tuple[float, int, str]:
+    """Seconds, peak memory (PSS of the process tree) and standard output of a command whose
+    output is short (it is read once the command has ended)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_memory(process.pid))
-        time.sleep(0.1)
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    output = process.stdout.read() if process.stdout else ""
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed with {process.returncode}")
-    return time.perf_counter() - started, peak
+    return seconds, peak, output
 
 
 def main() -> int:
@@ -95,10 +98,10 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as work:
             corpus, index = Path(work) / "corpus.jsonl", Path(work) / "index"
             write_corpus(args.data, size, corpus)
-            build_s, peak = run([*searchlib, "build", str(corpus), "--index", str(index), "--jobs", str(args.jobs)])
-            idle_s, _ = run([*searchlib, "update", str(corpus), "--index", str(index)])
+            build_s, peak, _ = run([*searchlib, "build", str(corpus), "--index", str(index), "--jobs", str(args.jobs)])
+            idle_s, _, _ = run([*searchlib, "update", str(corpus), "--index", str(index)])
             change_some(corpus, 0.01)
-            changed_s, _ = run([*searchlib, "update", str(corpus), "--index", str(index)])
+            changed_s, _, _ = run([*searchlib, "update", str(corpus), "--index", str(index)])
             print(f"| {size:,} | {build_s:.1f} | {peak / 2**20:,.0f} | {idle_s:.2f} ({idle_s / build_s:.3f}x) "
                   f"| {changed_s:.1f} ({changed_s / build_s:.2f}x) |", flush=True)
     return 0

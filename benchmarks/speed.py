@@ -33,11 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from peers import PlainWhoosh, SqliteFts5, Tantivy, read_records, words_only
-from rebuild import tree_memory, write_corpus
+from rebuild import run, write_corpus
 
 HERE = Path(__file__).resolve().parent
 SYSTEMS = {"searchlib": "searchlib", "whoosh": "plain Whoosh", "fts5": "SQLite FTS5", "tantivy": "tantivy"}
@@ -101,18 +102,9 @@ def read_queries(path: Path, count: int) -> list[str]:
         return [line.rstrip("\n").split("\t", 1)[1] for _, line in zip(range(count), lines)]
 
 
-def measure(system: str, stage: str, corpus: Path, index: Path, extra: list[str] = ()) -> dict[str, float]:
+def measure(system: str, stage: str, corpus: Path, index: Path, extra: Sequence[str] = ()) -> dict[str, float]:
     command = [sys.executable, __file__, "--worker", stage, "--system", system, "--corpus", str(corpus), "--index", str(index), *extra]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_memory(process.pid))
-        time.sleep(0.05)
-    seconds = time.perf_counter() - started
-    output = process.stdout.read() if process.stdout else ""
-    if process.returncode:
-        raise SystemExit(f"{system} {stage} failed with status {process.returncode}")
+    seconds, peak, output = run(command)
     return {**json.loads(output), "wall": seconds, "peak": peak}
 
 
