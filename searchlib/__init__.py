@@ -26,6 +26,7 @@ from .errors import (
     IndexVersionError,
     InvalidOptionError,
     NerBackendError,
+    WriterError,
     QuerySyntaxError,
     SearchlibError,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "IndexLockedError",
     "QuerySyntaxError",
     "NerBackendError",
+    "WriterError",
     "ArticleNotFoundError",
     "InvalidOptionError",
 ]

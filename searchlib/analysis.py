@@ -41,6 +41,7 @@ __all__ = [
     "spelling_analyzer",
     "fold",
     "analyze",
+    "token_terms",
 ]
 
 # Lucene's English stop list (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET): short and safe for ranking.
@@ -205,11 +206,15 @@ def news_analyzer(*, line_gap: int = 0) -> CompositeAnalyzer:
     )
 
 
+#: Positions a line break adds between the names of a name list.
+NAME_LINE_GAP = 100
+
+
 def name_list_analyzer() -> CompositeAnalyzer:
     """The analyzer of a list of names, one a line: the same terms as ``news_analyzer``, but
     positions jump at each line, so "grain exports" does not match "Coarse Grain\nExports"."""
     return (
-        NltkTokenizer(line_gap=100)
+        NltkTokenizer(line_gap=NAME_LINE_GAP)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter()
@@ -221,6 +226,46 @@ def spelling_analyzer() -> CompositeAnalyzer:
     """Words as written, only lower-cased and without accents: the vocabulary "did you mean"
     suggestions and fuzzy matches are drawn from (stems are no words to suggest)."""
     return NltkTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+# NLTK's RegexpTokenizer compiles its pattern with these flags; token_terms runs it directly.
+_TOKEN = re.compile(TOKEN_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL)
+_TERMS: dict[str, tuple[str, str | None]] = {}
+_TERMS_LIMIT = 500_000
+
+
+def token_terms(text: str) -> list[tuple[str, str | None, int, int, int]]:
+    """Every token of ``text`` in one pass, as both ``spelling_analyzer`` and ``news_analyzer``
+    see it: ``(spelling, term, start, end, line_breaks)``, the term ``None`` for a stop word and
+    ``line_breaks`` the number of line breaks before the token.
+
+    What the indexer derives every text field's postings from (analysing an article once rather
+    than once per field, through Whoosh's token generators); tests pin it to the analyzers.
+    """
+    found = []
+    breaks, last = 0, 0
+    for match in _TOKEN.finditer(text):
+        start, end = match.span()
+        breaks += text.count("\n", last, start)
+        last = end
+        word = match.group()
+        terms = _TERMS.get(word)
+        if terms is None:
+            terms = _terms(word)
+        found.append((terms[0], terms[1], start, end, breaks))
+    return found
+
+
+def _terms(word: str) -> tuple[str, str | None]:
+    if len(_TERMS) >= _TERMS_LIMIT:
+        _TERMS.clear()
+    folded = word
+    if "." in folded or "," in folded:
+        folded = _SEPARATORS.sub("", folded)
+    folded = folded.replace("’", "'").lower().translate(accent_map)
+    term = None if folded in STOP_WORDS else folded if folded.isdigit() else _stem(folded)
+    _TERMS[word] = terms = (folded, term)
+    return terms
 
 
 def fold(word: str) -> str:

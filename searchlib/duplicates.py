@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ import numpy as np
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "shingles"]
+__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "shingles", "signature"]
 
 #: The estimated Jaccard similarity of shingle sets from which two articles are one story.
 THRESHOLD = 0.7
@@ -44,10 +45,29 @@ def shingles(text: str) -> set[bytes]:
     return {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)}
 
 
+def signature(text: str) -> np.ndarray | None:
+    """The MinHash values of the shingles of ``text``; ``None`` for a text under ten words, which
+    is a story of its own. A build computes them in its worker processes."""
+    parts = shingles(text)
+    if len(parts) < 6:
+        return None
+    minhash = _minhash()
+    minhash.update_batch(list(parts))
+    return minhash.hashvalues
+
+
 def _minhash(values: np.ndarray | None = None) -> MinHash:
     from datasketch import MinHash
 
-    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME)
+    # Drawing the permutations anew for each MinHash cost a third of its time.
+    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME, permutations=_permutations())
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=PERMUTATIONS, scheme=SCHEME).permutations
 
 
 @attrs.define
@@ -79,21 +99,22 @@ class DuplicateFinder:
         """The story of this article: that of the earlier article it nearly duplicates (the
         most similar one dated within ``WINDOW`` of it), or its own id. Articles under ten
         words are stories of their own."""
-        parts = shingles(text)
-        if len(parts) < 6:
+        return self.story_of(article_id, signature(text), date)
+
+    def story_of(self, article_id: str, values: np.ndarray | None, date: datetime | None = None) -> str:
+        """``story`` for an article whose ``signature`` is already known."""
+        if values is None:
             return article_id
-        signature = _minhash()
-        signature.update_batch(list(parts))
-        values = signature.hashvalues
+        minhash = _minhash(values)
         similarity = {
             candidate: float(np.count_nonzero(self._signatures[candidate] == values)) / PERMUTATIONS
-            for candidate in self._lsh.query(signature)
+            for candidate in self._lsh.query(minhash)
             if self._close_in_time(date, self._dates.get(candidate))
         }
         # The most similar; of equals, the one met first, so stories do not depend on hashing.
         best = max(similarity, key=lambda c: (similarity[c], -self._order[c]), default=None)
         story = self._stories[best] if best is not None and similarity[best] >= self.threshold else article_id
-        self._lsh.insert(article_id, signature, check_duplication=False)
+        self._lsh.insert(article_id, minhash, check_duplication=False)
         self._signatures[article_id] = values
         self._stories[article_id] = story
         self._order[article_id] = len(self._order)

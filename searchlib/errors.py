@@ -30,6 +30,7 @@ __all__ = [
     "ArticleNotFoundError",
     "InvalidOptionError",
     "NerBackendError",
+    "WriterError",
 ]
 
 
@@ -72,6 +73,10 @@ class QuerySyntaxError(SearchlibError):
 
 class NerBackendError(SearchlibError):
     """The entity extractor asked for cannot be used here; the message says how to install it."""
+
+
+class WriterError(SearchlibError):
+    """A build's worker process failed or died; the live index was left as it was."""
 
 
 class ArticleNotFoundError(SearchlibError):

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,17 +33,14 @@ from whoosh import index as whoosh_index
 
 from .corpus import SkipHandler, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder
-from .entities import Extractor, extract_entities, extractor, place_aliases
+from .entities import extractor
 from .errors import CorpusError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
 from .models import Article, BuildReport, Skipped
 from .schema import (
     CURRENT_FILE,
-    ENTITY_FIELDS,
     METADATA_FILE,
     SCHEMA_VERSION,
-    combined_text,
-    facet_field,
     list_generations,
     make_schema,
     next_generation_name,
@@ -52,14 +49,22 @@ from .schema import (
     write_json,
     write_metadata,
 )
+from .writer import (
+    BATCH,
+    POOL_MEMORY_MB,
+    Failure,
+    MemoryWriter,
+    SegmentBuilder,
+    Task,
+    build_segments,
+    commit_segments,
+    document_fields,
+)
 
-__all__ = ["build", "update", "index_status", "Progress", "document_fields", "article_digest", "changed_files"]
+__all__ = ["build", "update", "index_status", "Progress", "article_digest", "changed_files"]
 
 logger = logging.getLogger(__name__)
 
-# Whoosh's indexing buffer in each writing process. Measured on Reuters with two processes:
-# 256 MB peaked at 943 MB, 64 MB at 466 MB, in about the same time (BENCHMARKS.md).
-WRITER_MEMORY_MB = 64
 FILES_STATE = "files.json"
 STORIES_STATE = "stories.npz"
 # Files of a generation that a new generation must not share: its own locks and records.
@@ -158,19 +163,22 @@ def _load_files(generation: Path) -> dict[str, _FileState]:
 
 @attrs.define
 class _NewGeneration:
-    """The generation a writer fills, created only when there is something to write."""
+    """The generation a writer fills, created only when there is something to write: by a
+    build, as segments of its own (``build``); by an update, as the live generation's files
+    with changes (``writer``)."""
 
     index: Path
     live: Path | None
     jobs: int
+    ner: str | None
     path: Path | None = None
     whoosh: Any = None
     writer: Any = None
     finder: DuplicateFinder = attrs.field(factory=DuplicateFinder)
 
-    def open(self) -> Any:
-        """The writer, creating the generation on first use (with the live one's stories)."""
-        if self.writer is None:
+    def create(self) -> Path:
+        """Create the generation's directory and index (with the live one's files and stories)."""
+        if self.path is None:
             if self.live is not None and (self.live / STORIES_STATE).exists():
                 self.finder = DuplicateFinder.load(self.live / STORIES_STATE)
             self.path = self.index / next_generation_name(self.index)
@@ -178,15 +186,48 @@ class _NewGeneration:
             (self.path / READERS_LOCK).touch()
             if self.live is None:
                 self.whoosh = whoosh_index.create_in(str(self.path), make_schema())
-                options = {"procs": self.jobs, "multisegment": True} if self.jobs > 1 else {}
-                self.writer = self.whoosh.writer(limitmb=WRITER_MEMORY_MB, **options)
             else:
                 for item in self.live.iterdir():
                     if item.name not in _NOT_LINKED:
                         os.link(item, self.path / item.name)
                 self.whoosh = whoosh_index.open_dir(str(self.path))
-                self.writer = self.whoosh.writer(limitmb=WRITER_MEMORY_MB)
+        return self.path
+
+    def build(self, tasks: Iterator[Task]) -> list[Failure]:
+        """Index every article of ``tasks`` into segments, in ``jobs`` worker processes or here,
+        and commit them; return the articles that failed."""
+        first = next(tasks, None)
+        if first is None:
+            return []
+        path = self.create()
+        tasks = itertools.chain([first], tasks)
+        if self.jobs > 1:
+            segments, failed = build_segments(path, _batches(tasks, BATCH), ner=self.ner, jobs=self.jobs)
+        else:
+            builder = SegmentBuilder(str(path), self.ner)
+            for task in tasks:
+                builder.add(*task)
+            segments, failed = builder.finish()
+        commit_segments(path, segments)
+        return failed
+
+    def open(self) -> Any:
+        """The writer of an update, creating the generation on first use."""
+        if self.writer is None:
+            self.create()
+            self.writer = MemoryWriter(self.whoosh)
         return self.writer
+
+    def flush_when_full(self) -> None:
+        """Write the postings held out as a segment once they fill ``POOL_MEMORY_MB``."""
+        if self.writer.pool.size > POOL_MEMORY_MB * 2**20:
+            self.writer.commit(merge=False)
+            self.writer = MemoryWriter(self.whoosh)
+
+
+def _batches(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
+    while batch := list(itertools.islice(tasks, size)):
+        yield batch
 
 
 def _write(
@@ -201,7 +242,7 @@ def _write(
     wait: float,
 ) -> BuildReport:
     started = time.perf_counter()
-    extract = extractor(ner)
+    extractor(ner)  # an extractor that is not installed fails here, before anything is read
     files = list(corpus_files(corpus))  # a missing corpus fails here, before any lock is taken
     skipped: list[Skipped] = []
 
@@ -215,11 +256,9 @@ def _write(
         remove_leftovers(index)
         live = _live_generation(index) if incremental else None
         previous = _load_files(live) if live is not None else {}
-        generation = _NewGeneration(index, live, jobs)
+        generation = _NewGeneration(index, live, jobs, ner)
         try:
-            counts, files_now = _apply(
-                corpus, files, previous, generation, extract, skip, on_progress
-            )
+            counts, files_now = _apply(corpus, files, previous, generation, ner, skip, on_progress)
             articles = sum(len(state.articles) for state in files_now.values())
             if articles == 0:
                 raise CorpusError(
@@ -228,8 +267,8 @@ def _write(
                     path=corpus,
                 )
             if generation.writer is not None:
-                generation.writer.commit()
-                assert generation.path is not None
+                generation.writer.commit()  # merging small segments, as Whoosh does
+            if generation.path is not None:
                 _finish(generation.path, corpus, files_now, generation.finder, articles, len(skipped), counts)
                 switch_generation(index, generation.path)
             elif live is not None and files_now != previous:
@@ -257,7 +296,7 @@ def _apply(
     files: list[Path],
     previous: dict[str, _FileState],
     generation: _NewGeneration,
-    extract: Extractor,
+    ner: str | None,
     skip: SkipHandler,
     on_progress: ProgressHandler | None,
 ) -> tuple[dict[str, int], dict[str, _FileState]]:
@@ -269,45 +308,70 @@ def _apply(
     files_now: dict[str, _FileState] = {}
     fingerprints = _fingerprints(corpus, files)
     total = sum(size for _, size, _ in fingerprints.values())
-    done = 0
-    for name, (path, size, mtime_ns) in fingerprints.items():
-        state = previous.get(name)
-        if state is not None and state.unchanged(size, mtime_ns):
-            articles = {i: d for i, d in state.articles.items() if i not in claimed}
-            claimed.update(dict.fromkeys(articles, name))
-            files_now[name] = attrs.evolve(state, articles=articles)
-        else:
-            articles = {}
-            reading = read_file(path, base, skip, on_bytes=_progress_at(on_progress, done, total, counts))
-            for article, line in reading:
-                where = name if line is None else f"{name}:{line}"
-                if article.id in claimed:
-                    reason = f"duplicate id {article.id!r}, first read from {claimed[article.id]}"
-                    skip(Skipped(str(path), reason, line=line))
-                    continue
-                claimed[article.id] = where
-                digest = articles[article.id] = article_digest(article)
-                before = digest_before.get(article.id)
-                if before == digest:
-                    continue
-                writer = generation.open()
-                if before is not None:
-                    writer.delete_by_term("id", article.id)
-                    generation.finder.forget(article.id)
-                    counts["updated"] += 1
-                else:
-                    counts["added"] += 1
+
+    def changed() -> Iterator[tuple[Article, str]]:
+        """The articles to index, read file by file; ``files_now`` filled in as a side effect."""
+        done = 0
+        for name, (path, size, mtime_ns) in fingerprints.items():
+            state = previous.get(name)
+            if state is not None and state.unchanged(size, mtime_ns):
+                articles = {i: d for i, d in state.articles.items() if i not in claimed}
+                claimed.update(dict.fromkeys(articles, name))
+                files_now[name] = attrs.evolve(state, articles=articles)
+            else:
+                articles = {}
+                reading = read_file(path, base, skip, on_bytes=_progress_at(on_progress, done, total, counts))
+                for article, line in reading:
+                    if article.id in claimed:
+                        reason = f"duplicate id {article.id!r}, first read from {claimed[article.id]}"
+                        skip(Skipped(str(path), reason, line=line))
+                        continue
+                    claimed[article.id] = name if line is None else f"{name}:{line}"
+                    digest = articles[article.id] = article_digest(article)
+                    if digest_before.get(article.id) != digest:
+                        yield article, digest
+                files_now[name] = _FileState(size, mtime_ns, articles)
+            done += size
+            if on_progress is not None:
+                on_progress(Progress(counts["added"] + counts["updated"], done, total))
+
+    def story(article: Article) -> str:
+        return generation.finder.story(article.id, f"{article.title}\n{article.body}", article.date)
+
+    failed: list[Failure] = []
+    if generation.live is None:
+        counted = ((article, digest, counts.update(added=counts["added"] + 1)) for article, digest in changed())
+        failed = generation.build((article, digest, story(article)) for article, digest, _ in counted)
+    else:
+        extract = extractor(ner)
+        for article, digest in changed():
+            try:
                 fields = document_fields(article, extract, digest)
-                fields["story"] = generation.finder.story(article.id, f"{article.title}\n{article.body}", article.date)
-                writer.add_document(**fields)
-            files_now[name] = _FileState(size, mtime_ns, articles)
-        done += size
-        if on_progress is not None:
-            on_progress(Progress(counts["added"] + counts["updated"], done, total))
+            except Exception as exc:  # one article's failure must not stop the update
+                logger.exception("could not index %s", article.id)
+                failed.append((article.id, article.path, f"{type(exc).__name__}: {exc}"))
+                continue
+            writer = generation.open()
+            if article.id in digest_before:
+                writer.delete_by_term("id", article.id)
+                generation.finder.forget(article.id)
+                counts["updated"] += 1
+            else:
+                counts["added"] += 1
+            writer.add_document(**fields, story=story(article))
+            generation.flush_when_full()
     for article_id in digest_before.keys() - claimed.keys():
         generation.open().delete_by_term("id", article_id)
         generation.finder.forget(article_id)
         counts["removed"] += 1
+    if failed:  # not recorded, so that the next update tries them again
+        for article_id, path, problem in failed:
+            skip(Skipped(path, f"could not be indexed ({problem}); the next update tries it again"))
+            generation.finder.forget(article_id)
+        counts["added"] -= sum(1 for article_id, *_ in failed if article_id not in digest_before)
+        left_out = {article_id for article_id, *_ in failed}
+        files_now = {name: attrs.evolve(state, articles={i: d for i, d in state.articles.items() if i not in left_out})
+                     for name, state in files_now.items()}
     return counts, files_now
 
 
@@ -440,38 +504,6 @@ def changed_files(corpus: Path | str, generation: Path) -> int | None:
     now = _fingerprints(Path(corpus), corpus_files(corpus))
     changed = sum(1 for name, (_, size, mtime_ns) in now.items() if name not in previous or not previous[name].unchanged(size, mtime_ns))
     return changed + len(previous.keys() - now.keys())
-
-
-def document_fields(
-    article: Article, extract: Extractor = extract_entities, digest: str | None = None
-) -> dict[str, Any]:
-    """The Whoosh fields of one article, its entities extracted with ``extract``."""
-    entities = extract(f"{article.caption}\n\n{article.body}")
-    fields: dict[str, Any] = {
-        "id": article.id,
-        "title": article.title,
-        "caption": article.caption,
-        "body": article.body,
-        "text": combined_text(article.title, article.caption, article.body),
-        "spell": f"{article.title}\n{article.caption}\n{article.body}",
-        "url": article.url,
-        "path": article.path,
-        "digest": digest or article_digest(article),
-        "entity_list": tuple((entity.name, entity.kind) for entity in entities),
-    }
-    searchable: dict[str, list[str]] = {kind: [] for kind in ENTITY_FIELDS}
-    for entity in entities:
-        searchable[entity.kind].extend(place_aliases(entity.name) if entity.kind == "place" else (entity.name,))
-    fields["entities"] = "\n".join(itertools.chain.from_iterable(searchable.values()))
-    for kind, names in searchable.items():
-        fields[kind] = "\n".join(names)
-        fields[facet_field(kind)] = ",".join(
-            entity.name.replace(",", " ") for entity in entities if entity.kind == kind
-        )
-    if article.date is not None:
-        fields["date"] = article.date
-    fields["dated"] = "yes" if article.date is not None else "no"
-    return fields
 
 
 def article_digest(article: Article) -> str:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import name_list_analyzer, news_analyzer, spelling_analyzer
@@ -37,7 +39,7 @@ __all__ = [
     "METADATA_FILE",
 ]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: The kinds of entity, each with a searchable field (names and, for places, their aliases, so
 #: ``place:USA`` finds "United States") and a facet field of canonical names.
@@ -55,6 +57,25 @@ METADATA_FILE = "searchlib.json"
 GENERATION_PREFIX = "gen-"
 
 
+Posting = tuple[bytes, int, float, bytes]  # term, frequency, weight, encoded value: as Whoosh's
+
+
+@attrs.frozen
+class Postings:
+    """A text field's postings for one document, made beforehand (writer.text_postings)."""
+
+    items: tuple[Posting, ...]
+
+
+class AnalysedText(TEXT):
+    """Whoosh's ``TEXT`` field, which also takes ``Postings`` made beforehand instead of a string."""
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[Posting]:
+        if isinstance(value, Postings):
+            return iter(value.items)
+        return super().index(value, **kwargs)
+
+
 def make_schema() -> Schema:
     """The schema every searchlib index is written with.
 
@@ -65,16 +86,16 @@ def make_schema() -> Schema:
     return Schema(
         # What plain words search: see combined_text. Positions for phrases; no offsets, since
         # snippets are highlighted in the title and body fields.
-        text=TEXT(analyzer=news_analyzer(line_gap=1)),
+        text=AnalysedText(analyzer=news_analyzer(line_gap=1)),
         id=ID(stored=True, unique=True, sortable=True),  # a column too: ids of many hits, fast
-        title=TEXT(analyzer=analyzer, stored=True, chars=True),
-        caption=TEXT(analyzer=analyzer, stored=True, chars=True),
-        body=TEXT(analyzer=analyzer, stored=True, chars=True),
-        entities=TEXT(analyzer=name_list_analyzer()),
+        title=AnalysedText(analyzer=analyzer, stored=True, chars=True),
+        caption=AnalysedText(analyzer=analyzer, stored=True, chars=True),
+        body=AnalysedText(analyzer=analyzer, stored=True, chars=True),
+        entities=AnalysedText(analyzer=name_list_analyzer()),
         entity_list=STORED(),
-        **{kind: TEXT(analyzer=name_list_analyzer()) for kind in ENTITY_FIELDS},
+        **{kind: AnalysedText(analyzer=name_list_analyzer()) for kind in ENTITY_FIELDS},
         **{facet_field(kind): KEYWORD(commas=True, scorable=False) for kind in ENTITY_FIELDS},
-        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        spell=AnalysedText(analyzer=spelling_analyzer(), phrase=False),
         date=DATETIME(stored=True, sortable=True),
         dated=ID(),
         url=ID(stored=True),

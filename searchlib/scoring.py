@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as whoosh_query
 from whoosh import scoring
-from whoosh.matching import FilterMatcher
+from whoosh.matching import FilterMatcher, ListMatcher
 
 __all__ = ["BM25", "Word", "plain_words", "WordScorer"]
 
@@ -120,7 +120,10 @@ class WordScorer:
             if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
                 matcher, deleted = matcher.child, np.fromiter(matcher._ids, dtype=np.int64)
             start = len(ids)
-            while matcher.is_active():  # Whoosh's W3 block reader: ids and weights a block at once
+            if isinstance(matcher, ListMatcher):  # a short list, kept in the term's entry (writer.py)
+                ids.append(np.asarray(matcher._ids, dtype=np.int64) + offset)
+                weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            while not isinstance(matcher, ListMatcher) and matcher.is_active():  # W3's blocks
                 matcher._read_ids()
                 matcher._read_weights()
                 ids.append(np.asarray(matcher._ids, dtype=np.int64) + offset)

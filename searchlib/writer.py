@@ -1,0 +1,393 @@
+"""Writing articles into Whoosh segments fast: each text analysed once, the postings kept in memory.
+
+Whoosh's own writer runs every field through its own chain of token generators, puts every
+posting through an external merge sort of pickled runs and looks a document's length up again
+for each posting; together that was three quarters of a build (BENCHMARKS.md, "Speed"). Here:
+
+- ``text_postings`` makes the postings of every text field of an article (``title``,
+  ``caption``, ``body``, the combined ``text`` and ``spell``) from one pass of
+  ``analysis.token_terms`` over each of its title, caption and body. A build runs it in its
+  worker processes, beside entity extraction.
+  The schema's text fields (``schema.AnalysedText``) take such ready-made ``Postings``.
+- ``MemoryWriter`` is Whoosh's ``SegmentWriter`` with its posting pool in memory: one packed
+  buffer per term, appended to as documents come (in order, so a term's postings need no
+  sorting), written out a block at a time.
+
+The segments written are Whoosh's own, read by Whoosh's own readers; tests/test_writer.py checks
+that they hold exactly the postings Whoosh's writer would have written.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import queue
+import shutil
+import struct
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3TermInfo, _lenfield
+from whoosh.index import TOC, clean_files
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+from .analysis import NAME_LINE_GAP, token_terms
+from .entities import Extractor, extractor, place_aliases
+from .errors import WriterError
+from .models import Article
+from .schema import ENTITY_FIELDS, TITLE_WEIGHT, Posting, Postings, facet_field, make_schema
+
+__all__ = ["MemoryWriter", "SegmentBuilder", "build_segments", "commit_segments", "document_fields", "text_postings"]
+
+logger = logging.getLogger(__name__)
+
+
+Token = tuple[str, "str | None", int, int, int]  # as analysis.token_terms gives them
+
+
+def document_fields(article: Article, extract: Extractor, digest: str) -> dict[str, Any]:
+    """The Whoosh fields of one article, its entities extracted with ``extract`` and its text
+    fields' postings made here (``text_postings``)."""
+    entities = extract(f"{article.caption}\n\n{article.body}")
+    fields: dict[str, Any] = {
+        "id": article.id,
+        **text_postings(_schema(), article.title, article.caption, article.body),
+        "_stored_title": article.title,
+        "_stored_caption": article.caption,
+        "_stored_body": article.body,
+        "url": article.url,
+        "path": article.path,
+        "digest": digest,
+        "entity_list": tuple((entity.name, entity.kind) for entity in entities),
+    }
+    searchable: dict[str, list[str]] = {kind: [] for kind in ENTITY_FIELDS}
+    for entity in entities:
+        searchable[entity.kind].extend(place_aliases(entity.name) if entity.kind == "place" else (entity.name,))
+    everything = "\n".join(itertools.chain.from_iterable(searchable.values()))
+    fields["entities"] = _name_postings(everything)
+    for kind, names in searchable.items():
+        fields[kind] = _name_postings("\n".join(names))
+        fields[facet_field(kind)] = ",".join(
+            entity.name.replace(",", " ") for entity in entities if entity.kind == kind
+        )
+    if article.date is not None:
+        fields["date"] = article.date
+    fields["dated"] = "yes" if article.date is not None else "no"
+    return fields
+
+
+@lru_cache(maxsize=1)
+def _schema() -> Any:
+    return make_schema()
+
+
+def text_postings(schema: Any, title: str, caption: str, body: str) -> dict[str, Postings]:
+    """The postings of an article's text fields, as the schema's analyzers would make them:
+    ``title``, ``caption`` and ``body`` with positions and offsets; ``text`` (``combined_text``)
+    with positions, where each line break adds one; ``spell`` with the words as written."""
+    parts = [token_terms(title), token_terms(caption), token_terms(body)]
+    postings = {
+        name: Postings(_postings(schema[name].format, tokens, chars=True))
+        for name, tokens in zip(("title", "caption", "body"), parts)
+    }
+    postings["text"] = Postings(_combined(schema["text"].format, [parts[0]] * TITLE_WEIGHT + parts[1:],
+                                          [title.count("\n")] * TITLE_WEIGHT + [caption.count("\n"), body.count("\n")]))
+    postings["spell"] = Postings(_frequencies(parts))
+    return postings
+
+
+def _name_postings(names: str) -> Postings:
+    """A name list's postings, as ``name_list_analyzer`` makes them."""
+    return Postings(_postings(_schema()["entities"].format, token_terms(names), line_gap=NAME_LINE_GAP))
+
+
+def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bool = False) -> tuple[Posting, ...]:
+    # A token's position is the number of words kept before it plus line_gap for each line
+    # break before it: what NltkTokenizer numbers, less the stop words StopFilter removes.
+    seen: dict[str, list[Any]] = {}
+    kept = 0
+    for _, term, start, end, line_breaks in tokens:
+        if term is not None:
+            position = kept + line_gap * line_breaks
+            seen.setdefault(term, []).append((position, start, end) if chars else position)
+            kept += 1
+    return _encoded(format_, seen)
+
+
+def _combined(format_: Any, parts: list[list[Token]], breaks: list[int]) -> tuple[Posting, ...]:
+    """``_postings`` of the parts joined by line breaks, from each part's tokens."""
+    seen: dict[str, list[Any]] = {}
+    base = 0
+    for tokens, part_breaks in zip(parts, breaks):
+        kept = 0
+        for _, term, _, _, line_breaks in tokens:
+            if term is not None:
+                seen.setdefault(term, []).append(base + kept + line_breaks)
+                kept += 1
+        base += kept + part_breaks + 1
+    return _encoded(format_, seen)
+
+
+def _encoded(format_: Any, seen: dict[str, list[Any]]) -> tuple[Posting, ...]:
+    return tuple((term.encode("utf-8"), len(found), float(len(found)), format_.encode(found)) for term, found in seen.items())
+
+
+def _frequencies(parts: list[list[Token]]) -> tuple[Posting, ...]:
+    counts: dict[str, int] = defaultdict(int)
+    for tokens in parts:
+        for spelling, *_ in tokens:
+            counts[spelling] += 1
+    return tuple((word.encode("utf-8"), count, float(count), pack_uint(count)) for word, count in counts.items())
+
+
+# A posting in the pool: document number, weight and the length of its encoded value; the
+# values follow one another in a buffer of their own.
+_HEAD = struct.Struct("<IdI")
+_TERM_OVERHEAD = 200  # bytes a new term costs the pool beyond its postings: dict entry, buffers
+_LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]  # of a stored length byte
+
+
+class _TermInfo(W3TermInfo):
+    """Whoosh's term info, with the name ``W3PostingsWriter.finish_postings`` calls to keep a
+    short posting list in the term's entry instead of a block of its own (whoosh-reloaded
+    2.7.5 calls ``set_inline``, which W3TermInfo spells ``set_inlined``)."""
+
+    set_inline = W3TermInfo.set_inlined
+
+
+# Posting lists this short are kept in the term table (two in three terms of a news corpus
+# occur once): no block of their own, with its header, pickle and compression, to write or read.
+INLINE_LIMIT = 4
+
+
+class MemoryPool:
+    """Whoosh's posting pool, without its external sort: each term's postings packed into one
+    buffer in the order they come, which is document order."""
+
+    def __init__(self) -> None:
+        self._fields: dict[str, dict[bytes, tuple[bytearray, bytearray]]] = defaultdict(dict)
+        self.size = 0  # roughly the bytes held
+
+    def add(self, posting: tuple[str, bytes, int, float, bytes | None]) -> None:
+        fieldname, btext, docnum, weight, vbytes = posting
+        vbytes = vbytes or b""
+        head = _HEAD.pack(docnum, weight, len(vbytes))
+        terms = self._fields[fieldname]
+        buffers = terms.get(btext)
+        if buffers is None:
+            terms[btext] = (bytearray(head), bytearray(vbytes))
+            self.size += len(head) + len(vbytes) + _TERM_OVERHEAD
+        else:
+            buffers[0].extend(head)
+            buffers[1].extend(vbytes)
+            self.size += len(head) + len(vbytes)
+
+    def write(self, fieldwriter: Any, schema: Any, lengths_of: Any) -> None:
+        """Write every term's postings through Whoosh's field writer, in field and term order,
+        freeing each term's buffer once written."""
+        for fieldname in sorted(self._fields):
+            terms = self._fields.pop(fieldname)
+            lengths = lengths_of(fieldname)
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            postwriter = fieldwriter._postwriter
+            for btext in sorted(terms):
+                # start_term, with the term info that Whoosh's inlining expects
+                fieldwriter._btext = btext
+                postwriter.start_postings(fieldwriter._format, _TermInfo())
+                _write_postings(postwriter, terms.pop(btext), lengths)
+                fieldwriter.finish_term()
+            fieldwriter.finish_field()
+        self.size = 0
+
+    def cleanup(self) -> None:
+        self._fields.clear()
+        self.size = 0
+
+
+def _write_postings(postwriter: Any, buffers: tuple[bytearray, bytearray], lengths: list[int] | None) -> None:
+    """Fill Whoosh's ``W3PostingsWriter`` a block at a time, as ``add_posting`` one by one would."""
+    heads, packed = buffers
+    ids, weights, sizes = zip(*_HEAD.iter_unpack(heads))
+    ends = list(itertools.accumulate(sizes))
+    values = [packed[end - size : end] for size, end in zip(sizes, ends)]
+    limit = postwriter._blocklimit
+    for begin in range(0, len(ids), limit):
+        if begin:
+            postwriter._write_block()
+        block = slice(begin, begin + limit)
+        postwriter._ids = array("I", ids[block])
+        postwriter._weights = array("f", weights[block])
+        postwriter._values = [bytes(value) for value in values[block] if value]
+        postwriter._maxweight = max(0, *weights[block])
+        known = [length for length in map(lengths.__getitem__, ids[block]) if length] if lengths else ()
+        postwriter._minlength = min(known) if known else None
+        postwriter._maxlength = max(known) if known else 0
+
+
+#: The postings a writer holds in memory before it writes them out as a segment of their own.
+POOL_MEMORY_MB = 256
+
+
+class MemoryWriter(SegmentWriter):
+    """Whoosh's ``SegmentWriter`` with the ``MemoryPool``: ``pool.size`` says how much it holds,
+    so a build can commit a segment and start the next before memory runs short."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, codec=W3Codec(inlinelimit=INLINE_LIMIT), **kwargs)
+        self.pool = MemoryPool()
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        reader = self.per_document_reader()
+        try:
+            def lengths_of(fieldname: str) -> list[int] | None:
+                name = _lenfield(fieldname)
+                if not reader.has_column(name):
+                    return None
+                return [_LENGTHS[stored] for stored in reader.column_reader(name, LENGTHS_COLUMN)]
+
+            self.pool.write(self.fieldwriter, self.schema, lengths_of)
+        finally:
+            reader.close()
+        self.fieldwriter.close()
+
+
+Failure = tuple[str, str, str]  # article id, path, what went wrong
+Task = tuple[Article, str, str]  # an article, its digest and its story
+
+
+class SegmentBuilder:
+    """Analyses articles and writes them into new segments of the index at ``path``, which it
+    lists in no table of contents: ``finish`` returns them, for the build to commit. An article
+    whose analysis fails is left out and returned among the failures."""
+
+    def __init__(self, path: str, ner: str | None) -> None:
+        self._index = whoosh_index.open_dir(path)
+        self._extract = extractor(ner)
+        self._writer: MemoryWriter | None = None
+        self.segments: list[Any] = []
+        self.failed: list[Failure] = []
+
+    def add(self, article: Article, digest: str, story: str) -> None:
+        try:
+            fields = document_fields(article, self._extract, digest)
+        except Exception as exc:  # one article's failure must not stop the build
+            logger.exception("could not index %s", article.id)
+            self.failed.append((article.id, article.path, f"{type(exc).__name__}: {exc}"))
+            return
+        if self._writer is None:
+            self._writer = MemoryWriter(self._index, _lk=False)
+        self._writer.add_document(**fields, story=story)
+        if self._writer.pool.size > POOL_MEMORY_MB * 2**20:
+            self._close_segment()
+
+    def finish(self) -> tuple[list[Any], list[Failure]]:
+        self._close_segment()
+        return self.segments, self.failed
+
+    def _close_segment(self) -> None:
+        if self._writer is not None:
+            self.segments.append(self._writer._finalize_segment())
+            self._writer = None
+
+
+# Batches of articles queued for each worker process: enough to keep it busy while the reading
+# process computes the next stories, few enough to bound the memory the queues hold.
+BATCH = 64
+_QUEUED = 4
+
+
+def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None, jobs: int) -> tuple[list[Any], list[Failure]]:
+    """Index ``batches`` of articles into new segments of the index at ``path`` in ``jobs``
+    worker processes, batch ``i`` in worker ``i % jobs``, so that the same corpus always makes
+    the same segments. Returns the segments, to be committed, and the articles that failed.
+
+    The workers are forked from a clean server process (``forkserver``), so they do not hold
+    the writer lock of the process that starts them; they stop if it dies.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    queues = [context.Queue(maxsize=_QUEUED) for _ in range(jobs)]
+    results = context.Queue()
+    workers = [context.Process(target=_work, args=(str(path), ner, number, tasks, results), daemon=True)
+               for number, tasks in enumerate(queues)]
+    for worker in workers:
+        worker.start()
+    try:
+        for number, batch in enumerate(batches):
+            _put(queues[number % jobs], batch, workers[number % jobs])
+        for tasks, worker in zip(queues, workers):
+            _put(tasks, None, worker)
+        outcomes: dict[int, Any] = {}
+        while len(outcomes) < jobs:
+            try:
+                number, outcome = results.get(timeout=1)
+                outcomes[number] = outcome
+            except queue.Empty:
+                _check_alive(worker for number, worker in enumerate(workers) if number not in outcomes)
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+    problems = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
+    if problems:
+        raise WriterError(f"A worker process of the build failed: {problems[0]}")
+    return ([segment for number in range(jobs) for segment in outcomes[number][0]],
+            [failure for number in range(jobs) for failure in outcomes[number][1]])
+
+
+def _put(tasks: Any, item: Any, worker: Any) -> None:
+    while True:
+        try:
+            tasks.put(item, timeout=1)
+            return
+        except queue.Full:
+            _check_alive([worker])
+
+
+def _check_alive(workers: Iterable[Any]) -> None:
+    for worker in workers:
+        if not worker.is_alive():
+            raise WriterError(f"A worker process of the build died (exit code {worker.exitcode}); "
+                              "if it ran out of memory, build with fewer --jobs")
+
+
+def _work(path: str, ner: str | None, number: int, tasks: Any, results: Any) -> None:
+    try:
+        builder = SegmentBuilder(path, ner)
+        while True:
+            try:
+                batch = tasks.get(timeout=1)
+            except queue.Empty:
+                parent = multiprocessing.parent_process()
+                if parent is not None and not parent.is_alive():
+                    return
+                continue
+            if batch is None:
+                break
+            for article, digest, story in batch:
+                builder.add(article, digest, story)
+        results.put((number, builder.finish()))
+    except BaseException as exc:
+        logger.exception("worker %d failed", number)
+        results.put((number, f"{type(exc).__name__}: {exc}"))
+
+
+def commit_segments(path: Path, segments: list[Any]) -> None:
+    """List ``segments`` in the table of contents of the index at ``path``, beside its own."""
+    ix = whoosh_index.open_dir(str(path))
+    toc = ix._read_toc()
+    segments = toc.segments + segments
+    TOC(toc.schema, segments, toc.generation + 1).write(ix.storage, ix.indexname)
+    clean_files(ix.storage, ix.indexname, toc.generation + 1, segments)
+    shutil.rmtree(path / f"{ix.indexname}.tmp", ignore_errors=True)  # made, unused, by each writer
