@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ from .schema import (
     write_json,
     write_metadata,
 )
+from .vocabulary import VOCABULARY_STATE, article_words, load_vocabulary, save_vocabulary
 from .writer import (
     BATCH,
     POOL_MEMORY_MB,
@@ -68,7 +70,7 @@ logger = logging.getLogger(__name__)
 FILES_STATE = "files.json"
 STORIES_STATE = "stories.npz"
 # Files of a generation that a new generation must not share: its own locks and records.
-_NOT_LINKED = {READERS_LOCK, METADATA_FILE, FILES_STATE, STORIES_STATE, "MAIN_WRITELOCK"}
+_NOT_LINKED = {READERS_LOCK, METADATA_FILE, FILES_STATE, STORIES_STATE, VOCABULARY_STATE, "MAIN_WRITELOCK"}
 
 
 @attrs.frozen
@@ -175,12 +177,15 @@ class _NewGeneration:
     whoosh: Any = None
     writer: Any = None
     finder: DuplicateFinder = attrs.field(factory=DuplicateFinder)
+    vocabulary: Counter[str] = attrs.field(factory=Counter)
 
     def create(self) -> Path:
         """Create the generation's directory and index (with the live one's files and stories)."""
         if self.path is None:
             if self.live is not None and (self.live / STORIES_STATE).exists():
                 self.finder = DuplicateFinder.load(self.live / STORIES_STATE)
+            if self.live is not None:
+                self.vocabulary = load_vocabulary(self.live)
             self.path = self.index / next_generation_name(self.index)
             self.path.mkdir()
             (self.path / READERS_LOCK).touch()
@@ -202,14 +207,23 @@ class _NewGeneration:
         path = self.create()
         tasks = itertools.chain([first], tasks)
         if self.jobs > 1:
-            segments, failed = build_segments(path, _batches(tasks, BATCH), ner=self.ner, jobs=self.jobs)
+            segments, failed, self.vocabulary = build_segments(path, _batches(tasks, BATCH), ner=self.ner, jobs=self.jobs)
         else:
             builder = SegmentBuilder(str(path), self.ner)
             for task in tasks:
                 builder.add(*task)
-            segments, failed = builder.finish()
+            segments, failed, self.vocabulary = builder.finish()
         commit_segments(path, segments)
         return failed
+
+    def remove(self, article_id: str) -> None:
+        """Delete an article from an update's generation, its words from the vocabulary."""
+        writer = self.open()
+        old = writer.searcher().document(id=article_id)
+        if old is not None:
+            self.vocabulary.subtract(article_words(old.get("title", ""), old.get("caption", ""), old.get("body", "")))
+        writer.delete_by_term("id", article_id)
+        self.finder.forget(article_id)
 
     def open(self) -> Any:
         """The writer of an update, creating the generation on first use."""
@@ -269,6 +283,7 @@ def _write(
             if generation.writer is not None:
                 generation.writer.commit()  # merging small segments, as Whoosh does
             if generation.path is not None:
+                save_vocabulary(generation.path, generation.vocabulary)
                 _finish(generation.path, corpus, files_now, generation.finder, articles, len(skipped), counts)
                 switch_generation(index, generation.path)
             elif live is not None and files_now != previous:
@@ -351,27 +366,30 @@ def _apply(
                 logger.exception("could not index %s", article.id)
                 failed.append((article.id, article.path, f"{type(exc).__name__}: {exc}"))
                 continue
-            writer = generation.open()
             if article.id in digest_before:
-                writer.delete_by_term("id", article.id)
-                generation.finder.forget(article.id)
+                generation.remove(article.id)
                 counts["updated"] += 1
             else:
                 counts["added"] += 1
-            writer.add_document(**fields, story=story(article))
+            generation.open().add_document(**fields, story=story(article))
+            generation.vocabulary.update(fields["_words"])
             generation.flush_when_full()
     for article_id in digest_before.keys() - claimed.keys():
-        generation.open().delete_by_term("id", article_id)
-        generation.finder.forget(article_id)
+        generation.remove(article_id)
         counts["removed"] += 1
-    if failed:  # not recorded, so that the next update tries them again
-        for article_id, path, problem in failed:
-            skip(Skipped(path, f"could not be indexed ({problem}); the next update tries it again"))
+    for _, path, problem in failed:
+        skip(Skipped(path, f"could not be indexed ({problem}); the next update tries it again"))
+    if failed and generation.live is None:  # a build counted them, and gave them stories
+        counts["added"] -= len(failed)
+        for article_id, *_ in failed:
             generation.finder.forget(article_id)
-        counts["added"] -= sum(1 for article_id, *_ in failed if article_id not in digest_before)
+    if failed:  # recorded as they were before (an update keeps the old version) or not at all
         left_out = {article_id for article_id, *_ in failed}
-        files_now = {name: attrs.evolve(state, articles={i: d for i, d in state.articles.items() if i not in left_out})
-                     for name, state in files_now.items()}
+        files_now = {
+            name: attrs.evolve(state, articles={i: digest_before[i] if i in left_out else d for i, d in state.articles.items()
+                                                if i not in left_out or i in digest_before})
+            for name, state in files_now.items()
+        }
     return counts, files_now
 
 

@@ -49,6 +49,7 @@ from .schema import (
 )
 from .scoring import BM25, Word, WordScorer, plain_words
 from .snippets import body_highlighter, highlight_matches, leading_snippet, title_highlighter
+from .vocabulary import load_vocabulary
 
 __all__ = ["Index", "check_query_syntax", "plain_query"]
 
@@ -624,10 +625,13 @@ class Index:
         """The words of the index's text, by first letter and length: a word within two edits
         of another is within two letters of its length."""
         vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word in self._searcher.reader().lexicon("spell"):
-            text = word.decode("utf-8")
-            vocabulary[text[:1], len(text)].append(text)
+        for word in sorted(self._word_counts()):
+            vocabulary[word[:1], len(word)].append(word)
         return vocabulary
+
+    def _word_counts(self) -> Counter[str]:
+        """Each word of the index's text and the number of articles it is in (vocabulary.py)."""
+        return self._cached("word counts", lambda: load_vocabulary(self.generation))
 
     def suggest(self, query: str) -> str | None:
         """The query with each word the index has never seen replaced by the nearest word of
@@ -638,19 +642,19 @@ class Index:
         Example:
             ``index.suggest("militray base")`` -> ``"military base"``
         """
-        reader = self._searcher.reader()
+        counts = self._word_counts()
         changed = False
 
         def correct(match: re.Match[str]) -> str:
             nonlocal changed
             word = match.group()
             typed = fold(word)
-            if len(typed) < 3 or word in _OPERATORS or reader.doc_frequency("spell", typed) > 0:
+            if len(typed) < 3 or word in _OPERATORS or counts[typed] > 0:
                 return word
             candidates = self._words_within(typed, 2, prefix=1)  # as Lucene's DirectSpellChecker
             if not candidates:
                 return word
-            best = min(candidates, key=lambda c: (candidates[c], -reader.doc_frequency("spell", c), c))
+            best = min(candidates, key=lambda c: (candidates[c], -counts[c], c))
             changed = True
             return best.capitalize() if word[:1].isupper() else best
 

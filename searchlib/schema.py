@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import name_list_analyzer, news_analyzer, spelling_analyzer
+from .analysis import name_list_analyzer, news_analyzer
 from .errors import IndexNotFoundError, IndexVersionError
 from .models import ENTITY_KINDS
 
@@ -95,7 +95,6 @@ def make_schema() -> Schema:
         entity_list=STORED(),
         **{kind: AnalysedText(analyzer=name_list_analyzer()) for kind in ENTITY_FIELDS},
         **{facet_field(kind): KEYWORD(commas=True, scorable=False) for kind in ENTITY_FIELDS},
-        spell=AnalysedText(analyzer=spelling_analyzer(), phrase=False),
         date=DATETIME(stored=True, sortable=True),
         dated=ID(),
         url=ID(stored=True),
@@ -163,9 +162,9 @@ def write_metadata(generation: Path, metadata: dict[str, Any]) -> None:
     write_json(generation / METADATA_FILE, metadata)
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any, *, indent: int | None = 1) -> None:
     """Replace ``path`` with ``data`` as JSON in one atomic rename."""
-    _write_atomically(path, json.dumps(data, indent=1, default=str))
+    _write_atomically(path, json.dumps(data, indent=indent, default=str))
 
 
 def list_generations(index_dir: Path) -> list[Path]:

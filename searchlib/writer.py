@@ -5,7 +5,8 @@ posting through an external merge sort of pickled runs and looks a document's le
 for each posting; together that was three quarters of a build (BENCHMARKS.md, "Speed"). Here:
 
 - ``text_postings`` makes the postings of every text field of an article (``title``,
-  ``caption``, ``body``, the combined ``text`` and ``spell``) from one pass of
+  ``caption``, ``body`` and the combined ``text``), and its words for the spelling
+  vocabulary (vocabulary.py), from one pass of
   ``analysis.token_terms`` over each of its title, caption and body. A build runs it in its
   worker processes, beside entity extraction.
   The schema's text fields (``schema.AnalysedText``) take such ready-made ``Postings``.
@@ -26,7 +27,7 @@ import queue
 import shutil
 import struct
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +36,6 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3TermInfo, _lenfield
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
@@ -55,11 +55,14 @@ Token = tuple[str, "str | None", int, int, int]  # as analysis.token_terms gives
 
 def document_fields(article: Article, extract: Extractor, digest: str) -> dict[str, Any]:
     """The Whoosh fields of one article, its entities extracted with ``extract`` and its text
-    fields' postings made here (``text_postings``)."""
+    fields' postings made here (``text_postings``); ``_words`` (which Whoosh ignores, as every
+    name that starts with ``_``) has its words for the spelling vocabulary."""
     entities = extract(f"{article.caption}\n\n{article.body}")
+    postings, words = text_postings(_schema(), article.title, article.caption, article.body)
     fields: dict[str, Any] = {
         "id": article.id,
-        **text_postings(_schema(), article.title, article.caption, article.body),
+        **postings,
+        "_words": words,
         "_stored_title": article.title,
         "_stored_caption": article.caption,
         "_stored_body": article.body,
@@ -89,10 +92,11 @@ def _schema() -> Any:
     return make_schema()
 
 
-def text_postings(schema: Any, title: str, caption: str, body: str) -> dict[str, Postings]:
+def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dict[str, Postings], set[str]]:
     """The postings of an article's text fields, as the schema's analyzers would make them:
     ``title``, ``caption`` and ``body`` with positions and offsets; ``text`` (``combined_text``)
-    with positions, where each line break adds one; ``spell`` with the words as written."""
+    with positions, where each line break adds one. And its distinct words as written
+    (``vocabulary.article_words``)."""
     parts = [token_terms(title), token_terms(caption), token_terms(body)]
     postings = {
         name: Postings(_postings(schema[name].format, tokens, chars=True))
@@ -100,8 +104,7 @@ def text_postings(schema: Any, title: str, caption: str, body: str) -> dict[str,
     }
     postings["text"] = Postings(_combined(schema["text"].format, [parts[0]] * TITLE_WEIGHT + parts[1:],
                                           [title.count("\n")] * TITLE_WEIGHT + [caption.count("\n"), body.count("\n")]))
-    postings["spell"] = Postings(_frequencies(parts))
-    return postings
+    return postings, {spelling for tokens in parts for spelling, *_ in tokens}
 
 
 def _name_postings(names: str) -> Postings:
@@ -138,14 +141,6 @@ def _combined(format_: Any, parts: list[list[Token]], breaks: list[int]) -> tupl
 
 def _encoded(format_: Any, seen: dict[str, list[Any]]) -> tuple[Posting, ...]:
     return tuple((term.encode("utf-8"), len(found), float(len(found)), format_.encode(found)) for term, found in seen.items())
-
-
-def _frequencies(parts: list[list[Token]]) -> tuple[Posting, ...]:
-    counts: dict[str, int] = defaultdict(int)
-    for tokens in parts:
-        for spelling, *_ in tokens:
-            counts[spelling] += 1
-    return tuple((word.encode("utf-8"), count, float(count), pack_uint(count)) for word, count in counts.items())
 
 
 # A posting in the pool: document number, weight and the length of its encoded value; the
@@ -262,6 +257,7 @@ class MemoryWriter(SegmentWriter):
 
 Failure = tuple[str, str, str]  # article id, path, what went wrong
 Task = tuple[Article, str, str]  # an article, its digest and its story
+Built = tuple[list[Any], list[Failure], "Counter[str]"]  # segments, failures, vocabulary
 
 
 class SegmentBuilder:
@@ -275,6 +271,7 @@ class SegmentBuilder:
         self._writer: MemoryWriter | None = None
         self.segments: list[Any] = []
         self.failed: list[Failure] = []
+        self.vocabulary: Counter[str] = Counter()
 
     def add(self, article: Article, digest: str, story: str) -> None:
         try:
@@ -286,12 +283,13 @@ class SegmentBuilder:
         if self._writer is None:
             self._writer = MemoryWriter(self._index, _lk=False)
         self._writer.add_document(**fields, story=story)
+        self.vocabulary.update(fields["_words"])
         if self._writer.pool.size > POOL_MEMORY_MB * 2**20:
             self._close_segment()
 
-    def finish(self) -> tuple[list[Any], list[Failure]]:
+    def finish(self) -> Built:
         self._close_segment()
-        return self.segments, self.failed
+        return self.segments, self.failed, self.vocabulary
 
     def _close_segment(self) -> None:
         if self._writer is not None:
@@ -305,10 +303,11 @@ BATCH = 64
 _QUEUED = 4
 
 
-def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None, jobs: int) -> tuple[list[Any], list[Failure]]:
+def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None, jobs: int) -> Built:
     """Index ``batches`` of articles into new segments of the index at ``path`` in ``jobs``
     worker processes, batch ``i`` in worker ``i % jobs``, so that the same corpus always makes
-    the same segments. Returns the segments, to be committed, and the articles that failed.
+    the same segments. Returns the segments, to be committed, the articles that failed and the
+    articles' vocabulary.
 
     The workers are forked from a clean server process (``forkserver``), so they do not hold
     the writer lock of the process that starts them; they stop if it dies.
@@ -342,8 +341,10 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
     problems = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
     if problems:
         raise WriterError(f"A worker process of the build failed: {problems[0]}")
-    return ([segment for number in range(jobs) for segment in outcomes[number][0]],
-            [failure for number in range(jobs) for failure in outcomes[number][1]])
+    built = [outcomes[number] for number in range(jobs)]
+    return ([segment for segments, _, _ in built for segment in segments],
+            [failure for _, failed, _ in built for failure in failed],
+            sum((vocabulary for _, _, vocabulary in built), Counter()))
 
 
 def _put(tasks: Any, item: Any, worker: Any) -> None:
