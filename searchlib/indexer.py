@@ -104,8 +104,8 @@ def build(
         on_progress: called now and then with a ``Progress``.
         ner: the entity extractor: ``rules`` (the default, offline), ``nltk``, ``spacy`` or
             ``auto``; default ``$SEARCHLIB_NER``, then ``rules``.
-        jobs: processes that analyse articles and write the index (Whoosh's multiprocessing
-            writer); 1 writes in this process.
+        jobs: worker processes that extract entities, analyse articles and write segments of
+            the index (writer.build_segments); 1 does it all in this process.
         wait: seconds to wait for another writer of this index to finish.
 
     Returns:
@@ -377,20 +377,26 @@ def _apply(
     for article_id in digest_before.keys() - claimed.keys():
         generation.remove(article_id)
         counts["removed"] += 1
-    for _, path, problem in failed:
-        skip(Skipped(path, f"could not be indexed ({problem}); the next update tries it again"))
+    for article_id, path, problem in failed:
+        skip(Skipped(path, f"article {article_id!r} could not be indexed ({problem}); the next update tries it again"))
     if failed and generation.live is None:  # a build counted them, and gave them stories
         counts["added"] -= len(failed)
         for article_id, *_ in failed:
             generation.finder.forget(article_id)
-    if failed:  # recorded as they were before (an update keeps the old version) or not at all
+    if failed:
         left_out = {article_id for article_id, *_ in failed}
-        files_now = {
-            name: attrs.evolve(state, articles={i: digest_before[i] if i in left_out else d for i, d in state.articles.items()
-                                                if i not in left_out or i in digest_before})
-            for name, state in files_now.items()
-        }
+        files_now = {name: _without(state, left_out, digest_before) for name, state in files_now.items()}
     return counts, files_now
+
+
+def _without(state: _FileState, left_out: set[str], digest_before: dict[str, str]) -> _FileState:
+    """A file's state with the articles that failed recorded as before (an update keeps their
+    old version) or not at all, and its size unknown, so that the next update reads it again."""
+    if left_out.isdisjoint(state.articles):
+        return state
+    articles = {i: digest_before[i] if i in left_out else d for i, d in state.articles.items()
+                if i not in left_out or i in digest_before}
+    return attrs.evolve(state, size=-1, articles=articles)
 
 
 def _progress_at(

@@ -1,21 +1,23 @@
-"""Writing articles into Whoosh segments fast: each text analysed once, the postings kept in memory.
+"""Writing articles into Whoosh segments: each text analysed once, postings kept in memory, in
+worker processes.
 
-Whoosh's own writer runs every field through its own chain of token generators, puts every
-posting through an external merge sort of pickled runs and looks a document's length up again
-for each posting; together that was three quarters of a build (BENCHMARKS.md, "Speed"). Here:
+Whoosh's own writer runs each field through its own chain of token generators, puts every
+posting through an external merge sort of pickled runs, looks a document's length up again for
+each posting and writes a pickled, compressed block even for a word that occurs once; that was
+three quarters of a build (BENCHMARKS.md, "Speed"). Here:
 
-- ``text_postings`` makes the postings of every text field of an article (``title``,
-  ``caption``, ``body`` and the combined ``text``), and its words for the spelling
-  vocabulary (vocabulary.py), from one pass of
-  ``analysis.token_terms`` over each of its title, caption and body. A build runs it in its
-  worker processes, beside entity extraction.
-  The schema's text fields (``schema.AnalysedText``) take such ready-made ``Postings``.
-- ``MemoryWriter`` is Whoosh's ``SegmentWriter`` with its posting pool in memory: one packed
-  buffer per term, appended to as documents come (in order, so a term's postings need no
-  sorting), written out a block at a time.
+- ``document_fields`` makes an article's fields; ``text_postings`` the postings of its text
+  fields (``title``, ``caption``, ``body``, the combined ``text``) and its words for the
+  spelling vocabulary, from one pass of ``analysis.token_terms`` over each of its title,
+  caption and body. The schema's text fields (``schema.AnalysedText``) take these ``Postings``.
+- ``MemoryWriter`` is Whoosh's ``SegmentWriter`` with its posting pool in memory: two packed
+  buffers per term, appended to as documents come (in order, so a term's postings need no
+  sorting), written out a block at a time; lists of a few postings go in the term table.
+- ``build_segments`` runs a ``SegmentBuilder`` (entities, analysis, a ``MemoryWriter``) in each
+  of N worker processes, each writing segments of its own; ``commit_segments`` lists them.
 
-The segments written are Whoosh's own, read by Whoosh's own readers; tests/test_writer.py checks
-that they hold exactly the postings Whoosh's writer would have written.
+The segments are Whoosh's own, read by Whoosh's readers; tests/test_writer.py checks that they
+hold what Whoosh's writer would have written, and that the postings are its analyzers'.
 """
 
 from __future__ import annotations

@@ -1,0 +1,154 @@
+"""The build's own analysis and writer (writer.py) against Whoosh's: the same postings from the
+same text, the same segments from the same documents, and builds that skip what fails."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+
+import searchlib
+from searchlib import writer
+from searchlib.schema import combined_text, make_schema
+from searchlib.writer import MemoryWriter, text_postings
+
+SCHEMA = make_schema()
+# Text with what the tokenizer treats specially: line breaks, stop words, acronyms, numbers with
+# separators, apostrophes (straight and typographic), accents, hyphens and digits.
+PIECES = ["the", "of", "Bank", "England", "U.S.", "6,000", "3.5", "Rakhmon's", "don’t", "Zürich", "Ceaușescu",
+          "military-base", "2012", "a", "\n", "\n\n", " ", ", ", ". ", "—", "bases", "Bases", "running", "x"]
+texts = st.lists(st.sampled_from(PIECES), max_size=40).map(" ".join)
+
+
+def whoosh_postings(field: str, value: str) -> list[tuple[bytes, int, float, bytes]]:
+    return sorted(SCHEMA[field].index(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=texts, caption=texts, body=texts)
+def test_text_postings_are_the_analyzers_postings(title: str, caption: str, body: str) -> None:
+    postings, words = text_postings(SCHEMA, title, caption, body)
+    for field, value in (("title", title), ("caption", caption), ("body", body)):
+        assert sorted(postings[field].items) == whoosh_postings(field, value), field
+    assert sorted(postings["text"].items) == whoosh_postings("text", combined_text(title, caption, body))
+    assert words == _spelling(f"{title}\n{caption}\n{body}")
+
+
+def _spelling(text: str) -> set[str]:
+    from searchlib.analysis import spelling_analyzer
+
+    return {token.text for token in spelling_analyzer()(text)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(texts, max_size=6))
+def test_name_postings_are_the_name_list_analyzers(names: list[str]) -> None:
+    value = "\n".join(names)
+    assert sorted(writer._name_postings(value).items) == whoosh_postings("entities", value)
+
+
+def test_the_memory_writer_writes_what_whooshs_writer_writes(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    words = "grain wheat export harbour strike minister bank rates oil price tanker frost".split()
+    documents = [
+        {"id": f"a{n}", "title": " ".join(rng.choices(words, k=3)), "body": " ".join(rng.choices(words, k=rng.randint(1, 400)))}
+        for n in range(300)  # common words: posting lists of several blocks; rare ones kept inline
+    ]
+    documents.append({"id": "lone", "title": "zebra", "body": "a word no other article has: quagga"})
+    segments = {}
+    for name, make in (("whoosh", lambda ix: ix.writer()), ("memory", MemoryWriter)):
+        (tmp_path / name).mkdir()
+        ix = whoosh_index.create_in(str(tmp_path / name), make_schema())
+        writing = make(ix)
+        for document in documents:
+            writing.add_document(**document, text=combined_text(document["title"], "", document["body"]))
+        writing.commit()
+        segments[name] = whoosh_index.open_dir(str(tmp_path / name)).reader()
+    whoosh, memory = segments["whoosh"], segments["memory"]
+    assert list(memory.all_terms()) == list(whoosh.all_terms())
+    for field, term in whoosh.all_terms():
+        mine, theirs = memory.postings(field, term), whoosh.postings(field, term)
+        assert list(mine.items_as("weight")) == list(theirs.items_as("weight")), (field, term)
+        assert [mine.value() for _ in _walk(mine)] == [theirs.value() for _ in _walk(theirs)], (field, term)
+        info, expected = memory.term_info(field, term), whoosh.term_info(field, term)
+        assert (info.doc_frequency(), info.max_weight(), info.min_length(), info.max_length()) == (
+            expected.doc_frequency(), expected.max_weight(), expected.min_length(), expected.max_length()
+        ), (field, term)
+    assert [memory.stored_fields(n) for n in range(len(documents))] == [whoosh.stored_fields(n) for n in range(len(documents))]
+    assert memory.term_info("body", b"quagga").is_inlined()  # a list of one, in the term table
+
+
+def _walk(matcher):  # type: ignore[no-untyped-def]
+    while matcher.is_active():
+        yield matcher.id()
+        matcher.next()
+
+
+def _corpus(folder: Path, articles: list[dict[str, str]]) -> Path:
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
+    return corpus
+
+
+ARTICLES = [
+    {"id": f"n{n}", "title": f"Harvest report {n}", "date": "2012-04-17",
+     "body": f"Farmers in region {n} said the wheat harvest would be late. " + "Rain fell for weeks. " * (n % 5)}
+    for n in range(150)
+]
+
+
+def test_a_build_in_two_processes_makes_the_same_index_each_time_as_one_process(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path, ARTICLES)
+    results = []
+    for name, jobs in (("one", 1), ("two", 2), ("again", 2)):
+        searchlib.build(corpus, tmp_path / name, jobs=jobs)
+        with searchlib.Index.open(tmp_path / name) as opened:
+            found = opened.search("wheat harvest rain", limit=200, fold_duplicates=False)
+            results.append(sorted((round(hit.score, 9), hit.id) for hit in found.hits))
+            assert found.total == 150
+    assert results[0] == results[1] == results[2]
+
+
+def test_an_article_that_cannot_be_analysed_is_skipped_reported_and_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = _corpus(tmp_path, ARTICLES[:20])
+    real = writer.document_fields
+
+    def failing(article, *args):  # type: ignore[no-untyped-def]
+        if article.id == "n7":
+            raise ValueError("bad entity")
+        return real(article, *args)
+
+    monkeypatch.setattr(writer, "document_fields", failing)
+    report = searchlib.build(corpus, tmp_path / "index", jobs=1)
+    assert report.added == 19
+    [skipped] = report.skipped
+    assert skipped.path.endswith("corpus.jsonl") and "'n7'" in skipped.reason and "ValueError: bad entity" in skipped.reason
+    with searchlib.Index.open(tmp_path / "index") as opened:
+        assert opened.search("harvest", limit=50).total == 19
+    monkeypatch.setattr(writer, "document_fields", real)
+    again = searchlib.update(corpus, tmp_path / "index")
+    assert (again.added, again.updated, again.skipped) == (1, 0, ())
+    with searchlib.Index.open(tmp_path / "index") as opened:
+        assert opened.search("harvest", limit=50).total == 20
+
+
+def test_an_update_keeps_the_spelling_vocabulary_counts(tmp_path: Path) -> None:
+    articles = [dict(a) for a in ARTICLES[:10]]
+    articles[0]["body"] += " Quarantine officials inspected the silos."
+    corpus = _corpus(tmp_path, articles)
+    searchlib.build(corpus, tmp_path / "index", jobs=2)
+    with searchlib.Index.open(tmp_path / "index") as opened:
+        assert opened.suggest("quarantene") == "quarantine"
+        assert opened.suggest("wheet") == "wheat"
+    articles[0]["body"] = articles[0]["body"].replace("Quarantine", "Customs")  # its only article
+    articles.append({"id": "new", "title": "Locusts", "body": "Locusts swarmed over the fields."})
+    searchlib.update(_corpus(tmp_path, articles), tmp_path / "index")
+    with searchlib.Index.open(tmp_path / "index") as opened:
+        assert opened.suggest("quarantene") is None  # no article has the word any more
+        assert opened.suggest("locustz") == "locusts"
+        assert opened.suggest("wheet") == "wheat"
