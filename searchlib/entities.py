@@ -160,11 +160,13 @@ _NOT_CITIES = frozenset(
 
 _WORD = re.compile(r"[^\W\d_][\w'’.&\-]*|\d[\w.,/\-]*|\S")
 _SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])"  # first: most positions fail here, before the lookbehinds below are tried
     r"(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bCo\.)(?<!\bNo\.)(?<!\bMrs\.)"
     r"(?<!\bInc\.)(?<!\bLtd\.)(?<!\bGen\.)(?<!\bSen\.)(?<!\bGov\.)(?<!\bCorp\.)"
-    r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])"
+    r"[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])"
     r"|\n\s*\n"
 )
+_WITH_DIGIT = re.compile(r"\S*\d\S*")  # a whitespace-separated token with a digit in it
 _DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:,[^—\n]{0,30})?\s+[—–-]+\s")
 _ANGLE_NAME = re.compile(r"<([^<>\n]{2,80})>")
 _TICKER = re.compile(r"^[A-Z0-9.\-]{1,12}$")
@@ -345,9 +347,10 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
 def _is_table_line(line: str) -> bool:
     """A line of a table of figures (many numbers, few words) holds no sentences."""
     tokens = line.split()
-    return len(tokens) >= 4 and sum(any(c.isdigit() for c in t) for t in tokens) * 3 >= len(tokens)
+    return len(tokens) >= 4 and len(_WITH_DIGIT.findall(line)) * 3 >= len(tokens)
 
 
+@lru_cache(maxsize=2**17)  # a news text's words repeat: these two ran 1.3 million times per 2,500 articles
 def _clean(word: str) -> str:
     word = word.replace("’", "'")
     if _ACRONYM_DOTS.fullmatch(word) or _INITIAL.match(word):
@@ -356,6 +359,7 @@ def _clean(word: str) -> str:
     return word[:-2] if word.endswith("'s") else word.rstrip("'")
 
 
+@lru_cache(maxsize=2**17)
 def _is_capitalised(word: str) -> bool:
     if word[:3].lower() in ("al-", "el-") and word[3:4].isupper():
         return True  # "al-Chalabi"
@@ -380,6 +384,9 @@ def _runs_in_sentence(
     first_word = next((i for i, w in enumerate(words) if w[:1].isalpha()), 0)
     index = 0
     while index < len(words):
+        if not words[index][:1].isupper() and words[index][:3].lower() not in ("al-", "el-"):
+            index += 1  # most words: no capital, so no name starts here (as _is_capitalised)
+            continue
         cleaned = _clean(words[index])
         if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned[:3].lower() in ("al-", "el-"):
             index += 1
