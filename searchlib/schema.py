@@ -62,9 +62,17 @@ Posting = tuple[bytes, int, float, bytes]  # term, frequency, weight, encoded va
 
 @attrs.frozen
 class Postings:
-    """A text field's postings for one document, made beforehand (writer.text_postings)."""
+    """A text field's postings for one document, made beforehand (writer.text_postings), as
+    three columns: the terms, each one's frequency (also its weight) and its encoded value."""
 
-    items: tuple[Posting, ...]
+    terms: list[str]
+    frequencies: list[int]
+    values: list[bytes]
+
+    def items(self) -> Iterator[Posting]:
+        """The postings as ``TEXT.index`` yields them."""
+        for term, frequency, value in zip(self.terms, self.frequencies, self.values):
+            yield term.encode("utf-8"), frequency, float(frequency), value
 
 
 class AnalysedText(TEXT):
@@ -72,7 +80,7 @@ class AnalysedText(TEXT):
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[Posting]:
         if isinstance(value, Postings):
-            return iter(value.items)
+            return value.items()
         return super().index(value, **kwargs)
 
 

@@ -27,7 +27,6 @@ import logging
 import multiprocessing
 import queue
 import shutil
-import struct
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -35,6 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import attrs
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3TermInfo, _lenfield
 from whoosh.index import TOC, clean_files
@@ -101,20 +102,20 @@ def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dic
     (``vocabulary.article_words``)."""
     parts = [token_terms(title), token_terms(caption), token_terms(body)]
     postings = {
-        name: Postings(_postings(schema[name].format, tokens, chars=True))
+        name: _postings(schema[name].format, tokens, chars=True)
         for name, tokens in zip(("title", "caption", "body"), parts)
     }
-    postings["text"] = Postings(_combined(schema["text"].format, [parts[0]] * TITLE_WEIGHT + parts[1:],
-                                          [title.count("\n")] * TITLE_WEIGHT + [caption.count("\n"), body.count("\n")]))
+    postings["text"] = _combined(schema["text"].format, [parts[0]] * TITLE_WEIGHT + parts[1:],
+                                 [title.count("\n")] * TITLE_WEIGHT + [caption.count("\n"), body.count("\n")])
     return postings, {spelling for tokens in parts for spelling, *_ in tokens}
 
 
 def _name_postings(names: str) -> Postings:
     """A name list's postings, as ``name_list_analyzer`` makes them."""
-    return Postings(_postings(_schema()["entities"].format, token_terms(names), line_gap=NAME_LINE_GAP))
+    return _postings(_schema()["entities"].format, token_terms(names), line_gap=NAME_LINE_GAP)
 
 
-def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bool = False) -> tuple[Posting, ...]:
+def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bool = False) -> Postings:
     # A token's position is the number of words kept before it plus line_gap for each line
     # break before it: what NltkTokenizer numbers, less the stop words StopFilter removes.
     seen: dict[str, list[Any]] = {}
@@ -127,7 +128,7 @@ def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bo
     return _encoded(format_, seen)
 
 
-def _combined(format_: Any, parts: list[list[Token]], breaks: list[int]) -> tuple[Posting, ...]:
+def _combined(format_: Any, parts: list[list[Token]], breaks: list[int]) -> Postings:
     """``_postings`` of the parts joined by line breaks, from each part's tokens."""
     seen: dict[str, list[Any]] = {}
     base = 0
@@ -141,14 +142,12 @@ def _combined(format_: Any, parts: list[list[Token]], breaks: list[int]) -> tupl
     return _encoded(format_, seen)
 
 
-def _encoded(format_: Any, seen: dict[str, list[Any]]) -> tuple[Posting, ...]:
-    return tuple((term.encode("utf-8"), len(found), float(len(found)), format_.encode(found)) for term, found in seen.items())
+def _encoded(format_: Any, seen: dict[str, list[Any]]) -> Postings:
+    encode = format_.encode
+    return Postings(list(seen), [len(found) for found in seen.values()], [encode(found) for found in seen.values()])
 
 
-# A posting in the pool: document number, weight and the length of its encoded value; the
-# values follow one another in a buffer of their own.
-_HEAD = struct.Struct("<IdI")
-_TERM_OVERHEAD = 200  # bytes a new term costs the pool beyond its postings: dict entry, buffers
+_POSTING_SIZE = 100  # bytes a posting costs the pool beyond its value: references, numbers
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]  # of a stored length byte
 
 
@@ -165,41 +164,70 @@ class _TermInfo(W3TermInfo):
 INLINE_LIMIT = 4
 
 
+@attrs.define
+class _Column:
+    """One field's postings in the order they came, a column each: term, document, weight, value."""
+
+    terms: list[str | bytes] = attrs.field(factory=list)
+    documents: array = attrs.field(factory=lambda: array("I"))
+    weights: array = attrs.field(factory=lambda: array("d"))
+    values: list[bytes] = attrs.field(factory=list)
+
+
 class MemoryPool:
-    """Whoosh's posting pool, without its external sort: each term's postings packed into one
-    buffer in the order they come, which is document order."""
+    """Whoosh's posting pool, without its external sort: each field's postings kept in columns
+    in the order they come, which is document order, and grouped by term (numpy's stable sort)
+    only when written."""
 
     def __init__(self) -> None:
-        self._fields: dict[str, dict[bytes, tuple[bytearray, bytearray]]] = defaultdict(dict)
+        self._fields: dict[str, _Column] = defaultdict(_Column)
         self.size = 0  # roughly the bytes held
 
     def add(self, posting: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """Add one posting, as Whoosh's pool takes them (when segments are merged)."""
         fieldname, btext, docnum, weight, vbytes = posting
-        vbytes = vbytes or b""
-        head = _HEAD.pack(docnum, weight, len(vbytes))
-        terms = self._fields[fieldname]
-        buffers = terms.get(btext)
-        if buffers is None:
-            terms[btext] = (bytearray(head), bytearray(vbytes))
-            self.size += len(head) + len(vbytes) + _TERM_OVERHEAD
+        self.add_postings(fieldname, docnum, [(btext, 0, weight, vbytes or b"")])
+
+    def add_postings(self, fieldname: str, docnum: int, items: list[Posting] | Postings) -> int:
+        """Add a document's postings in one field; return the sum of their frequencies."""
+        column = self._fields[fieldname]
+        terms: list[str] | list[bytes]
+        weights: list[int] | list[float]
+        if isinstance(items, Postings):
+            terms, frequencies, weights, values = items.terms, items.frequencies, items.frequencies, items.values
         else:
-            buffers[0].extend(head)
-            buffers[1].extend(vbytes)
-            self.size += len(head) + len(vbytes)
+            terms = [term for term, _, _, _ in items]
+            frequencies = [frequency for _, frequency, _, _ in items]
+            weights = [weight for _, _, weight, _ in items]
+            values = [value for _, _, _, value in items]
+        column.terms.extend(terms)
+        column.documents.extend(itertools.repeat(docnum, len(terms)))
+        column.weights.extend(weights)
+        column.values.extend(values)
+        self.size += _POSTING_SIZE * len(terms) + sum(map(len, values))
+        return sum(frequencies)
 
     def write(self, fieldwriter: Any, schema: Any, lengths_of: Any) -> None:
-        """Write every term's postings through Whoosh's field writer, in field and term order,
-        freeing each term's buffer once written."""
+        """Write every term's postings through Whoosh's field writer, in field and term order."""
         for fieldname in sorted(self._fields):
-            terms = self._fields.pop(fieldname)
+            column = self._fields.pop(fieldname)
             lengths = lengths_of(fieldname)
+            numbers: dict[str | bytes, int] = {}
+            term_numbers = np.fromiter((numbers.setdefault(term, len(numbers)) for term in column.terms),
+                                       dtype=np.int64, count=len(column.terms))
+            order = np.argsort(term_numbers, kind="stable")  # by term, each term's in document order
+            starts = np.concatenate(([0], np.cumsum(np.bincount(term_numbers, minlength=len(numbers)))))
+            documents, weights = np.frombuffer(column.documents, dtype=np.uint32), np.frombuffer(column.weights)
+            encoded = [term.encode("utf-8") if isinstance(term, str) else term for term in numbers]
             fieldwriter.start_field(fieldname, schema[fieldname])
             postwriter = fieldwriter._postwriter
-            for btext in sorted(terms):
+            for number in sorted(range(len(encoded)), key=encoded.__getitem__):
                 # start_term, with the term info that Whoosh's inlining expects
-                fieldwriter._btext = btext
+                fieldwriter._btext = encoded[number]
                 postwriter.start_postings(fieldwriter._format, _TermInfo())
-                _write_postings(postwriter, terms.pop(btext), lengths)
+                chosen = order[starts[number] : starts[number + 1]]
+                _write_postings(postwriter, documents[chosen].tolist(), weights[chosen].tolist(),
+                                [column.values[i] for i in chosen.tolist()], lengths)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
         self.size = 0
@@ -209,12 +237,8 @@ class MemoryPool:
         self.size = 0
 
 
-def _write_postings(postwriter: Any, buffers: tuple[bytearray, bytearray], lengths: list[int] | None) -> None:
+def _write_postings(postwriter: Any, ids: list[int], weights: list[float], values: list[bytes], lengths: list[int] | None) -> None:
     """Fill Whoosh's ``W3PostingsWriter`` a block at a time, as ``add_posting`` one by one would."""
-    heads, packed = buffers
-    ids, weights, sizes = zip(*_HEAD.iter_unpack(heads))
-    ends = list(itertools.accumulate(sizes))
-    values = [packed[end - size : end] for size, end in zip(sizes, ends)]
     limit = postwriter._blocklimit
     for begin in range(0, len(ids), limit):
         if begin:
@@ -222,7 +246,7 @@ def _write_postings(postwriter: Any, buffers: tuple[bytearray, bytearray], lengt
         block = slice(begin, begin + limit)
         postwriter._ids = array("I", ids[block])
         postwriter._weights = array("f", weights[block])
-        postwriter._values = [bytes(value) for value in values[block] if value]
+        postwriter._values = [value for value in values[block] if value]
         postwriter._maxweight = max(0, *weights[block])
         known = [length for length in map(lengths.__getitem__, ids[block]) if length] if lengths else ()
         postwriter._minlength = min(known) if known else None
@@ -240,6 +264,34 @@ class MemoryWriter(SegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, codec=W3Codec(inlinelimit=INLINE_LIMIT), **kwargs)
         self.pool = MemoryPool()
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's ``add_document``, with a field's postings put in the pool at once, and
+        without what the schema does not use (document and field boosts, term vectors)."""
+        self._check_state()
+        perdoc, docnum = self.perdocwriter, self.docnum
+        perdoc.start_doc(docnum)
+        try:
+            for name in sorted(name for name in fields if not name.startswith("_")):
+                value = fields[name]
+                if value is None:
+                    continue
+                field = self.schema[name]
+                length = 0
+                if field.indexed:
+                    items = value if isinstance(value, Postings) else list(field.index(value))
+                    frequencies = self.pool.add_postings(name, docnum, items)
+                    length = frequencies if field.scorable else 0
+                stored = fields.get(f"_stored_{name}", value)
+                perdoc.add_field(name, field, stored if field.stored else None, length)
+                if field.column_type and stored is not None:
+                    perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()

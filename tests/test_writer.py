@@ -34,8 +34,8 @@ def whoosh_postings(field: str, value: str) -> list[tuple[bytes, int, float, byt
 def test_text_postings_are_the_analyzers_postings(title: str, caption: str, body: str) -> None:
     postings, words = text_postings(SCHEMA, title, caption, body)
     for field, value in (("title", title), ("caption", caption), ("body", body)):
-        assert sorted(postings[field].items) == whoosh_postings(field, value), field
-    assert sorted(postings["text"].items) == whoosh_postings("text", combined_text(title, caption, body))
+        assert sorted(postings[field].items()) == whoosh_postings(field, value), field
+    assert sorted(postings["text"].items()) == whoosh_postings("text", combined_text(title, caption, body))
     assert words == _spelling(f"{title}\n{caption}\n{body}")
 
 
@@ -49,7 +49,7 @@ def _spelling(text: str) -> set[str]:
 @given(names=st.lists(texts, max_size=6))
 def test_name_postings_are_the_name_list_analyzers(names: list[str]) -> None:
     value = "\n".join(names)
-    assert sorted(writer._name_postings(value).items) == whoosh_postings("entities", value)
+    assert sorted(writer._name_postings(value).items()) == whoosh_postings("entities", value)
 
 
 def test_the_memory_writer_writes_what_whooshs_writer_writes(tmp_path: Path) -> None:
