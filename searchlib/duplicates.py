@@ -10,6 +10,7 @@ matches an earlier one joins that one's story; the story's id is the id of its f
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -37,30 +38,63 @@ SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+")
 
 
-def shingles(text: str) -> set[bytes]:
+def shingles(text: str) -> list[str]:
     """The overlapping five-word sequences of ``text``, lower-cased, punctuation ignored."""
     words = _WORD.findall(text.lower())
-    if len(words) < SHINGLE_WORDS:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)}
+    return [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)]
 
 
 def signature(text: str) -> np.ndarray | None:
-    """The MinHash values of the shingles of ``text``; ``None`` for a text under ten words, which
-    is a story of its own. A build computes them in its worker processes."""
-    parts = shingles(text)
-    if len(parts) < 6:
+    """The MinHash values of the shingles of ``text``; ``None`` for a text of fewer than six
+    distinct shingles (ten words), which is a story of its own.
+
+    A shingle's hash is made from its words' hashes (each word hashed once, then remembered),
+    for all shingles at once in numpy: hashing each shingle's text with SHA-1, one at a time,
+    was four fifths of the time a build spent on stories."""
+    words = _WORD.findall(text.lower())
+    count = len(words) - SHINGLE_WORDS + 1
+    if count < 6:
+        return None
+    hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    combined = hashes[:count].copy()
+    for offset in range(1, SHINGLE_WORDS):  # a polynomial in the five words' hashes, mod 2**64
+        combined = combined * _MULTIPLIER + hashes[offset : offset + count]
+    distinct = np.unique(_mix(combined) >> np.uint64(32))
+    if distinct.size < 6:
         return None
     minhash = _minhash()
-    minhash.update_batch(list(parts))
+    minhash.update_batch(distinct.tolist())
     return minhash.hashvalues
+
+
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_WORD_HASHES: dict[str, int] = {}
+
+
+def _word_hash(word: str) -> int:
+    found = _WORD_HASHES.get(word)
+    if found is None:
+        if len(_WORD_HASHES) >= 1_000_000:
+            _WORD_HASHES.clear()
+        found = _WORD_HASHES[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+    return found
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: every bit of the result depends on every bit of the input."""
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xFF51AFD7ED558CCD)
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xC4CEB9FE1A85EC53)
+    return values ^ (values >> np.uint64(33))
 
 
 def _minhash(values: np.ndarray | None = None) -> MinHash:
     from datasketch import MinHash
 
     # Drawing the permutations anew for each MinHash cost a third of its time.
-    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME, permutations=_permutations())
+    # The values fed to it are already 32-bit shingle hashes (signature).
+    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME, permutations=_permutations(), hashfunc=int)
 
 
 @lru_cache(maxsize=1)
