@@ -243,15 +243,14 @@ def token_terms(text: str) -> list[tuple[str, str | None, int, int, int]]:
     than once per field, through Whoosh's token generators); tests pin it to the analyzers.
     """
     found = []
-    breaks, last = 0, 0
+    breaks, last, lines = 0, 0, "\n" in text
     for match in _TOKEN.finditer(text):
         start, end = match.span()
-        breaks += text.count("\n", last, start)
-        last = end
+        if lines:
+            breaks += text.count("\n", last, start)
+            last = end
         word = match.group()
-        terms = _TERMS.get(word)
-        if terms is None:
-            terms = _terms(word)
+        terms = _TERMS.get(word) or _terms(word)
         found.append((terms[0], terms[1], start, end, breaks))
     return found
 

@@ -55,29 +55,26 @@ def signature(text: str) -> np.ndarray | None:
     count = len(words) - SHINGLE_WORDS + 1
     if count < 6:
         return None
-    hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    if len(_WORD_HASHES) > 1_000_000:
+        _WORD_HASHES.clear()
+    for word in set(words).difference(_WORD_HASHES):
+        _WORD_HASHES[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+    hashes = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words))
     combined = hashes[:count].copy()
     for offset in range(1, SHINGLE_WORDS):  # a polynomial in the five words' hashes, mod 2**64
         combined = combined * _MULTIPLIER + hashes[offset : offset + count]
-    distinct = np.unique(_mix(combined) >> np.uint64(32))
+    distinct = np.unique((_mix(combined) >> np.uint64(32)).astype(np.uint32))
     if distinct.size < 6:
         return None
-    minhash = _minhash()
-    minhash.update_batch(distinct.tolist())
-    return minhash.hashvalues
+    # What datasketch's MinHash.update_batch computes (scheme affine32): each hash mixed, then
+    # each permutation a * h + b (mod 2**32), and the least value per permutation.
+    a, b = _permutations()
+    mixed = _fmix32(distinct).reshape(-1, 1)
+    return (mixed * a + b).min(axis=0)
 
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _WORD_HASHES: dict[str, int] = {}
-
-
-def _word_hash(word: str) -> int:
-    found = _WORD_HASHES.get(word)
-    if found is None:
-        if len(_WORD_HASHES) >= 1_000_000:
-            _WORD_HASHES.clear()
-        found = _WORD_HASHES[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-    return found
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -93,8 +90,7 @@ def _minhash(values: np.ndarray | None = None) -> MinHash:
     from datasketch import MinHash
 
     # Drawing the permutations anew for each MinHash cost a third of its time.
-    # The values fed to it are already 32-bit shingle hashes (signature).
-    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME, permutations=_permutations(), hashfunc=int)
+    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME, permutations=_permutations())
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +98,15 @@ def _permutations() -> Any:
     from datasketch import MinHash
 
     return MinHash(num_perm=PERMUTATIONS, scheme=SCHEME).permutations
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before its permutations."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 @attrs.define

@@ -330,7 +330,9 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
                 words = [m.group() for m in _WORD.finditer(sentence)]
                 sentences.append(words)
                 runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases))
-    capitalised_inside = {_clean(w) for words in sentences for w in words[1:] if _is_capitalised(_clean(w))}
+    capitalised_inside = {
+        _clean(w) for words in sentences for w in words[1:] if _may_be_capitalised(w) and _is_capitalised(_clean(w))
+    }
     runs = [r for r in (_drop_sentence_capital(r, capitalised_inside, gazetteer) for r in runs) if r.words]
     # Long names first, so that a short mention can be resolved against them.
     typed: list[tuple[str, Kind]] = []
@@ -359,6 +361,12 @@ def _clean(word: str) -> str:
     return word[:-2] if word.endswith("'s") else word.rstrip("'")
 
 
+def _may_be_capitalised(word: str) -> bool:
+    """False for most words, cheaply: those ``_is_capitalised`` is sure to reject."""
+    first = word[:1]
+    return first.isupper() or first in ("a", "e")  # "al-Chalabi", "el-Sisi"
+
+
 @lru_cache(maxsize=2**17)
 def _is_capitalised(word: str) -> bool:
     if word[:3].lower() in ("al-", "el-") and word[3:4].isupper():
@@ -384,8 +392,8 @@ def _runs_in_sentence(
     first_word = next((i for i, w in enumerate(words) if w[:1].isalpha()), 0)
     index = 0
     while index < len(words):
-        if not words[index][:1].isupper() and words[index][:3].lower() not in ("al-", "el-"):
-            index += 1  # most words: no capital, so no name starts here (as _is_capitalised)
+        if not _may_be_capitalised(words[index]):
+            index += 1  # most words: no name starts here
             continue
         cleaned = _clean(words[index])
         if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned[:3].lower() in ("al-", "el-"):

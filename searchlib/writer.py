@@ -38,6 +38,7 @@ import attrs
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3TermInfo, _lenfield
+from whoosh.formats import Characters
 from whoosh.index import TOC, clean_files
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
@@ -99,15 +100,41 @@ def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dic
     """The postings of an article's text fields, as the schema's analyzers would make them:
     ``title``, ``caption`` and ``body`` with positions and offsets; ``text`` (``combined_text``)
     with positions, where each line break adds one. And its distinct words as written
-    (``vocabulary.article_words``)."""
-    parts = [token_terms(title), token_terms(caption), token_terms(body)]
-    postings = {
-        name: _postings(schema[name].format, tokens, chars=True)
-        for name, tokens in zip(("title", "caption", "body"), parts)
-    }
-    postings["text"] = _combined(schema["text"].format, [parts[0]] * TITLE_WEIGHT + parts[1:],
-                                 [title.count("\n")] * TITLE_WEIGHT + [caption.count("\n"), body.count("\n")])
-    return postings, {spelling for tokens in parts for spelling, *_ in tokens}
+    (``vocabulary.article_words``).
+
+    One pass over each part's tokens makes its own field's postings and its share of ``text``:
+    there a token's position is the number of words kept before it in the joined text plus the
+    line breaks before it (NltkTokenizer with ``line_gap=1``, then StopFilter)."""
+    postings: dict[str, Postings] = {}
+    words: set[str] = set()
+    combined: dict[str, list[int]] = {}
+    base = 0  # positions in ``text`` before this part
+    for name, value, copies in (("title", title, TITLE_WEIGHT), ("caption", caption, 1), ("body", body, 1)):
+        tokens = token_terms(value)
+        seen: dict[str, list[tuple[int, int, int]]] = {}
+        in_text: list[tuple[str, int]] = []
+        kept = 0
+        for spelling, term, start, end, line_breaks in tokens:
+            words.add(spelling)
+            if term is not None:
+                found = seen.get(term)
+                if found is None:
+                    seen[term] = [(kept, start, end)]
+                else:
+                    found.append((kept, start, end))
+                in_text.append((term, kept + line_breaks))
+                kept += 1
+        postings[name] = _encoded(schema[name].format, seen)
+        for _ in range(copies):
+            for term, position in in_text:
+                found_in_text = combined.get(term)
+                if found_in_text is None:
+                    combined[term] = [base + position]
+                else:
+                    found_in_text.append(base + position)
+            base += kept + value.count("\n") + 1
+    postings["text"] = _encoded(schema["text"].format, combined)
+    return postings, words
 
 
 def _name_postings(names: str) -> Postings:
@@ -128,23 +155,23 @@ def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bo
     return _encoded(format_, seen)
 
 
-def _combined(format_: Any, parts: list[list[Token]], breaks: list[int]) -> Postings:
-    """``_postings`` of the parts joined by line breaks, from each part's tokens."""
-    seen: dict[str, list[Any]] = {}
-    base = 0
-    for tokens, part_breaks in zip(parts, breaks):
-        kept = 0
-        for _, term, _, _, line_breaks in tokens:
-            if term is not None:
-                seen.setdefault(term, []).append(base + kept + line_breaks)
-                kept += 1
-        base += kept + part_breaks + 1
-    return _encoded(format_, seen)
-
-
 def _encoded(format_: Any, seen: dict[str, list[Any]]) -> Postings:
     encode = format_.encode
-    return Postings(list(seen), [len(found) for found in seen.values()], [encode(found) for found in seen.values()])
+    if isinstance(format_, Characters):
+        values = [encode(found) for found in seen.values()]
+    else:  # positions: most words occur once in an article, at positions that recur
+        values = [_one_position(found[0], encode) if len(found) == 1 else encode(found) for found in seen.values()]
+    return Postings(list(seen), [len(found) for found in seen.values()], values)
+
+
+_ONE_POSITION: dict[int, bytes] = {}
+
+
+def _one_position(position: int, encode: Any) -> bytes:
+    value = _ONE_POSITION.get(position)
+    if value is None:
+        value = _ONE_POSITION[position] = encode([position])
+    return value
 
 
 _POSTING_SIZE = 100  # bytes a posting costs the pool beyond its value: references, numbers
@@ -216,8 +243,10 @@ class MemoryPool:
             term_numbers = np.fromiter((numbers.setdefault(term, len(numbers)) for term in column.terms),
                                        dtype=np.int64, count=len(column.terms))
             order = np.argsort(term_numbers, kind="stable")  # by term, each term's in document order
-            starts = np.concatenate(([0], np.cumsum(np.bincount(term_numbers, minlength=len(numbers)))))
-            documents, weights = np.frombuffer(column.documents, dtype=np.uint32), np.frombuffer(column.weights)
+            starts = np.concatenate(([0], np.cumsum(np.bincount(term_numbers, minlength=len(numbers))))).tolist()
+            documents = np.frombuffer(column.documents, dtype=np.uint32)[order].tolist()
+            weights = np.frombuffer(column.weights)[order].tolist()
+            values = [column.values[i] for i in order.tolist()]
             encoded = [term.encode("utf-8") if isinstance(term, str) else term for term in numbers]
             fieldwriter.start_field(fieldname, schema[fieldname])
             postwriter = fieldwriter._postwriter
@@ -225,9 +254,8 @@ class MemoryPool:
                 # start_term, with the term info that Whoosh's inlining expects
                 fieldwriter._btext = encoded[number]
                 postwriter.start_postings(fieldwriter._format, _TermInfo())
-                chosen = order[starts[number] : starts[number + 1]]
-                _write_postings(postwriter, documents[chosen].tolist(), weights[chosen].tolist(),
-                                [column.values[i] for i in chosen.tolist()], lengths)
+                chosen = slice(starts[number], starts[number + 1])
+                _write_postings(postwriter, documents[chosen], weights[chosen], values[chosen], lengths)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
         self.size = 0
