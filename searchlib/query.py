@@ -239,8 +239,8 @@ class Index:
         allowed = self._allowed(since, until, person=person, place=place, organization=organization)
         exclude = {docnum}
         if fold_duplicates:
-            story = self._stories()[docnum]
-            exclude |= set(self._searcher.docs_for_query(whoosh_query.Term("story", story)))
+            codes, by_story, starts = self._story_index()
+            exclude |= set(by_story[starts[codes[docnum]] : starts[codes[docnum] + 1]].tolist())
         return self._rank(
             f"like:{article_id}", like, None, allowed, limit=limit, page=page, sort=sort,
             facets=facets, explain=explain, exclude=exclude, fold=fold_duplicates,

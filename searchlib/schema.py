@@ -84,6 +84,12 @@ class AnalysedText(TEXT):
         return super().index(value, **kwargs)
 
 
+class ColumnOnly(ID):
+    """An ``ID`` that is not indexed: a column (and stored), read by document number only."""
+
+    indexed = False
+
+
 def make_schema() -> Schema:
     """The schema every searchlib index is written with.
 
@@ -107,7 +113,7 @@ def make_schema() -> Schema:
         dated=ID(),
         url=ID(stored=True),
         path=ID(stored=True),
-        story=ID(stored=True, sortable=True),
+        story=ColumnOnly(stored=True, sortable=True),  # read by document number, never searched
         digest=STORED(),
     )
 
