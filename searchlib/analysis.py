@@ -134,7 +134,7 @@ class NltkTokenizer(Tokenizer):
             yield token
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
     return _stemmer().stem(word)
 
@@ -231,7 +231,7 @@ def spelling_analyzer() -> CompositeAnalyzer:
 # NLTK's RegexpTokenizer compiles its pattern with these flags; token_terms runs it directly.
 _TOKEN = re.compile(TOKEN_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL)
 _TERMS: dict[str, tuple[str, str | None]] = {}
-_TERMS_LIMIT = 500_000
+_TERMS_LIMIT = 100_000  # about 25 MB; news vocabulary is Zipfian, so most tokens still hit
 
 
 def token_terms(text: str) -> list[tuple[str, str | None, int, int, int]]:

@@ -60,7 +60,7 @@ from .writer import (
     Task,
     build_segments,
     commit_segments,
-    document_fields,
+    fields_or_failure,
 )
 
 __all__ = ["build", "update", "index_status", "Progress", "article_digest", "changed_files"]
@@ -353,18 +353,20 @@ def _apply(
     def story(article: Article) -> str:
         return generation.finder.story(article.id, f"{article.title}\n{article.body}", article.date)
 
+    def tasks() -> Iterator[Task]:
+        for article, digest in changed():
+            counts["added"] += 1
+            yield article, digest, story(article)
+
     failed: list[Failure] = []
     if generation.live is None:
-        counted = ((article, digest, counts.update(added=counts["added"] + 1)) for article, digest in changed())
-        failed = generation.build((article, digest, story(article)) for article, digest, _ in counted)
+        failed = generation.build(tasks())
     else:
         extract = extractor(ner)
         for article, digest in changed():
-            try:
-                fields = document_fields(article, extract, digest)
-            except Exception as exc:  # one article's failure must not stop the update
-                logger.exception("could not index %s", article.id)
-                failed.append((article.id, article.path, f"{type(exc).__name__}: {exc}"))
+            fields = fields_or_failure(article, extract, digest)
+            if isinstance(fields, tuple):
+                failed.append(fields)
                 continue
             if article.id in digest_before:
                 generation.remove(article.id)

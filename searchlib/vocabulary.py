@@ -38,4 +38,6 @@ def load_vocabulary(generation: Path) -> Counter[str]:
 
 
 def save_vocabulary(generation: Path, vocabulary: Counter[str]) -> None:
-    write_json(generation / VOCABULARY_STATE, {word: count for word, count in vocabulary.items() if count > 0}, indent=None)
+    for word in [word for word, count in vocabulary.items() if count <= 0]:  # removed by an update
+        del vocabulary[word]
+    write_json(generation / VOCABULARY_STATE, vocabulary, indent=None)

@@ -49,12 +49,23 @@ from .errors import WriterError
 from .models import Article
 from .schema import ENTITY_FIELDS, TITLE_WEIGHT, Posting, Postings, facet_field, make_schema
 
-__all__ = ["MemoryWriter", "SegmentBuilder", "build_segments", "commit_segments", "document_fields", "text_postings"]
+__all__ = [
+    "MemoryWriter",
+    "SegmentBuilder",
+    "build_segments",
+    "commit_segments",
+    "document_fields",
+    "fields_or_failure",
+    "text_postings",
+]
 
 logger = logging.getLogger(__name__)
 
 
 Token = tuple[str, "str | None", int, int, int]  # as analysis.token_terms gives them
+Failure = tuple[str, str, str]  # article id, path, what went wrong
+Task = tuple[Article, str, str]  # an article, its digest and its story
+Built = tuple[list[Any], list[Failure], "Counter[str]"]  # segments, failures, vocabulary
 
 
 def document_fields(article: Article, extract: Extractor, digest: str) -> dict[str, Any]:
@@ -89,6 +100,16 @@ def document_fields(article: Article, extract: Extractor, digest: str) -> dict[s
         fields["date"] = article.date
     fields["dated"] = "yes" if article.date is not None else "no"
     return fields
+
+
+def fields_or_failure(article: Article, extract: Extractor, digest: str) -> dict[str, Any] | Failure:
+    """``document_fields``, or what went wrong (and logged): one article's failure must not stop
+    a build or an update."""
+    try:
+        return document_fields(article, extract, digest)
+    except Exception as exc:
+        logger.exception("could not index %s", article.id)
+        return article.id, article.path, f"{type(exc).__name__}: {exc}"
 
 
 @lru_cache(maxsize=1)
@@ -174,7 +195,7 @@ def _one_position(position: int, encode: Any) -> bytes:
     return value
 
 
-_POSTING_SIZE = 100  # bytes a posting costs the pool beyond its value: references, numbers
+_POSTING_SIZE = 40  # bytes a posting costs the pool beyond its value: a reference, three numbers, slack
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]  # of a stored length byte
 
 
@@ -193,12 +214,15 @@ INLINE_LIMIT = 4
 
 @attrs.define
 class _Column:
-    """One field's postings in the order they came, a column each: term, document, weight, value."""
+    """One field's postings in the order they came, a column each: term, document, weight, and
+    where its value ends in ``packed``, where the values follow one another (a bytes object
+    each would cost more than most values)."""
 
     terms: list[str | bytes] = attrs.field(factory=list)
     documents: array = attrs.field(factory=lambda: array("I"))
     weights: array = attrs.field(factory=lambda: array("d"))
-    values: list[bytes] = attrs.field(factory=list)
+    ends: array = attrs.field(factory=lambda: array("I"))
+    packed: bytearray = attrs.field(factory=bytearray)
 
 
 class MemoryPool:
@@ -230,8 +254,11 @@ class MemoryPool:
         column.terms.extend(terms)
         column.documents.extend(itertools.repeat(docnum, len(terms)))
         column.weights.extend(weights)
-        column.values.extend(values)
-        self.size += _POSTING_SIZE * len(terms) + sum(map(len, values))
+        column.ends.extend(itertools.accumulate(map(len, values), initial=len(column.packed)))
+        del column.ends[-len(terms) - 1]  # the initial value accumulate starts from
+        joined = b"".join(values)
+        column.packed += joined
+        self.size += _POSTING_SIZE * len(terms) + len(joined)
         return sum(frequencies)
 
     def write(self, fieldwriter: Any, schema: Any, lengths_of: Any) -> None:
@@ -244,9 +271,14 @@ class MemoryPool:
                                        dtype=np.int64, count=len(column.terms))
             order = np.argsort(term_numbers, kind="stable")  # by term, each term's in document order
             starts = np.concatenate(([0], np.cumsum(np.bincount(term_numbers, minlength=len(numbers))))).tolist()
-            documents = np.frombuffer(column.documents, dtype=np.uint32)[order].tolist()
-            weights = np.frombuffer(column.weights)[order].tolist()
-            values = [column.values[i] for i in order.tolist()]
+            # Sorted copies as arrays, not lists: a list of numbers costs eight times the memory.
+            documents = np.frombuffer(column.documents, dtype=np.uint32)[order]
+            weights = np.frombuffer(column.weights)[order]
+            ends = np.frombuffer(column.ends, dtype=np.uint32)
+            begins = np.concatenate(([0], ends[:-1]))[order]
+            ends = ends[order]
+            packed = bytes(column.packed)
+            del column
             encoded = [term.encode("utf-8") if isinstance(term, str) else term for term in numbers]
             fieldwriter.start_field(fieldname, schema[fieldname])
             postwriter = fieldwriter._postwriter
@@ -255,7 +287,8 @@ class MemoryPool:
                 fieldwriter._btext = encoded[number]
                 postwriter.start_postings(fieldwriter._format, _TermInfo())
                 chosen = slice(starts[number], starts[number + 1])
-                _write_postings(postwriter, documents[chosen], weights[chosen], values[chosen], lengths)
+                values = [packed[begin:end] for begin, end in zip(begins[chosen].tolist(), ends[chosen].tolist())]
+                _write_postings(postwriter, documents[chosen].tolist(), weights[chosen].tolist(), values, lengths)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
         self.size = 0
@@ -282,7 +315,7 @@ def _write_postings(postwriter: Any, ids: list[int], weights: list[float], value
 
 
 #: The postings a writer holds in memory before it writes them out as a segment of their own.
-POOL_MEMORY_MB = 256
+POOL_MEMORY_MB = 64
 
 
 class MemoryWriter(SegmentWriter):
@@ -337,11 +370,6 @@ class MemoryWriter(SegmentWriter):
         self.fieldwriter.close()
 
 
-Failure = tuple[str, str, str]  # article id, path, what went wrong
-Task = tuple[Article, str, str]  # an article, its digest and its story
-Built = tuple[list[Any], list[Failure], "Counter[str]"]  # segments, failures, vocabulary
-
-
 class SegmentBuilder:
     """Analyses articles and writes them into new segments of the index at ``path``, which it
     lists in no table of contents: ``finish`` returns them, for the build to commit. An article
@@ -356,11 +384,9 @@ class SegmentBuilder:
         self.vocabulary: Counter[str] = Counter()
 
     def add(self, article: Article, digest: str, story: str) -> None:
-        try:
-            fields = document_fields(article, self._extract, digest)
-        except Exception as exc:  # one article's failure must not stop the build
-            logger.exception("could not index %s", article.id)
-            self.failed.append((article.id, article.path, f"{type(exc).__name__}: {exc}"))
+        fields = fields_or_failure(article, self._extract, digest)
+        if isinstance(fields, tuple):
+            self.failed.append(fields)
             return
         if self._writer is None:
             self._writer = MemoryWriter(self._index, _lk=False)
@@ -392,10 +418,11 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
     articles' vocabulary.
 
     The workers are forked from a clean server process (``forkserver``), so they do not hold
-    the writer lock of the process that starts them; they stop if it dies.
+    the writer lock of the process that starts them, and share what it loaded (``_preload``);
+    they stop if the process that starts them dies.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload([__name__, f"{__package__}._preload"])
     queues = [context.Queue(maxsize=_QUEUED) for _ in range(jobs)]
     results = context.Queue()
     workers = [context.Process(target=_work, args=(str(path), ner, number, tasks, results), daemon=True)
@@ -424,9 +451,12 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
     if problems:
         raise WriterError(f"A worker process of the build failed: {problems[0]}")
     built = [outcomes[number] for number in range(jobs)]
+    vocabulary = built[0][2]
+    for _, _, more in built[1:]:
+        vocabulary.update(more)  # in place: these are the largest objects a build holds at the end
     return ([segment for segments, _, _ in built for segment in segments],
             [failure for _, failed, _ in built for failure in failed],
-            sum((vocabulary for _, _, vocabulary in built), Counter()))
+            vocabulary)
 
 
 def _put(tasks: Any, item: Any, worker: Any) -> None:
