@@ -152,3 +152,11 @@ def test_an_update_keeps_the_spelling_vocabulary_counts(tmp_path: Path) -> None:
         assert opened.suggest("quarantene") is None  # no article has the word any more
         assert opened.suggest("locustz") == "locusts"
         assert opened.suggest("wheet") == "wheat"
+
+
+def test_a_worker_that_fails_fails_the_build_with_a_writer_error(tmp_path: Path) -> None:
+    from searchlib.models import Article
+
+    task = (Article(id="a", title="Wheat", body="Wheat exports rose."), "digest", "a")
+    with pytest.raises(searchlib.WriterError, match="A worker process of the build failed: .*missing"):
+        writer.build_segments(tmp_path / "missing", iter([[task]]), ner=None, jobs=2)
