@@ -7,7 +7,8 @@ names the live one, and the writer lock::
         CURRENT             "gen-000004"
         WRITER.lock         held by the one running build or update (see locks.py)
         gen-000004/         Whoosh files, READERS.lock, searchlib.json (schema version, when
-                            written, counts), files.json and stories.npz (what an update needs)
+                            written, counts), files.json and stories.npz (what an update needs),
+                            vocabulary.json (the words "did you mean" draws from)
         gen-000003/         an older generation, still open in some reader; removed once not
 
 A writer fills a new generation beside the live one and replaces ``CURRENT`` in one atomic
