@@ -63,13 +63,13 @@ def signature(text: str) -> np.ndarray | None:
     combined = hashes[:count].copy()
     for offset in range(1, SHINGLE_WORDS):  # a polynomial in the five words' hashes, mod 2**64
         combined = combined * _MULTIPLIER + hashes[offset : offset + count]
-    distinct = np.unique((_mix(combined) >> np.uint64(32)).astype(np.uint32))
+    distinct = np.unique((_fmix(combined, 64) >> np.uint64(32)).astype(np.uint32))
     if distinct.size < 6:
         return None
     # What datasketch's MinHash.update_batch computes (scheme affine32): each hash mixed, then
     # each permutation a * h + b (mod 2**32), and the least value per permutation.
     a, b = _permutations()
-    mixed = _fmix32(distinct).reshape(-1, 1)
+    mixed = _fmix(distinct, 32).reshape(-1, 1)
     return (mixed * a + b).min(axis=0)
 
 
@@ -77,13 +77,22 @@ _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _WORD_HASHES: dict[str, int] = {}
 
 
-def _mix(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer: every bit of the result depends on every bit of the input."""
-    values = values ^ (values >> np.uint64(33))
-    values = values * np.uint64(0xFF51AFD7ED558CCD)
-    values = values ^ (values >> np.uint64(33))
-    values = values * np.uint64(0xC4CEB9FE1A85EC53)
-    return values ^ (values >> np.uint64(33))
+# MurmurHash3's finalizers, for 32- and 64-bit values: (shift, multiplier, shift, multiplier, shift).
+_FMIX = {
+    32: (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16)),
+    64: (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(33), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33)),
+}
+
+
+def _fmix(values: np.ndarray, width: int) -> np.ndarray:
+    """MurmurHash3's finalizer: every bit of the result depends on every bit of the input
+    (the 32-bit one is what datasketch applies before its permutations)."""
+    first, times, second, again, third = _FMIX[width]
+    values = values ^ (values >> first)
+    values = values * times
+    values = values ^ (values >> second)
+    values = values * again
+    return values ^ (values >> third)
 
 
 def _minhash(values: np.ndarray | None = None) -> MinHash:
@@ -98,15 +107,6 @@ def _permutations() -> Any:
     from datasketch import MinHash
 
     return MinHash(num_perm=PERMUTATIONS, scheme=SCHEME).permutations
-
-
-def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch applies it before its permutations."""
-    values = values ^ (values >> np.uint32(16))
-    values = values * np.uint32(0x85EBCA6B)
-    values = values ^ (values >> np.uint32(13))
-    values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
 
 
 @attrs.define

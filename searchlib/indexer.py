@@ -53,7 +53,6 @@ from .schema import (
 from .vocabulary import VOCABULARY_STATE, article_words, load_vocabulary, save_vocabulary
 from .writer import (
     BATCH,
-    POOL_MEMORY_MB,
     Failure,
     MemoryWriter,
     SegmentBuilder,
@@ -233,8 +232,8 @@ class _NewGeneration:
         return self.writer
 
     def flush_when_full(self) -> None:
-        """Write the postings held out as a segment once they fill ``POOL_MEMORY_MB``."""
-        if self.writer.pool.size > POOL_MEMORY_MB * 2**20:
+        """Write the postings held out as a segment once the writer is full."""
+        if self.writer.full:
             self.writer.commit(merge=False)
             self.writer = MemoryWriter(self.whoosh)
 

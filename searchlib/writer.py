@@ -10,9 +10,9 @@ three quarters of a build (BENCHMARKS.md, "Speed"). Here:
   fields (``title``, ``caption``, ``body``, the combined ``text``) and its words for the
   spelling vocabulary, from one pass of ``analysis.token_terms`` over each of its title,
   caption and body. The schema's text fields (``schema.AnalysedText``) take these ``Postings``.
-- ``MemoryWriter`` is Whoosh's ``SegmentWriter`` with its posting pool in memory: two packed
-  buffers per term, appended to as documents come (in order, so a term's postings need no
-  sorting), written out a block at a time; lists of a few postings go in the term table.
+- ``MemoryWriter`` is Whoosh's ``SegmentWriter`` with its posting pool in memory: each field's
+  postings in columns, extended a document at a time (in document order), grouped by term with
+  numpy when the segment is written; lists of a few postings go in the term table.
 - ``build_segments`` runs a ``SegmentBuilder`` (entities, analysis, a ``MemoryWriter``) in each
   of N worker processes, each writing segments of its own; ``commit_segments`` lists them.
 
@@ -319,12 +319,16 @@ POOL_MEMORY_MB = 64
 
 
 class MemoryWriter(SegmentWriter):
-    """Whoosh's ``SegmentWriter`` with the ``MemoryPool``: ``pool.size`` says how much it holds,
-    so a build can commit a segment and start the next before memory runs short."""
+    """Whoosh's ``SegmentWriter`` with the ``MemoryPool``: ``full`` says when it holds
+    ``POOL_MEMORY_MB``, for a build to commit a segment and start the next."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, codec=W3Codec(inlinelimit=INLINE_LIMIT), **kwargs)
         self.pool = MemoryPool()
+
+    @property
+    def full(self) -> bool:
+        return self.pool.size > POOL_MEMORY_MB * 2**20
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's ``add_document``, with a field's postings put in the pool at once, and
@@ -392,7 +396,7 @@ class SegmentBuilder:
             self._writer = MemoryWriter(self._index, _lk=False)
         self._writer.add_document(**fields, story=story)
         self.vocabulary.update(fields["_words"])
-        if self._writer.pool.size > POOL_MEMORY_MB * 2**20:
+        if self._writer.full:
             self._close_segment()
 
     def finish(self) -> Built:
