@@ -26,9 +26,9 @@ from .errors import (
     IndexVersionError,
     InvalidOptionError,
     NerBackendError,
-    WriterError,
     QuerySyntaxError,
     SearchlibError,
+    WriterError,
 )
 from .indexer import Progress, build, index_status, update
 from .models import (

@@ -24,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "shingles", "signature"]
+__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "signature"]
 
 #: The estimated Jaccard similarity of shingle sets from which two articles are one story.
 THRESHOLD = 0.7
@@ -38,15 +38,10 @@ SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+")
 
 
-def shingles(text: str) -> list[str]:
-    """The overlapping five-word sequences of ``text``, lower-cased, punctuation ignored."""
-    words = _WORD.findall(text.lower())
-    return [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)]
-
-
 def signature(text: str) -> np.ndarray | None:
-    """The MinHash values of the shingles of ``text``; ``None`` for a text of fewer than six
-    distinct shingles (ten words), which is a story of its own.
+    """The MinHash values of the shingles of ``text`` (its overlapping five-word sequences,
+    lower-cased, punctuation ignored); ``None`` for a text of fewer than six distinct shingles
+    (ten words), which is a story of its own.
 
     A shingle's hash is made from its words' hashes (each word hashed once, then remembered),
     for all shingles at once in numpy: hashing each shingle's text with SHA-1, one at a time,

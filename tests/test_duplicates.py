@@ -6,12 +6,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import searchlib
 from searchlib.cli import search
-from searchlib.duplicates import DuplicateFinder, shingles
+from searchlib.duplicates import DuplicateFinder, signature
 
 STORY = (
     "The Bank of Japan will sell 300 billion yen of financing bills tomorrow under a 55-day "
@@ -41,10 +42,15 @@ def test_template_reports_weeks_apart_are_different_stories() -> None:
     assert finder.story("undated", STORY) == "march"
 
 
-def test_shingles() -> None:
-    assert shingles("One two three four five six") == ["one two three four five", "two three four five six"]
-    assert shingles("Too short") == []
-    assert shingles("") == []
+def test_signatures_of_shingles() -> None:
+    ten = "One two three four five six seven eight nine ten"
+    assert signature(ten) is not None  # six shingles
+    assert signature(ten.rsplit(" ", 1)[0]) is None  # five
+    assert signature("a b c d e " * 3) is None  # fifteen words, five distinct shingles
+    assert signature("") is None
+    # Shingles are lower-cased words: case and punctuation do not change them.
+    assert np.array_equal(signature(ten), signature("ONE, two; three four... five six seven eight nine ten!"))
+    assert not np.array_equal(signature(ten), signature(ten.replace("five", "fifty")))
 
 
 @pytest.fixture(scope="module")
