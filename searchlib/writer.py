@@ -423,7 +423,8 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
 
     The workers are forked from a clean server process (``forkserver``), so they do not hold
     the writer lock of the process that starts them, and share what it loaded (``_preload``);
-    they stop if the process that starts them dies.
+    they stop if the process that starts them dies. A worker that fails or dies stops the build
+    at once, with a ``WriterError``.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__, f"{__package__}._preload"])
@@ -431,29 +432,50 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
     results = context.Queue()
     workers = [context.Process(target=_work, args=(str(path), ner, number, tasks, results), daemon=True)
                for number, tasks in enumerate(queues)]
+    outcomes: dict[int, Any] = {}
+
+    def check() -> None:
+        """Read what workers have sent; raise if one failed or ended without sending anything."""
+        ended = [number for number, worker in enumerate(workers) if not worker.is_alive()]
+        while True:  # what a worker sends is in the pipe before it ends: read after looking
+            try:
+                number, outcome = results.get_nowait()
+            except queue.Empty:
+                break
+            outcomes[number] = outcome
+        problems = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
+        if problems:
+            raise WriterError(f"A worker process of the build failed: {problems[0]}")
+        for number in ended:
+            if number not in outcomes:
+                raise WriterError(f"A worker process of the build died (exit code {workers[number].exitcode}); "
+                                  "if it ran out of memory, build with fewer --jobs")
+
     for worker in workers:
         worker.start()
     try:
-        for number, batch in enumerate(batches):
-            _put(queues[number % jobs], batch, workers[number % jobs])
-        for tasks, worker in zip(queues, workers):
-            _put(tasks, None, worker)
-        outcomes: dict[int, Any] = {}
+        for number, batch in enumerate(itertools.chain(batches, [None] * jobs)):
+            while True:
+                check()
+                try:
+                    queues[number % jobs].put(batch, timeout=1)
+                    break
+                except queue.Full:
+                    pass
         while len(outcomes) < jobs:
             try:
                 number, outcome = results.get(timeout=1)
                 outcomes[number] = outcome
             except queue.Empty:
-                _check_alive(worker for number, worker in enumerate(workers) if number not in outcomes)
+                pass
+            check()
         for worker in workers:
             worker.join()
     finally:
-        for worker in workers:
+        for worker, tasks in zip(workers, queues):
             if worker.is_alive():
                 worker.terminate()
-    problems = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
-    if problems:
-        raise WriterError(f"A worker process of the build failed: {problems[0]}")
+            tasks.cancel_join_thread()  # what a dead worker never read must not keep this process from ending
     built = [outcomes[number] for number in range(jobs)]
     vocabulary = built[0][2]
     for _, _, more in built[1:]:
@@ -461,22 +483,6 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
     return ([segment for segments, _, _ in built for segment in segments],
             [failure for _, failed, _ in built for failure in failed],
             vocabulary)
-
-
-def _put(tasks: Any, item: Any, worker: Any) -> None:
-    while True:
-        try:
-            tasks.put(item, timeout=1)
-            return
-        except queue.Full:
-            _check_alive([worker])
-
-
-def _check_alive(workers: Iterable[Any]) -> None:
-    for worker in workers:
-        if not worker.is_alive():
-            raise WriterError(f"A worker process of the build died (exit code {worker.exitcode}); "
-                              "if it ran out of memory, build with fewer --jobs")
 
 
 def _work(path: str, ner: str | None, number: int, tasks: Any, results: Any) -> None:
