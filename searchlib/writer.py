@@ -27,20 +27,23 @@ import logging
 import multiprocessing
 import queue
 import shutil
+import struct
+import zlib
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
+from pickle import dumps
 from pathlib import Path
 from typing import Any
 
 import attrs
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3TermInfo, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
 from whoosh.formats import Characters
 from whoosh.index import TOC, clean_files
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from .analysis import NAME_LINE_GAP, token_terms
@@ -196,15 +199,6 @@ def _one_position(position: int, encode: Any) -> bytes:
 
 
 _POSTING_SIZE = 40  # bytes a posting costs the pool beyond its value: a reference, three numbers, slack
-_LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]  # of a stored length byte
-
-
-class _TermInfo(W3TermInfo):
-    """Whoosh's term info, with the name ``W3PostingsWriter.finish_postings`` calls to keep a
-    short posting list in the term's entry instead of a block of its own (whoosh-reloaded
-    2.7.5 calls ``set_inline``, which W3TermInfo spells ``set_inlined``)."""
-
-    set_inline = W3TermInfo.set_inlined
 
 
 # Posting lists this short are kept in the term table (two in three terms of a news corpus
@@ -262,34 +256,10 @@ class MemoryPool:
         return sum(frequencies)
 
     def write(self, fieldwriter: Any, schema: Any, lengths_of: Any) -> None:
-        """Write every term's postings through Whoosh's field writer, in field and term order."""
+        """Write every term's postings, in field and term order."""
         for fieldname in sorted(self._fields):
-            column = self._fields.pop(fieldname)
-            lengths = lengths_of(fieldname)
-            numbers: dict[str | bytes, int] = {}
-            term_numbers = np.fromiter((numbers.setdefault(term, len(numbers)) for term in column.terms),
-                                       dtype=np.int64, count=len(column.terms))
-            order = np.argsort(term_numbers, kind="stable")  # by term, each term's in document order
-            starts = np.concatenate(([0], np.cumsum(np.bincount(term_numbers, minlength=len(numbers))))).tolist()
-            # Sorted copies as arrays, not lists: a list of numbers costs eight times the memory.
-            documents = np.frombuffer(column.documents, dtype=np.uint32)[order]
-            weights = np.frombuffer(column.weights)[order]
-            ends = np.frombuffer(column.ends, dtype=np.uint32)
-            begins = np.concatenate(([0], ends[:-1]))[order]
-            ends = ends[order]
-            packed = bytes(column.packed)
-            del column
-            encoded = [term.encode("utf-8") if isinstance(term, str) else term for term in numbers]
             fieldwriter.start_field(fieldname, schema[fieldname])
-            postwriter = fieldwriter._postwriter
-            for number in sorted(range(len(encoded)), key=encoded.__getitem__):
-                # start_term, with the term info that Whoosh's inlining expects
-                fieldwriter._btext = encoded[number]
-                postwriter.start_postings(fieldwriter._format, _TermInfo())
-                chosen = slice(starts[number], starts[number + 1])
-                values = [packed[begin:end] for begin, end in zip(begins[chosen].tolist(), ends[chosen].tolist())]
-                _write_postings(postwriter, documents[chosen].tolist(), weights[chosen].tolist(), values, lengths)
-                fieldwriter.finish_term()
+            _write_field(fieldwriter, self._fields.pop(fieldname), lengths_of(fieldname))
             fieldwriter.finish_field()
         self.size = 0
 
@@ -298,20 +268,144 @@ class MemoryPool:
         self.size = 0
 
 
-def _write_postings(postwriter: Any, ids: list[int], weights: list[float], values: list[bytes], lengths: list[int] | None) -> None:
-    """Fill Whoosh's ``W3PostingsWriter`` a block at a time, as ``add_posting`` one by one would."""
-    limit = postwriter._blocklimit
-    for begin in range(0, len(ids), limit):
-        if begin:
-            postwriter._write_block()
-        block = slice(begin, begin + limit)
-        postwriter._ids = array("I", ids[block])
-        postwriter._weights = array("f", weights[block])
-        postwriter._values = [value for value in values[block] if value]
-        postwriter._maxweight = max(0, *weights[block])
-        known = [length for length in map(lengths.__getitem__, ids[block]) if length] if lengths else ()
-        postwriter._minlength = min(known) if known else None
-        postwriter._maxlength = max(known) if known else 0
+# A term's entry in the term table, as W3TermInfo packs it: whether its postings are inlined,
+# their total weight, document frequency, shortest and longest document (length bytes), largest
+# weight, first and last document.
+_TERM_INFO = np.dtype([("inlined", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlength", "u1"),
+                       ("maxlength", "u1"), ("maxweight", ">f4"), ("minid", ">u4"), ("maxid", ">u4")])
+_RECORD = struct.Struct("!ii")  # a term table record's key and value lengths (filetables._lengths)
+_CHUNK = 1 << 16  # postings turned into Python objects at a time
+
+
+def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) -> None:
+    """Write one field's postings as Whoosh's ``W3FieldWriter`` would, byte for byte: lists of
+    fewer than ``INLINE_LIMIT`` postings pickled in the term's entry, longer ones in blocks of
+    the posting file. The entries' statistics are computed with numpy for all terms at once and
+    the term table's records written a chunk at a time; Whoosh's writer makes objects and calls
+    a dozen methods for each term, most of the time a segment took to write.
+
+    ``lengths`` are the documents' length bytes in this field (None if it keeps none).
+    """
+    numbers: dict[str | bytes, int] = dict.fromkeys(column.terms)  # each term once, in the order met
+    for number, term in enumerate(numbers):
+        numbers[term] = number
+    term_numbers = np.fromiter(map(numbers.__getitem__, column.terms), dtype=np.int64, count=len(column.terms))
+    terms = [term.encode("utf-8") if isinstance(term, str) else term for term in numbers]
+    by_term = sorted(range(len(terms)), key=terms.__getitem__)
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[by_term] = np.arange(len(terms))
+    posting_ranks = rank[term_numbers]
+    order = np.argsort(posting_ranks, kind="stable")  # by term, each term's in document order
+    starts = np.concatenate(([0], np.cumsum(np.bincount(posting_ranks, minlength=len(terms)))))
+    documents = np.frombuffer(column.documents, dtype=np.uint32)[order]
+    weights = np.frombuffer(column.weights)[order]
+    ends = np.frombuffer(column.ends, dtype=np.uint32)
+    begins = np.concatenate(([0], ends[:-1]))[order]
+    ends = ends[order]
+    packed = bytes(column.packed)
+    del column, term_numbers, posting_ranks, order
+    if not terms:
+        return
+
+    firsts, counts = starts[:-1], np.diff(starts)
+    info = np.zeros(len(terms), dtype=_TERM_INFO)
+    info["df"] = counts
+    info["inlined"] = counts < INLINE_LIMIT
+    info["weight"] = np.add.reduceat(weights.astype(np.float32).astype(np.float64), firsts)
+    info["maxweight"] = np.maximum(np.maximum.reduceat(weights, firsts), 0)
+    info["minid"], info["maxid"] = documents[firsts], documents[starts[1:] - 1]
+    if lengths is None:
+        length_bytes = np.zeros(len(documents), dtype=np.uint8)
+    else:  # the shortest of the lengths known (not 0)
+        length_bytes = lengths[documents]
+        shortest = np.minimum.reduceat(np.where(length_bytes == 0, 256, length_bytes.astype(np.int16)), firsts)
+        info["minlength"] = np.where(shortest == 256, 0, shortest)
+        info["maxlength"] = np.maximum.reduceat(length_bytes, firsts)
+    entries = info.tobytes()
+    size = info.itemsize
+    inlined = info["inlined"].tolist()
+    del info
+
+    blocks = _BlockWriter(fieldwriter._postwriter, fieldwriter._format)
+    prefix = pack_ushort(fieldwriter._fieldid)
+    tindex = fieldwriter._tindex
+    position = tindex.dbfile.tell()
+    term = 0
+    while term < len(terms):  # a chunk of terms at a time, their postings as Python objects
+        stop = min(len(terms), max(term + 1, int(np.searchsorted(starts, starts[term] + _CHUNK, side="right")) - 1))
+        base = int(starts[term])
+        chunk = slice(base, int(starts[stop]))
+        ids = documents[chunk].tolist()
+        weights32 = weights[chunk].astype(np.float32).tolist()  # as Whoosh keeps them
+        weights64 = weights[chunk].tolist()
+        bytes_of = length_bytes[chunk].tolist()
+        values = [packed[b:e] for b, e in zip(begins[chunk].tolist(), ends[chunk].tolist())] if packed else None
+        records = []
+        for number in range(term, stop):
+            first, last = int(starts[number]) - base, int(starts[number + 1]) - base
+            key = prefix + terms[by_term[number]]
+            entry = entries[number * size:(number + 1) * size]
+            mine = values[first:last] if values is not None else []
+            if inlined[number]:
+                entry += dumps((tuple(ids[first:last]), tuple(weights32[first:last]), tuple(v for v in mine if v)), 2)
+            else:
+                entry += blocks.write(ids[first:last], weights32[first:last], weights64[first:last], mine,
+                                      bytes_of[first:last])
+            record = _RECORD.pack(len(key), len(entry)) + key + entry
+            records.append(record)
+            hashed = tindex.hashfn(key)
+            tindex.buckets[hashed & 255].append((hashed, position))
+            tindex.index.append(position)
+            position += len(record)
+        tindex.dbfile.write(b"".join(records))
+        term = stop
+    tindex.lastkey = prefix + terms[by_term[-1]]
+
+
+class _BlockWriter:
+    """Writes long posting lists to the posting file as ``W3PostingsWriter`` does: a header,
+    then blocks of ``blocklimit`` postings, each its pickled (and compressed) data after a
+    pickled summary, the last one's length negative."""
+
+    def __init__(self, postwriter: Any, format_: Any) -> None:
+        self._file = postwriter._postfile
+        self._limit = postwriter._blocklimit
+        self._compression = postwriter._compression
+        self._fixed_size = format_.fixed_value_size()
+
+    def write(self, ids: list[int], weights32: list[float], weights: list[float], values: list[bytes],
+              length_bytes: list[int]) -> bytes:
+        """Write one term's postings; return the extent its term table entry records."""
+        pieces = [WHOOSH3_HEADER_MAGIC]
+        limit = self._limit
+        for begin in range(0, len(ids), limit):
+            end = begin + limit
+            block_ids = ids[begin:end]
+            deltas = [block_ids[0]] + [later - earlier for earlier, later in zip(block_ids, block_ids[1:])]
+            block_weights = weights32[begin:end]
+            if block_weights.count(block_weights[0]) == len(block_weights):
+                mini_weights = None if block_weights[0] == 1.0 else block_weights[0]
+            else:
+                mini_weights = tuple(block_weights)
+            kept = [value for value in values[begin:end] if value]
+            if self._fixed_size is None or self._fixed_size < 0:
+                mini_values: Any = tuple(kept)
+            elif self._fixed_size == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(kept)
+            data = dumps((tuple(deltas), mini_weights, mini_values), 2)
+            if self._compression:
+                data = zlib.compress(data, self._compression)
+            known = [length for length in length_bytes[begin:end] if length]
+            summary = dumps((len(block_ids), block_ids[-1], max(0, *weights[begin:end]), self._compression,
+                             min(known, default=0), max(known, default=0)), 2)
+            size = len(summary) + len(data)
+            pieces += [pack_int(-size if end >= len(ids) else size), summary, data]
+        joined = b"".join(pieces)
+        offset = self._file.tell()
+        self._file.write(joined)
+        return pack_long(offset) + pack_int(len(joined))
 
 
 #: The postings a writer holds in memory before it writes them out as a segment of their own.
@@ -362,11 +456,11 @@ class MemoryWriter(SegmentWriter):
         self.perdocwriter.close()
         reader = self.per_document_reader()
         try:
-            def lengths_of(fieldname: str) -> list[int] | None:
+            def lengths_of(fieldname: str) -> np.ndarray | None:
                 name = _lenfield(fieldname)
                 if not reader.has_column(name):
                     return None
-                return [_LENGTHS[stored] for stored in reader.column_reader(name, LENGTHS_COLUMN)]
+                return np.fromiter(reader.column_reader(name, LENGTHS_COLUMN), dtype=np.uint8)
 
             self.pool.write(self.fieldwriter, self.schema, lengths_of)
         finally:
