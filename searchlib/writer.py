@@ -286,9 +286,9 @@ def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) 
 
     ``lengths`` are the documents' length bytes in this field (None if it keeps none).
     """
-    numbers: dict[str | bytes, int] = dict.fromkeys(column.terms)  # each term once, in the order met
-    for number, term in enumerate(numbers):
-        numbers[term] = number
+    numbers: dict[str | bytes, Any] = dict.fromkeys(column.terms)  # each term once, in the order met
+    for number, word in enumerate(numbers):
+        numbers[word] = number
     term_numbers = np.fromiter(map(numbers.__getitem__, column.terms), dtype=np.int64, count=len(column.terms))
     terms = [term.encode("utf-8") if isinstance(term, str) else term for term in numbers]
     by_term = sorted(range(len(terms)), key=terms.__getitem__)
@@ -330,10 +330,10 @@ def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) 
     prefix = pack_ushort(fieldwriter._fieldid)
     tindex = fieldwriter._tindex
     position = tindex.dbfile.tell()
-    term = 0
-    while term < len(terms):  # a chunk of terms at a time, their postings as Python objects
-        stop = min(len(terms), max(term + 1, int(np.searchsorted(starts, starts[term] + _CHUNK, side="right")) - 1))
-        base = int(starts[term])
+    done = 0
+    while done < len(terms):  # a chunk of terms at a time, their postings as Python objects
+        stop = min(len(terms), max(done + 1, int(np.searchsorted(starts, starts[done] + _CHUNK, side="right")) - 1))
+        base = int(starts[done])
         chunk = slice(base, int(starts[stop]))
         ids = documents[chunk].tolist()
         weights32 = weights[chunk].astype(np.float32).tolist()  # as Whoosh keeps them
@@ -341,7 +341,7 @@ def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) 
         bytes_of = length_bytes[chunk].tolist()
         values = [packed[b:e] for b, e in zip(begins[chunk].tolist(), ends[chunk].tolist())] if packed else None
         records = []
-        for number in range(term, stop):
+        for number in range(done, stop):
             first, last = int(starts[number]) - base, int(starts[number + 1]) - base
             key = prefix + terms[by_term[number]]
             entry = entries[number * size:(number + 1) * size]
@@ -358,7 +358,7 @@ def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) 
             tindex.index.append(position)
             position += len(record)
         tindex.dbfile.write(b"".join(records))
-        term = stop
+        done = stop
     tindex.lastkey = prefix + terms[by_term[-1]]
 
 
@@ -383,6 +383,7 @@ class _BlockWriter:
             block_ids = ids[begin:end]
             deltas = [block_ids[0]] + [later - earlier for earlier, later in zip(block_ids, block_ids[1:])]
             block_weights = weights32[begin:end]
+            mini_weights: float | tuple[float, ...] | None
             if block_weights.count(block_weights[0]) == len(block_weights):
                 mini_weights = None if block_weights[0] == 1.0 else block_weights[0]
             else:
