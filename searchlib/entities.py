@@ -327,7 +327,7 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             if _is_table_line(line):
                 continue
             for sentence in _SENTENCE_BREAK.split(line):
-                words = [m.group() for m in _WORD.finditer(sentence)]
+                words = _WORD.findall(sentence)
                 sentences.append(words)
                 runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases))
     capitalised_inside = {
@@ -391,15 +391,15 @@ def _runs_in_sentence(
         return  # an ALL-CAPS headline or table heading: capitals say nothing here
     first_word = next((i for i, w in enumerate(words) if w[:1].isalpha()), 0)
     index = 0
-    while index < len(words):
-        if not _may_be_capitalised(words[index]):
-            index += 1  # most words: no name starts here
-            continue
+    # Most words start no name: only those _may_be_capitalised (inlined, it runs for every word).
+    for start in [i for i, w in enumerate(words) if w[:1].isupper() or w[:1] in ("a", "e")]:
+        if start < index:
+            continue  # inside the last run
+        index = start
         cleaned = _clean(words[index])
         if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned[:3].lower() in ("al-", "el-"):
-            index += 1
             continue
-        start, stretch = index, [cleaned]
+        stretch = [cleaned]
         index += 1
         while index < len(words):
             previous, word = words[index - 1], words[index]
@@ -626,18 +626,27 @@ def _organization_name(words: list[str], gazetteer: _Gazetteer) -> str:
 def _full_name(name: str, known: list[tuple[str, Kind]]) -> tuple[str, Kind] | None:
     """The longer name of this article that a one-word mention stands for: a person's first or
     last name, the first word of an organisation, or its initials."""
+    undotted = name.replace(".", "")
     for other, kind in known:
-        other_words = other.split()
-        if len(other_words) < 2:
+        parts = _name_parts(other)
+        if parts is None:
             continue
-        if kind == "person" and name in (other_words[0], other_words[-1]):
+        first, last, last_word, initials = parts
+        if kind == "person" and name in (first, last):
             return other, kind
-        last_word = other_words[-1] if not _CONNECTORS.intersection(other_words) else None
-        if kind == "organization" and (
-            name in (other_words[0], last_word) or name.replace(".", "") == _initials(other_words)
-        ):
+        if kind == "organization" and (name in (first, last_word) or undotted == initials):
             return other, kind
     return None
+
+
+@lru_cache(maxsize=2**16)  # each known name is tried against every later one-word mention
+def _name_parts(name: str) -> tuple[str, str, str | None, str] | None:
+    """A name's first and last words, its last word again unless a connector joins its words
+    ("Bank of England" does not stand for "England"), and its initials; None for one word."""
+    words = name.split()
+    if len(words) < 2:
+        return None
+    return words[0], words[-1], None if _CONNECTORS.intersection(words) else words[-1], _initials(words)
 
 
 def _initials(words: list[str]) -> str:
