@@ -243,15 +243,17 @@ def token_terms(text: str) -> list[tuple[str, str | None, int, int, int]]:
     than once per field, through Whoosh's token generators); tests pin it to the analyzers.
     """
     found = []
-    breaks, last, lines = 0, 0, "\n" in text
-    for match in _TOKEN.finditer(text):
-        start, end = match.span()
-        if lines:
-            breaks += text.count("\n", last, start)
-            last = end
-        word = match.group()
-        terms = _TERMS.get(word) or _terms(word)
-        found.append((terms[0], terms[1], start, end, breaks))
+    append, known = found.append, _TERMS.get
+    begin, breaks = 0, 0
+    while begin <= len(text):  # a line at a time: no token spans a line break
+        end_of_line = text.find("\n", begin)
+        if end_of_line < 0:
+            end_of_line = len(text)
+        for match in _TOKEN.finditer(text, begin, end_of_line):
+            word = match.group()
+            spelling, term = known(word) or _terms(word)
+            append((spelling, term, match.start(), match.end(), breaks))
+        begin, breaks = end_of_line + 1, breaks + 1
     return found
 
 

@@ -43,7 +43,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
 from whoosh.formats import Characters
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from .analysis import NAME_LINE_GAP, token_terms
@@ -181,13 +181,15 @@ def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bo
 
 def _encoded(format_: Any, seen: dict[str, list[Any]]) -> Postings:
     encode = format_.encode
-    if isinstance(format_, Characters):
-        values = [encode(found) for found in seen.values()]
+    if isinstance(format_, Characters):  # most words occur once: Characters.encode of one span, inlined
+        values = [_ONE + dumps([(found[0][0], found[0][1], found[0][2] - found[0][1])], 2) if len(found) == 1
+                  else encode(found) for found in seen.values()]
     else:  # positions: most words occur once in an article, at positions that recur
         values = [_one_position(found[0], encode) if len(found) == 1 else encode(found) for found in seen.values()]
     return Postings(list(seen), [len(found) for found in seen.values()], values)
 
 
+_ONE = pack_uint(1)
 _ONE_POSITION: dict[int, bytes] = {}
 
 
