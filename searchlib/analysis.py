@@ -242,7 +242,7 @@ def token_terms(text: str) -> list[tuple[str, str | None, int, int, int]]:
     What the indexer derives every text field's postings from (analysing an article once rather
     than once per field, through Whoosh's token generators); tests pin it to the analyzers.
     """
-    found = []
+    found: list[tuple[str, str | None, int, int, int]] = []
     append, known = found.append, _TERMS.get
     begin, breaks = 0, 0
     while begin <= len(text):  # a line at a time: no token spans a line break

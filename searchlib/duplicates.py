@@ -11,6 +11,7 @@ matches an earlier one joins that one's story; the story's id is the id of its f
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,7 +25,7 @@ import numpy as np
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "signature"]
+__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "signature", "signatures"]
 
 #: The estimated Jaccard similarity of shingle sets from which two articles are one story.
 THRESHOLD = 0.7
@@ -41,31 +42,48 @@ _WORD = re.compile(r"\w+")
 def signature(text: str) -> np.ndarray | None:
     """The MinHash values of the shingles of ``text`` (its overlapping five-word sequences,
     lower-cased, punctuation ignored); ``None`` for a text of fewer than six distinct shingles
-    (ten words), which is a story of its own.
+    (ten words), which is a story of its own."""
+    return signatures([text])[0]
+
+
+def signatures(texts: list[str]) -> list[np.ndarray | None]:
+    """``signature`` of each of ``texts``, computed together.
 
     A shingle's hash is made from its words' hashes (each word hashed once, then remembered),
-    for all shingles at once in numpy: hashing each shingle's text with SHA-1, one at a time,
-    was four fifths of the time a build spent on stories."""
-    words = _WORD.findall(text.lower())
-    count = len(words) - SHINGLE_WORDS + 1
-    if count < 6:
-        return None
+    for all shingles of all the texts at once in numpy: hashing each shingle's text with SHA-1,
+    one at a time, was four fifths of the time a build spent on stories, and numpy's calls for
+    each text alone half of what was left."""
+    words = [_WORD.findall(text.lower()) for text in texts]
     if len(_WORD_HASHES) > 1_000_000:
         _WORD_HASHES.clear()
-    for word in set(words).difference(_WORD_HASHES):
+    for word in set().union(*words).difference(_WORD_HASHES):
         _WORD_HASHES[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-    hashes = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words))
+    lengths = np.array([len(found) for found in words], dtype=np.int64)
+    hashes = np.fromiter(map(_WORD_HASHES.__getitem__, itertools.chain.from_iterable(words)), dtype=np.uint64,
+                         count=int(lengths.sum()))
+    # Shingles of the texts joined, those that run from one text into the next left out.
+    count = max(hashes.size - SHINGLE_WORDS + 1, 0)
     combined = hashes[:count].copy()
     for offset in range(1, SHINGLE_WORDS):  # a polynomial in the five words' hashes, mod 2**64
         combined = combined * _MULTIPLIER + hashes[offset : offset + count]
-    distinct = np.unique((_fmix(combined, 64) >> np.uint64(32)).astype(np.uint32))
-    if distinct.size < 6:
-        return None
+    owner = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)[:count]  # the text a shingle starts in
+    whole = np.arange(count) + SHINGLE_WORDS <= np.repeat(np.cumsum(lengths), lengths)[:count]
+    shingles = (_fmix(combined[whole], 64) >> np.uint64(32)) | (owner[whole] << np.uint64(32))
+    distinct = np.unique(shingles)  # by text, then shingle
+    texts_of = (distinct >> np.uint64(32)).astype(np.int64)
     # What datasketch's MinHash.update_batch computes (scheme affine32): each hash mixed, then
     # each permutation a * h + b (mod 2**32), and the least value per permutation.
     a, b = _permutations()
-    mixed = _fmix(distinct, 32).reshape(-1, 1)
-    return (mixed * a + b).min(axis=0)
+    mixed = _fmix(distinct.astype(np.uint32), 32).reshape(-1, 1)
+    sizes = np.bincount(texts_of, minlength=len(texts))
+    firsts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    shingled = np.flatnonzero(sizes)  # reduceat's slices run from one of these texts to the next
+    least: Any = np.minimum.reduceat(mixed * a + b, firsts[shingled], axis=0) if shingled.size else []
+    result: list[np.ndarray | None] = [None] * len(texts)
+    for text, values in zip(shingled.tolist(), least):
+        if sizes[text] >= 6:
+            result[text] = values
+    return result
 
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)

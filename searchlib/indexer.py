@@ -27,13 +27,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from whoosh import index as whoosh_index
 
 from .corpus import SkipHandler, corpus_base, corpus_files, read_file
-from .duplicates import DuplicateFinder
+from .duplicates import DuplicateFinder, signatures
 from .entities import extractor
 from .errors import CorpusError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
@@ -65,6 +65,7 @@ from .writer import (
 __all__ = ["build", "update", "index_status", "Progress", "article_digest", "changed_files"]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FILES_STATE = "files.json"
 STORIES_STATE = "stories.npz"
@@ -238,8 +239,8 @@ class _NewGeneration:
             self.writer = MemoryWriter(self.whoosh)
 
 
-def _batches(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
-    while batch := list(itertools.islice(tasks, size)):
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(itertools.islice(items, size)):
         yield batch
 
 
@@ -352,10 +353,16 @@ def _apply(
     def story(article: Article) -> str:
         return generation.finder.story(article.id, f"{article.title}\n{article.body}", article.date)
 
-    def tasks() -> Iterator[Task]:
+    def added() -> Iterator[tuple[Article, str]]:
         for article, digest in changed():
             counts["added"] += 1
-            yield article, digest, story(article)
+            yield article, digest
+
+    def tasks() -> Iterator[Task]:
+        for batch in _batches(added(), BATCH):  # signatures a batch at a time: numpy's calls shared
+            values = signatures([f"{article.title}\n{article.body}" for article, _ in batch])
+            for (article, digest), signature in zip(batch, values):
+                yield article, digest, generation.finder.story_of(article.id, signature, article.date)
 
     failed: list[Failure] = []
     if generation.live is None:
