@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import searchlib
 from searchlib.cli import search
-from searchlib.duplicates import DuplicateFinder, signature
+from searchlib.duplicates import DuplicateFinder, signature, signatures
 
 STORY = (
     "The Bank of Japan will sell 300 billion yen of financing bills tomorrow under a 55-day "
@@ -42,6 +42,21 @@ def test_template_reports_weeks_apart_are_different_stories() -> None:
     assert finder.story("undated", STORY) == "march"
 
 
+def test_a_forgotten_article_is_no_story_and_a_saved_finder_goes_on_alike(tmp_path: Path) -> None:
+    day = datetime(1987, 3, 17)
+    finder = DuplicateFinder()
+    assert finder.story("first", STORY, day) == "first"
+    assert finder.story("other", OTHER, day) == "other"
+    finder.forget("first")
+    assert finder.story("repeat", STORY, day) == "repeat"  # the first is gone: its copy starts a story
+    finder.save(tmp_path / "stories.npz")
+    loaded = DuplicateFinder.load(tmp_path / "stories.npz")
+    for name in ("finder", "loaded"):
+        found = finder if name == "finder" else loaded
+        assert found.story("again", STORY + " REUTER", day) == "repeat", name
+        assert found.story("later", OTHER, datetime(1987, 3, 30)) == "later", name  # 13 days on
+
+
 def test_signatures_of_shingles() -> None:
     ten = "One two three four five six seven eight nine ten"
     assert signature(ten) is not None  # six shingles
@@ -51,6 +66,10 @@ def test_signatures_of_shingles() -> None:
     # Shingles are lower-cased words: case and punctuation do not change them.
     assert np.array_equal(signature(ten), signature("ONE, two; three four... five six seven eight nine ten!"))
     assert not np.array_equal(signature(ten), signature(ten.replace("five", "fifty")))
+    # Together, each text's own: no shingle runs from one text into the next.
+    together = signatures([ten, "", "a b c d e " * 3, STORY, ten.rsplit(" ", 1)[0], OTHER])
+    alone = [signature(text) for text in (ten, "", "a b c d e " * 3, STORY, ten.rsplit(" ", 1)[0], OTHER)]
+    assert [None if v is None else v.tolist() for v in together] == [None if v is None else v.tolist() for v in alone]
 
 
 @pytest.fixture(scope="module")
