@@ -335,12 +335,12 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     }
     runs = [r for r in (_drop_sentence_capital(r, capitalised_inside, gazetteer) for r in runs) if r.words]
     # Long names first, so that a short mention can be resolved against them.
-    typed: list[tuple[str, Kind]] = []
+    typed = _Known()
     found: list[tuple[int, str, Kind]] = []
     for order, run in sorted(enumerate(runs), key=lambda item: -len(item[1].words)):
         name, kind = _classify(run, gazetteer, typed, aliases)
         if name and kind:
-            typed.append((name, kind))
+            typed.add(name, kind)
             found.append((order, name, kind))
     distinct = dict.fromkeys((name, kind) for _, name, kind in sorted(found))
     return tuple(Entity(name, kind) for name, kind in distinct)
@@ -555,7 +555,7 @@ def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _
 
 
 def _classify(
-    run: _Run, gazetteer: _Gazetteer, known: list[tuple[str, Kind]], aliases: dict[str, str]
+    run: _Run, gazetteer: _Gazetteer, known: _Known, aliases: dict[str, str]
 ) -> tuple[str | None, Kind | None]:
     """The name a run spells and its kind; ``(None, None)`` where it is no name."""
     words = list(run.words)
@@ -567,15 +567,15 @@ def _classify(
         return _organization_name(words, gazetteer), "organization"
     if name in _NOT_ACRONYMS:
         return None, None
-    same = next(((other, kind) for other, kind in known if other == name), None)
+    same = known.first(name)
     if same:
         return same
     if name in aliases:  # "ICCO", defined as "International Cocoa Organization (ICCO)"
-        return next(((other, kind) for other, kind in known if other == aliases[name]), (aliases[name], "organization"))
+        return known.first(aliases[name]) or (aliases[name], "organization")
     region = gazetteer.region(name)
     if region and not run.after_title:
         return region, "place"  # "China" stays a place beside "China Daily"
-    full = _full_name(name, known) if len(words) == 1 else None
+    full = known.full_name(name) if len(words) == 1 else None
     if full:
         return full
     place = gazetteer.place(name)
@@ -623,23 +623,42 @@ def _organization_name(words: list[str], gazetteer: _Gazetteer) -> str:
     return " ".join(words)
 
 
-def _full_name(name: str, known: list[tuple[str, Kind]]) -> tuple[str, Kind] | None:
-    """The longer name of this article that a one-word mention stands for: a person's first or
-    last name, the first word of an organisation, or its initials."""
-    undotted = name.replace(".", "")
-    for other, kind in known:
-        parts = _name_parts(other)
-        if parts is None:
-            continue
+class _Known:
+    """The names an article's runs were classified as, in order, looked up as ``_classify``
+    needs: by name, and by the one-word mentions that stand for a longer name (a person's first
+    or last name, the first word of an organisation, or its initials). Each lookup finds the
+    first such name; trying every name for each mention was quadratic in an article's names."""
+
+    def __init__(self) -> None:
+        self._names: list[tuple[str, Kind]] = []
+        self._first: dict[str, tuple[str, Kind]] = {}
+        self._by_word: dict[str, int] = {}  # a one-word mention -> the first name it stands for
+        self._by_initials: dict[str, int] = {}
+
+    def add(self, name: str, kind: Kind) -> None:
+        number = len(self._names)
+        self._names.append((name, kind))
+        self._first.setdefault(name, (name, kind))
+        parts = _name_parts(name)
+        if parts is None or kind not in ("person", "organization"):
+            return
         first, last, last_word, initials = parts
-        if kind == "person" and name in (first, last):
-            return other, kind
-        if kind == "organization" and (name in (first, last_word) or undotted == initials):
-            return other, kind
-    return None
+        for word in (first, last) if kind == "person" else (first, last_word):
+            if word is not None:
+                self._by_word.setdefault(word, number)
+        if kind == "organization":
+            self._by_initials.setdefault(initials, number)
+
+    def first(self, name: str) -> tuple[str, Kind] | None:
+        return self._first.get(name)
+
+    def full_name(self, word: str) -> tuple[str, Kind] | None:
+        """The first longer name that the one-word mention ``word`` stands for."""
+        found = [n for n in (self._by_word.get(word), self._by_initials.get(word.replace(".", ""))) if n is not None]
+        return self._names[min(found)] if found else None
 
 
-@lru_cache(maxsize=2**16)  # each known name is tried against every later one-word mention
+@lru_cache(maxsize=2**16)  # an organisation's or person's name recurs across articles
 def _name_parts(name: str) -> tuple[str, str, str | None, str] | None:
     """A name's first and last words, its last word again unless a connector joins its words
     ("Bank of England" does not stand for "England"), and its initials; None for one word."""
