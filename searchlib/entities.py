@@ -330,9 +330,9 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
                 words = _WORD.findall(sentence)
                 sentences.append(words)
                 runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases))
-    capitalised_inside = {
-        _clean(w) for words in sentences for w in words[1:] if _may_be_capitalised(w) and _is_capitalised(_clean(w))
-    }
+    # Words capitalised inside a sentence (_may_be_capitalised inlined: it runs for every word).
+    inside = {_clean(w) for words in sentences for w in words[1:] if w[:1].isupper() or w[:1] in ("a", "e")}
+    capitalised_inside = {word for word in inside if _is_capitalised(word)}
     runs = [r for r in (_drop_sentence_capital(r, capitalised_inside, gazetteer) for r in runs) if r.words]
     # Long names first, so that a short mention can be resolved against them.
     typed = _Known()
