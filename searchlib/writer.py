@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import operator
 import queue
 import shutil
 import struct
@@ -135,11 +136,11 @@ def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dic
     base = 0  # positions in ``text`` before this part
     for name, value, copies in (("title", title, TITLE_WEIGHT), ("caption", caption, 1), ("body", body, 1)):
         tokens = token_terms(value)
+        words.update(map(_SPELLING, tokens))
         seen: dict[str, list[tuple[int, int, int]]] = {}
         in_text: list[tuple[str, int]] = []
         kept = 0
-        for spelling, term, start, end, line_breaks in tokens:
-            words.add(spelling)
+        for _, term, start, end, line_breaks in tokens:
             if term is not None:
                 found = seen.get(term)
                 if found is None:
@@ -159,6 +160,9 @@ def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dic
             base += kept + value.count("\n") + 1
     postings["text"] = _encoded(schema["text"].format, combined)
     return postings, words
+
+
+_SPELLING = operator.itemgetter(0)
 
 
 def _name_postings(names: str) -> Postings:
