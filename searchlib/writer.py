@@ -12,7 +12,9 @@ three quarters of a build (BENCHMARKS.md, "Speed"). Here:
   caption and body. The schema's text fields (``schema.AnalysedText``) take these ``Postings``.
 - ``MemoryWriter`` is Whoosh's ``SegmentWriter`` with its posting pool in memory: each field's
   postings in columns, extended a document at a time (in document order), grouped by term with
-  numpy when the segment is written; lists of a few postings go in the term table.
+  numpy when the segment is written (``_write_field``): the term table's entries computed for
+  all terms at once, lists of a few postings kept in the table, longer ones in blocks
+  (``_BlockWriter``), in Whoosh's layout but pickled with a protocol that pickles bytes as such.
 - ``build_segments`` runs a ``SegmentBuilder`` (entities, analysis, a ``MemoryWriter``) in each
   of N worker processes, each writing segments of its own; ``commit_segments`` lists them.
 
@@ -291,9 +293,10 @@ _CHUNK = 1 << 16  # postings turned into Python objects at a time
 def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) -> None:
     """Write one field's postings as Whoosh's ``W3FieldWriter`` would (but pickled with protocol
     ``_PICKLE``, which its readers read as well): lists of fewer than ``INLINE_LIMIT`` postings
-    pickled in the term's entry, longer ones in blocks of the posting file. The entries' statistics are computed with numpy for all terms at once and
-    the term table's records written a chunk at a time; Whoosh's writer makes objects and calls
-    a dozen methods for each term, most of the time a segment took to write.
+    pickled in the term's entry, longer ones in blocks of the posting file. The entries'
+    statistics are computed with numpy for all terms at once and the term table's records
+    written a chunk at a time; Whoosh's writer makes objects and calls a dozen methods for each
+    term, most of the time a segment took to write.
 
     ``lengths`` are the documents' length bytes in this field (None if it keeps none).
     """
