@@ -51,48 +51,46 @@ def change_some(path: Path, fraction: float) -> int:
     return len(range(0, len(lines), step))
 
 
-def tree_memory(pid: int) -> int:
-    """Proportional set size (PSS) in bytes of a process and all its descendants, from /proc.
-
-    PSS, not RSS: the writer's worker processes are forked and share the parent's pages, which
-    RSS would count once in every process."""
-    total, stack = 0, [pid]
+def record_peaks(pid: int, peaks: dict[int, int]) -> None:
+    """Record in ``peaks`` the peak resident set size (VmHWM, in bytes) of a process and of all
+    its descendants so far, from /proc: the kernel keeps each process's peak, so a sample
+    misses nothing that happened before it, and reading it costs next to nothing."""
+    stack = [pid]
     while stack:
         current = stack.pop()
         try:
-            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
-            total += next(int(line.split()[1]) * 1024 for line in rollup.splitlines() if line.startswith("Pss:"))
+            status = Path(f"/proc/{current}/status").read_text()
+            peaks[current] = next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack += [int(child) for child in (task / "children").read_text().split()]
         except (OSError, StopIteration):
             continue
-    return total
-
-
-# Seconds between two samples of the memory of a command's processes. Reading a process's PSS
-# walks its page tables (about 30 ms for a build's five processes, holding each one's memory
-# map lock meanwhile): sampling every 50 ms took a third of a core from the build measured,
-# three times what it took from a single-process peer, whose sampler had the other core.
-SAMPLE_EVERY = 0.5
 
 
 def run(command: list[str]) -> tuple[float, int, str]:
-    """Seconds, peak memory (PSS of the process tree) and standard output of a command whose
-    output is short (it is read once the command has ended)."""
+    """Seconds, peak memory and standard output of a command whose output is short (it is read
+    once the command has ended).
+
+    The peak memory is the sum of the peak resident set sizes of the command's processes, each
+    read every 50 ms until it ends (so all but its last 50 ms): exact for one process; for
+    several, an upper bound, since they peak at different moments and pages a forked process
+    shares with its parent count in each. (Summing the processes' PSS instead, as before, meant
+    reading their page tables, 30 ms a sample for a build's five processes: sampling often
+    enough to see short peaks took a third of a core from the build measured.)"""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    peak = 0
+    peaks: dict[int, int] = {}
     while process.poll() is None:
-        peak = max(peak, tree_memory(process.pid))
+        record_peaks(process.pid, peaks)
         try:
-            process.wait(SAMPLE_EVERY)
+            process.wait(0.05)
         except subprocess.TimeoutExpired:
             pass
     seconds = time.perf_counter() - started
     output = process.stdout.read() if process.stdout else ""
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed with {process.returncode}")
-    return seconds, peak, output
+    return seconds, sum(peaks.values()), output
 
 
 def main() -> int:
@@ -102,7 +100,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     searchlib = [sys.executable, "-m", "searchlib"]
-    print("| articles | build s | build peak memory, PSS (MB) | update, nothing changed: s (x build) | update, 1% changed: s (x build) |")
+    print("| articles | build s | build peak memory, RSS (MB) | update, nothing changed: s (x build) | update, 1% changed: s (x build) |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as work:

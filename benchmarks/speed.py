@@ -4,8 +4,9 @@ tantivy, on Reuters-21578 and on a scale series of larger corpora, all in one ru
 For each corpus and system, in child processes so that one does not warm another:
 
 - **build**: articles a second over the whole pipeline (reading the corpus file, analysis,
-  searchlib's entities and near-duplicates, writing), and the peak memory of the process tree
-  (proportional set size, so forked workers' shared pages count once);
+  searchlib's entities and near-duplicates, writing), and the peak memory: the sum of the peak
+  resident set sizes of the build's processes (``rebuild.run``: exact for one process, an upper
+  bound for searchlib's several);
 - **query**: p50 and p95 latency of a top-10 search *with snippets* of the body, over real web
   queries (``queries-msmarco.tsv.gz``), warm: the index opened and every query run once before
   the timed pass;
