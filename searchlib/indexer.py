@@ -239,6 +239,11 @@ class _NewGeneration:
             self.writer = MemoryWriter(self.whoosh)
 
 
+def _story_text(article: Article) -> str:
+    """What near-duplicates are found by: the title and the body."""
+    return f"{article.title}\n{article.body}"
+
+
 def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while batch := list(itertools.islice(items, size)):
         yield batch
@@ -351,7 +356,7 @@ def _apply(
                 on_progress(Progress(counts["added"] + counts["updated"], done, total))
 
     def story(article: Article) -> str:
-        return generation.finder.story(article.id, f"{article.title}\n{article.body}", article.date)
+        return generation.finder.story(article.id, _story_text(article), article.date)
 
     def added() -> Iterator[tuple[Article, str]]:
         for article, digest in changed():
@@ -360,7 +365,7 @@ def _apply(
 
     def tasks() -> Iterator[Task]:
         for batch in _batches(added(), BATCH):  # signatures a batch at a time: numpy's calls shared
-            values = signatures([f"{article.title}\n{article.body}" for article, _ in batch])
+            values = signatures([_story_text(article) for article, _ in batch])
             for (article, digest), signature in zip(batch, values):
                 yield article, digest, generation.finder.story_of(article.id, signature, article.date)
 
