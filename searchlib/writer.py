@@ -14,7 +14,8 @@ three quarters of a build (BENCHMARKS.md, "Speed"). Here:
   postings in columns, extended a document at a time (in document order), grouped by term with
   numpy when the segment is written (``_write_field``): the term table's entries computed for
   all terms at once, lists of a few postings kept in the table, longer ones in blocks
-  (``_BlockWriter``), in Whoosh's layout but pickled with a protocol that pickles bytes as such.
+  (``_BlockWriter``), in Whoosh's layout but pickled with a protocol that pickles bytes as such;
+  the term table's hash tables are CRC-32's (not MD5's) and laid out with numpy.
 - ``build_segments`` runs a ``SegmentBuilder`` (entities, analysis, a ``MemoryWriter``) in each
   of N worker processes, each writing segments of its own; ``commit_segments`` lists them.
 
@@ -24,6 +25,7 @@ hold what Whoosh's writer would have written, and that the postings are its anal
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import multiprocessing
@@ -44,6 +46,7 @@ import attrs
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
+from whoosh.filedb.filetables import crc_hash
 from whoosh.formats import Characters
 from whoosh.index import TOC, clean_files
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
@@ -286,6 +289,8 @@ _TERM_INFO = np.dtype([("inlined", "u1"), ("weight", ">f4"), ("df", ">u4"), ("mi
 # codecs.encode of a str: 8 times the time to write and to read a block of 128 values as
 # protocol 5, and 2.4 times its compressed size.
 _PICKLE = 5
+_CRC32 = 1  # filetables._hash_functions[1]: crc_hash
+_TERMS_MAGIC = b"HSH3"  # HashWriter's default
 _RECORD = struct.Struct("!ii")  # a term table record's key and value lengths (filetables._lengths)
 _CHUNK = 1 << 16  # postings turned into Python objects at a time
 
@@ -434,6 +439,16 @@ class MemoryWriter(SegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, codec=W3Codec(inlinelimit=INLINE_LIMIT), **kwargs)
         self.pool = MemoryPool()
+        # The term table hashed with CRC-32 (its header says so, for its readers), not MD5: a
+        # tenth of the time per term. OrderedHashWriter takes no hash type: set it after its
+        # header (magic, then the type's byte) is written.
+        table = self.fieldwriter._tindex
+        table.hashtype, table.hashfn = _CRC32, crc_hash
+        end = table.dbfile.tell()
+        table.dbfile.seek(table.startoffset + len(_TERMS_MAGIC))
+        table.dbfile.write_byte(_CRC32)
+        table.dbfile.seek(end)
+        table._write_hashes = functools.partial(_write_hash_tables, table)
 
     @property
     def full(self) -> bool:
@@ -481,6 +496,44 @@ class MemoryWriter(SegmentWriter):
         finally:
             reader.close()
         self.fieldwriter.close()
+
+
+_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer
+
+
+def _write_hash_tables(table: Any) -> None:
+    """``HashWriter._write_hashes`` with numpy: each of the 256 buckets of keys written as a
+    table of twice as many slots, each key at the first free slot from ``(hash >> 8) % slots``
+    on (linear probing, which the readers follow), all of a bucket's keys placed at once: in
+    order of their first slots, each key takes ``max(first, previous + 1)``."""
+    for entries in table.buckets:
+        slots = 2 * len(entries)
+        table.directory.append((table.dbfile.tell(), slots))
+        if not entries:
+            continue
+        pairs = np.array(entries, dtype=np.int64)
+        firsts = (pairs[:, 0] >> 8) % slots
+        order = np.argsort(firsts, kind="stable")
+        steps = np.arange(len(entries))
+        placed = np.maximum.accumulate(firsts[order] - steps) + steps
+        if placed[-1] >= slots:  # rare: keys would run past the last slot, on to the first
+            order, placed = steps, _probed(firsts.tolist(), slots)
+        hashed = np.zeros(slots, dtype=_SLOT)
+        hashed["hash"][placed] = pairs[order, 0]
+        hashed["position"][placed] = pairs[order, 1]
+        table.dbfile.write(hashed.tobytes())
+
+
+def _probed(firsts: list[int], slots: int) -> np.ndarray:
+    """Each key's slot, keys placed one at a time, as Whoosh places them."""
+    taken = [False] * slots
+    placed = []
+    for slot in firsts:
+        while taken[slot]:
+            slot = (slot + 1) % slots
+        taken[slot] = True
+        placed.append(slot)
+    return np.array(placed)
 
 
 class SegmentBuilder:

@@ -3,14 +3,18 @@ same text, the same segments from the same documents, and builds that skip what 
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
+from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter, md5_hash
+from whoosh.filedb.structfile import StructFile
 
 import searchlib
 from searchlib import writer
@@ -81,6 +85,28 @@ def test_the_memory_writer_writes_what_whooshs_writer_writes(tmp_path: Path) -> 
         ), (field, term)
     assert [memory.stored_fields(n) for n in range(len(documents))] == [whoosh.stored_fields(n) for n in range(len(documents))]
     assert memory.term_info("body", b"quagga").is_inlined()  # a list of one, in the term table
+
+
+def test_term_tables_find_every_key_also_where_keys_run_past_a_tables_last_slot() -> None:
+    # Four keys of bucket 7 (hash & 255), all with the last of its 2 x 4 slots as their first,
+    # run on to its first slots; other keys fill the other buckets.
+    def bucket(key: bytes) -> int:
+        return md5_hash(key) & 255
+
+    candidates = (f"k{n}".encode() for n in range(100_000))
+    wrapping = [key for key in candidates if bucket(key) == 7 and (md5_hash(key) >> 8) % 8 == 7][:4]
+    keys = sorted([*wrapping, *(key for key in (f"word{n}".encode() for n in range(3000)) if bucket(key) != 7)])
+    stream = BytesIO()
+    table = OrderedHashWriter(StructFile(stream))
+    for key in keys:
+        table.add(key, key.upper())
+    table._write_hashes = functools.partial(writer._write_hash_tables, table)
+    table.dbfile.close = lambda: None  # keep the stream to read
+    length = table.close()
+    reader = OrderedHashReader(StructFile(BytesIO(stream.getvalue())), length)
+    assert len(wrapping) == 4
+    assert [reader[key] for key in keys] == [key.upper() for key in keys]
+    assert b"absent" not in reader
 
 
 def _walk(matcher):  # type: ignore[no-untyped-def]
