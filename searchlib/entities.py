@@ -166,7 +166,9 @@ _SENTENCE_BREAK = re.compile(
     r"[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])"
     r"|\n\s*\n"
 )
-_WITH_DIGIT = re.compile(r"\S*\d\S*")  # a whitespace-separated token with a digit in it
+# A whitespace-separated token with a digit in it, matched from its start to its first digit
+# (``\S*\d\S*`` tried every position of every token).
+_DIGIT_IN_TOKEN = re.compile(r"(?<!\S)[^\s\d]*\d")
 _DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:,[^—\n]{0,30})?\s+[—–-]+\s")
 _ANGLE_NAME = re.compile(r"<([^<>\n]{2,80})>")
 _TICKER = re.compile(r"^[A-Z0-9.\-]{1,12}$")
@@ -330,8 +332,8 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
                 words = _WORD.findall(sentence)
                 sentences.append(words)
                 runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases))
-    # Words capitalised inside a sentence (_may_be_capitalised inlined: it runs for every word).
-    inside = {_clean(w) for words in sentences for w in words[1:] if w[:1].isupper() or w[:1] in ("a", "e")}
+    # Words capitalised inside a sentence, of those that may be (a capital, or "al-", "el-").
+    inside = {_clean(w) for words in sentences for w in words[1:] if w[0].isupper() or w[0] in "ae"}
     capitalised_inside = {word for word in inside if _is_capitalised(word)}
     runs = [r for r in (_drop_sentence_capital(r, capitalised_inside, gazetteer) for r in runs) if r.words]
     # Long names first, so that a short mention can be resolved against them.
@@ -349,7 +351,7 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
 def _is_table_line(line: str) -> bool:
     """A line of a table of figures (many numbers, few words) holds no sentences."""
     tokens = line.split()
-    return len(tokens) >= 4 and len(_WITH_DIGIT.findall(line)) * 3 >= len(tokens)
+    return len(tokens) >= 4 and len(_DIGIT_IN_TOKEN.findall(line)) * 3 >= len(tokens)
 
 
 @lru_cache(maxsize=2**16)  # a news text's words repeat: these two ran 1.3 million times per 2,500 articles
@@ -359,12 +361,6 @@ def _clean(word: str) -> str:
         return word
     word = word.rstrip(".-,")
     return word[:-2] if word.endswith("'s") else word.rstrip("'")
-
-
-def _may_be_capitalised(word: str) -> bool:
-    """False for most words, cheaply: those ``_is_capitalised`` is sure to reject."""
-    first = word[:1]
-    return first.isupper() or first in ("a", "e")  # "al-Chalabi", "el-Sisi"
 
 
 @lru_cache(maxsize=2**16)
@@ -386,13 +382,16 @@ def _runs_in_sentence(
     words: list[str], bracketed: set[str], gazetteer: _Gazetteer, aliases: dict[str, str]
 ) -> Iterator[_Run]:
     """The runs of capitalised words in one sentence, each split at job titles."""
-    letters = [w for w in words if w[:1].isalpha()]
-    if len(letters) >= 3 and sum(w.isupper() and len(w) > 1 for w in letters) * 2 > len(letters):
-        return  # an ALL-CAPS headline or table heading: capitals say nothing here
-    first_word = next((i for i, w in enumerate(words) if w[:1].isalpha()), 0)
+    # Most words start no name: only those with a capital may (or "al-Chalabi", "el-Sisi").
+    starts = [i for i, w in enumerate(words) if w[0].isupper() or w[0] in "ae"]
+    # Those are words of letters: with as many ALL-CAPS words as twice their number, count.
+    if sum(map(str.isupper, words)) * 2 > len(starts):
+        letters = [w for w in words if w[0].isalpha()]
+        if len(letters) >= 3 and sum(w.isupper() and len(w) > 1 for w in letters) * 2 > len(letters):
+            return  # an ALL-CAPS headline or table heading: capitals say nothing here
+    first_word = next((i for i, w in enumerate(words) if w[0].isalpha()), 0)
     index = 0
-    # Most words start no name: only those _may_be_capitalised (inlined, it runs for every word).
-    for start in [i for i, w in enumerate(words) if w[:1].isupper() or w[:1] in ("a", "e")]:
+    for start in starts:
         if start < index:
             continue  # inside the last run
         index = start
