@@ -33,6 +33,7 @@ import operator
 import queue
 import shutil
 import struct
+import threading
 import zlib
 from array import array
 from collections import Counter, defaultdict
@@ -597,10 +598,20 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
     workers = [context.Process(target=_work, args=(str(path), ner, number, tasks, results), daemon=True)
                for number, tasks in enumerate(queues)]
     outcomes: dict[int, Any] = {}
+    unstarted: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            for worker in workers:
+                worker.start()
+        except BaseException as exc:
+            unstarted.append(exc)
 
     def check() -> None:
         """Read what workers have sent; raise if one failed or ended without sending anything."""
-        ended = [number for number, worker in enumerate(workers) if not worker.is_alive()]
+        if unstarted:
+            raise WriterError(f"The worker processes of the build could not start: {unstarted[0]}")
+        ended = [number for number, worker in enumerate(workers) if worker.exitcode is not None]
         while True:  # what a worker sends is in the pipe before it ends: read after looking
             try:
                 number, outcome = results.get_nowait()
@@ -615,8 +626,10 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
                 raise WriterError(f"A worker process of the build died (exit code {workers[number].exitcode}); "
                                   "if it ran out of memory, build with fewer --jobs")
 
-    for worker in workers:
-        worker.start()
+    # Starting a worker waits for the server to load (a second or two): meanwhile this process
+    # reads the corpus and queues the first batches.
+    starter = threading.Thread(target=start, name="searchlib-workers")
+    starter.start()
     try:
         for number, batch in enumerate(itertools.chain(batches, [None] * jobs)):
             while True:
@@ -636,6 +649,7 @@ def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None
         for worker in workers:
             worker.join()
     finally:
+        starter.join()
         for worker, tasks in zip(workers, queues):
             if worker.is_alive():
                 worker.terminate()
