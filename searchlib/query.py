@@ -495,11 +495,11 @@ class Index:
             for word, weight in key_terms
             for field, field_weight in self.ranking.field_weights.items()
         ]
-        analyzer = self._whoosh.schema["entities"].analyzer
-        for name, _kind in fields.get("entity_list", ())[:8]:
+        analyzer = self._whoosh.schema[ENTITY_FIELDS[0]].analyzer  # the same for each kind
+        for name, kind in fields.get("entity_list", ())[:8]:
             words = [token.text for token in analyzer(name)]
             if words:
-                clauses.append(whoosh_query.Phrase("entities", words) if len(words) > 1 else whoosh_query.Term("entities", words[0]))
+                clauses.append(whoosh_query.Phrase(kind, words) if len(words) > 1 else whoosh_query.Term(kind, words[0]))
         return whoosh_query.Or(clauses)
 
     def _dated(self) -> set[int]:
@@ -581,7 +581,8 @@ class Index:
             ]
             if terms:
                 words.append(terms[0] if len(terms) == 1 else whoosh_query.Or(terms))
-        all_words, any_word = (_count_repeats(group(words)).normalize() for group in (whoosh_query.And, whoosh_query.Or))
+        all_words, any_word = (_count_repeats(_across_kinds(group(words))).normalize()
+                               for group in (whoosh_query.And, whoosh_query.Or))
         return all_words, (None if any_word == all_words else any_word)
 
     def _rewrite(self, query: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> whoosh_query.Query:
@@ -595,7 +596,7 @@ class Index:
                 return self._expand_fuzzy(q)
             return q.apply(rewrite)
 
-        return _exclude_nots(_require_dates(rewrite(query)))
+        return _exclude_nots(_require_dates(_across_kinds(rewrite(query))))
 
     def _expand_fuzzy(self, q: whoosh_query.FuzzyTerm) -> whoosh_query.Query:
         """``militray~``: the words of the text within a few edits of the one typed (one edit
@@ -799,6 +800,20 @@ def _count_repeats(query: whoosh_query.Query) -> whoosh_query.Query:
         key = sub.with_boost(1.0)
         merged[key] = sub if key not in merged else sub.with_boost(merged[key].boost + sub.boost)
     return query.__class__(list(merged.values()), boost=query.boost)
+
+
+def _across_kinds(query: whoosh_query.Query) -> whoosh_query.Query:
+    """The query with each part of it in the ``entities`` field (``entities:rakhmon``, or a field
+    weight for it) made an OR of the same part in the field of each kind of entity: the index
+    keeps no field of all the names, which would hold each name twice (schema.make_schema)."""
+    if query.is_leaf() and query.field() == "entities":
+        copies = []
+        for kind in ENTITY_FIELDS:
+            copy = query.copy()
+            copy.fieldname = kind
+            copies.append(copy)
+        return whoosh_query.Or(copies)
+    return query.apply(_across_kinds)
 
 
 def _term_weights(query: whoosh_query.Query) -> dict[tuple[str, str], float]:

@@ -99,8 +99,6 @@ def document_fields(article: Article, extract: Extractor, digest: str) -> dict[s
     searchable: dict[str, list[str]] = {kind: [] for kind in ENTITY_FIELDS}
     for entity in entities:
         searchable[entity.kind].extend(place_aliases(entity.name) if entity.kind == "place" else (entity.name,))
-    everything = "\n".join(itertools.chain.from_iterable(searchable.values()))
-    fields["entities"] = _name_postings(everything)
     for kind, names in searchable.items():
         fields[kind] = _name_postings("\n".join(names))
         fields[facet_field(kind)] = ",".join(
@@ -173,7 +171,7 @@ _SPELLING = operator.itemgetter(0)
 
 def _name_postings(names: str) -> Postings:
     """A name list's postings, as ``name_list_analyzer`` makes them."""
-    return _postings(_schema()["entities"].format, token_terms(names), line_gap=NAME_LINE_GAP)
+    return _postings(_schema()[ENTITY_FIELDS[0]].format, token_terms(names), line_gap=NAME_LINE_GAP)
 
 
 def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bool = False) -> Postings:

@@ -84,6 +84,11 @@ def test_title_weighs_more_than_body(index: searchlib.Index) -> None:
         ("title:budget", {"base-in-body.txt"}),
         ("body:budget", {"long-article.txt"}),
         ("entities:rakhmon", {SEED.name}),
+        ('entities:"imomali rakhmon"', {SEED.name}),  # entities: searches the field of each kind
+        ('entities:"rakhmon imomali"', set()),
+        ("entities:rakhm*", {SEED.name}),
+        ("entities:rakhmn~", {SEED.name}),
+        ("entities:nato AND entities:tajikistan", {SEED.name}),
         ("caption:bucharest", {"world/romania.txt"}),
         ('title:"grain exports"', {"wire-1"}),
         ("ceausescu", {"world/romania.txt"}),
@@ -246,6 +251,9 @@ def test_ranking_settings_change_scores_and_searched_fields(news_index) -> None:
     with searchlib.Index.open(news_index, ranking=Ranking(field_weights={"title": 1.0})) as titles_only:
         hits = [h.id for h in titles_only.search("military base").hits]
         assert hits[0] == "base-in-title.txt" and set(hits) == {"base-in-title.txt", SEED.name, "military-only.txt"}
+    with searchlib.Index.open(news_index, ranking=Ranking(field_weights={"entities": 1.0})) as names_only:
+        assert [h.id for h in names_only.search("rakhmon").hits] == [SEED.name]  # a name, found in person
+        assert names_only.search("foreign").total == 0  # a word of the text, in no name
     with searchlib.Index.open(news_index, ranking=Ranking(k1=0.9, b=0.4)) as tuned:
         default = searchlib.Index.open(news_index)
         assert tuned.search("military base").hits[0].score != default.search("military base").hits[0].score
