@@ -33,7 +33,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
@@ -295,9 +295,9 @@ def place_aliases(name: str) -> tuple[str, ...]:
 # The rule-based extractor -----------------------------------------------------------------------
 
 
-@attrs.frozen
-class _Run:
-    """Capitalised words that may be a name, and what the sentence says about them."""
+class _Run(NamedTuple):
+    """Capitalised words that may be a name, and what the sentence says about them (a named
+    tuple: an article makes hundreds, and attrs' frozen classes cost three times as much to make)."""
 
     words: tuple[str, ...]
     sentence_initial: bool = False
@@ -471,6 +471,11 @@ def _without_trailing_joiners(words: list[str]) -> list[str]:
 def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: _Gazetteer) -> Iterator[_Run]:
     """Split a stretch of capitalised words into runs: at job titles ("Tajik President Imomali
     Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois")."""
+    if len(stretch) == 1:  # most stretches: one word, a run unless it is a title or a joiner
+        word = stretch[0]
+        if word not in _JOINERS and (word in bracketed or word.lower().rstrip(".") not in _TITLES):
+            yield _Run((word,), sentence_initial, bracketed=word in bracketed)
+        return
     stretch = _without_trailing_joiners(stretch)
     if not stretch:
         return
@@ -550,7 +555,7 @@ def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _
     words = run.words[1:]
     while words and words[0] in _JOINERS:
         words = words[1:]
-    return attrs.evolve(run, words=words, sentence_initial=False)
+    return run._replace(words=words, sentence_initial=False)
 
 
 def _classify(
