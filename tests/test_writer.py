@@ -215,9 +215,6 @@ except searchlib.WriterError as exc:
 
 def test_a_build_whose_worker_is_killed_raises_and_its_process_exits(tmp_path: Path) -> None:
     # With batches still queued for the dead worker, the process must not hang at exit.
-    import subprocess
-    import sys
-
     script = "import searchlib\n" + KILL_A_WORKER
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
