@@ -55,8 +55,6 @@ def signatures(texts: list[str]) -> list[np.ndarray | None]:
     words = [_WORD.findall(text.lower()) for text in texts]
     if len(_WORD_HASHES) > 1_000_000:
         _WORD_HASHES.clear()
-    for word in set().union(*words).difference(_WORD_HASHES):
-        _WORD_HASHES[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
     lengths = np.array([len(found) for found in words], dtype=np.int64)
     hashes = np.fromiter(map(_WORD_HASHES.__getitem__, itertools.chain.from_iterable(words)), dtype=np.uint64,
                          count=int(lengths.sum()))
@@ -68,7 +66,10 @@ def signatures(texts: list[str]) -> list[np.ndarray | None]:
     owner = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)[:count]  # the text a shingle starts in
     whole = np.arange(count) + SHINGLE_WORDS <= np.repeat(np.cumsum(lengths), lengths)[:count]
     shingles = (_fmix(combined[whole], 64) >> np.uint64(32)) | (owner[whole] << np.uint64(32))
-    distinct = np.unique(shingles)  # by text, then shingle
+    shingles.sort()  # by text, then shingle; np.unique took three times as long
+    first = np.ones(shingles.size, dtype=bool)
+    first[1:] = shingles[1:] != shingles[:-1]
+    distinct = shingles[first]
     texts_of = (distinct >> np.uint64(32)).astype(np.int64)
     # What datasketch's MinHash.update_batch computes (scheme affine32): each hash mixed, then
     # each permutation a * h + b (mod 2**32), and the least value per permutation.
@@ -86,7 +87,17 @@ def signatures(texts: list[str]) -> list[np.ndarray | None]:
 
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
-_WORD_HASHES: dict[str, int] = {}
+
+
+class _WordHashes(dict[str, int]):
+    """Each word's 64-bit hash, computed the first time it is asked for."""
+
+    def __missing__(self, word: str) -> int:
+        hashed = self[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        return hashed
+
+
+_WORD_HASHES = _WordHashes()
 
 
 # MurmurHash3's finalizers, for 32- and 64-bit values: (shift, multiplier, shift, multiplier, shift).
