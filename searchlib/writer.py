@@ -354,6 +354,7 @@ def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) 
         base = int(starts[done])
         chunk = slice(base, int(starts[stop]))
         ids = documents[chunk].tolist()
+        gaps = np.diff(documents[chunk], prepend=0).tolist()  # from the posting before
         weights32 = weights[chunk].astype(np.float32).tolist()  # as Whoosh keeps them
         weights64 = weights[chunk].tolist()
         bytes_of = length_bytes[chunk].tolist()
@@ -365,10 +366,10 @@ def _write_field(fieldwriter: Any, column: _Column, lengths: np.ndarray | None) 
             entry = entries[number * size:(number + 1) * size]
             mine = values[first:last] if values is not None else []
             if inlined[number]:
-                entry += dumps((tuple(ids[first:last]), tuple(weights32[first:last]), tuple(v for v in mine if v)), _PICKLE)
+                entry += dumps((tuple(ids[first:last]), tuple(weights32[first:last]), tuple(mine)), _PICKLE)
             else:
-                entry += blocks.write(ids[first:last], weights32[first:last], weights64[first:last], mine,
-                                      bytes_of[first:last])
+                entry += blocks.write(ids[first:last], gaps[first:last], weights32[first:last], weights64[first:last],
+                                      mine, bytes_of[first:last])
             record = _RECORD.pack(len(key), len(entry)) + key + entry
             records.append(record)
             hashed = tindex.hashfn(key)
@@ -391,32 +392,35 @@ class _BlockWriter:
         self._compression = postwriter._compression
         self._fixed_size = format_.fixed_value_size()
 
-    def write(self, ids: list[int], weights32: list[float], weights: list[float], values: list[bytes],
-              length_bytes: list[int]) -> bytes:
-        """Write one term's postings; return the extent its term table entry records."""
+    def write(self, ids: list[int], gaps: list[int], weights32: list[float], weights: list[float],
+              values: list[bytes], length_bytes: list[int]) -> bytes:
+        """Write one term's postings (``gaps``: each id less the one before); return the extent
+        its term table entry records. ``values`` are empty for a format that keeps none (as
+        Whoosh's writer leaves out the empty values), and none of them is empty otherwise."""
         pieces = [WHOOSH3_HEADER_MAGIC]
         limit = self._limit
         for begin in range(0, len(ids), limit):
             end = begin + limit
             block_ids = ids[begin:end]
-            deltas = [block_ids[0]] + [later - earlier for earlier, later in zip(block_ids, block_ids[1:])]
+            deltas = [block_ids[0], *gaps[begin + 1:end]]
             block_weights = weights32[begin:end]
             mini_weights: float | tuple[float, ...] | None
             if block_weights.count(block_weights[0]) == len(block_weights):
                 mini_weights = None if block_weights[0] == 1.0 else block_weights[0]
             else:
                 mini_weights = tuple(block_weights)
-            kept = [value for value in values[begin:end] if value]
             if self._fixed_size is None or self._fixed_size < 0:
-                mini_values: Any = tuple(kept)
+                mini_values: Any = tuple(values[begin:end])
             elif self._fixed_size == 0:
                 mini_values = None
             else:
-                mini_values = b"".join(kept)
+                mini_values = b"".join(values[begin:end])
             data = dumps((tuple(deltas), mini_weights, mini_values), _PICKLE)
             if self._compression:
                 data = zlib.compress(data, self._compression)
-            known = [length for length in length_bytes[begin:end] if length]
+            known = length_bytes[begin:end]
+            if 0 in known:  # a length of 0 is no length known
+                known = [length for length in known if length]
             summary = dumps((len(block_ids), block_ids[-1], max(0, *weights[begin:end]), self._compression,
                              min(known, default=0), max(known, default=0)), 2)
             size = len(summary) + len(data)
