@@ -101,8 +101,8 @@ def document_fields(article: Article, extract: Extractor, digest: str) -> dict[s
         searchable[entity.kind].extend(place_aliases(entity.name) if entity.kind == "place" else (entity.name,))
     for kind, names in searchable.items():
         fields[kind] = _name_postings("\n".join(names))
-        fields[facet_field(kind)] = ",".join(
-            entity.name.replace(",", " ") for entity in entities if entity.kind == kind
+        fields[facet_field(kind)] = _facet_postings(
+            ",".join(entity.name.replace(",", " ") for entity in entities if entity.kind == kind)
         )
     if article.date is not None:
         fields["date"] = article.date
@@ -172,6 +172,13 @@ _SPELLING = operator.itemgetter(0)
 def _name_postings(names: str) -> Postings:
     """A name list's postings, as ``name_list_analyzer`` makes them."""
     return _postings(_schema()[ENTITY_FIELDS[0]].format, token_terms(names), line_gap=NAME_LINE_GAP)
+
+
+def _facet_postings(names: str) -> Postings:
+    """A facet field's postings of comma-separated ``names``, as its ``KEYWORD`` analyzer and
+    ``Frequency`` format make them: each name once, with how often it is listed."""
+    counts = Counter(name.strip() for name in names.split(",") if name)
+    return Postings(list(counts), list(counts.values()), [pack_uint(count) for count in counts.values()])
 
 
 def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bool = False) -> Postings:

@@ -58,6 +58,13 @@ def test_name_postings_are_the_name_list_analyzers(names: list[str]) -> None:
     assert sorted(writer._name_postings(value).items()) == whoosh_postings("entities", value)
 
 
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.sampled_from(["Bank of England", " Rakhmon", "U.S. ", "", " ", "Zürich", "a b"]), max_size=8))
+def test_facet_postings_are_the_keyword_fields(names: list[str]) -> None:
+    value = ",".join(names)
+    assert sorted(writer._facet_postings(value).items()) == whoosh_postings("person_facet", value)
+
+
 def test_the_memory_writer_writes_what_whooshs_writer_writes(tmp_path: Path) -> None:
     rng = random.Random(5)
     words = "grain wheat export harbour strike minister bank rates oil price tanker frost".split()
