@@ -136,12 +136,14 @@ _BAND_MULTIPLIER = np.uint64(0x100000001B3)
 
 
 def _band_keys(values: np.ndarray) -> list[int]:
-    """A 64-bit key for each band of a signature, different for each band number."""
+    """A 64-bit key for each band of a signature, different for each band number: the band's
+    number and values as a polynomial in ``_BAND_MULTIPLIER`` (mod 2**64), mixed."""
     rows = values.reshape(BANDS, ROWS).astype(np.uint64)
-    keys = np.arange(BANDS, dtype=np.uint64)
-    for column in range(ROWS):
-        keys = keys * _BAND_MULTIPLIER + rows[:, column]
-    return _fmix(keys, 64).tolist()
+    return _fmix(rows @ _ROW_POWERS + _BAND_STARTS, 64).tolist()
+
+
+_ROW_POWERS = np.array([pow(int(_BAND_MULTIPLIER), ROWS - 1 - row, 2**64) for row in range(ROWS)], dtype=np.uint64)
+_BAND_STARTS = np.arange(BANDS, dtype=np.uint64) * np.uint64(pow(int(_BAND_MULTIPLIER), ROWS, 2**64))
 
 
 @attrs.define
