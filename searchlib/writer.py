@@ -101,9 +101,7 @@ def document_fields(article: Article, extract: Extractor, digest: str) -> dict[s
         searchable[entity.kind].extend(place_aliases(entity.name) if entity.kind == "place" else (entity.name,))
     for kind, names in searchable.items():
         fields[kind] = _name_postings("\n".join(names))
-        fields[facet_field(kind)] = _facet_postings(
-            ",".join(entity.name.replace(",", " ") for entity in entities if entity.kind == kind)
-        )
+        fields[facet_field(kind)] = _facet_postings(entity.name for entity in entities if entity.kind == kind)
     if article.date is not None:
         fields["date"] = article.date
     fields["dated"] = "yes" if article.date is not None else "no"
@@ -174,10 +172,11 @@ def _name_postings(names: str) -> Postings:
     return _postings(_schema()[ENTITY_FIELDS[0]].format, token_terms(names), line_gap=NAME_LINE_GAP)
 
 
-def _facet_postings(names: str) -> Postings:
-    """A facet field's postings of comma-separated ``names``, as its ``KEYWORD`` analyzer and
-    ``Frequency`` format make them: each name once, with how often it is listed."""
-    counts = Counter(name.strip() for name in names.split(",") if name)
+def _facet_postings(names: Iterable[str]) -> Postings:
+    """A facet field's postings of ``names``, as its ``KEYWORD`` analyzer and ``Frequency``
+    format make them of the names joined by commas (a comma in a name is a space): each name
+    once, with how often it is listed."""
+    counts = Counter(name.replace(",", " ").strip() for name in names if name)
     return Postings(list(counts), list(counts.values()), [pack_uint(count) for count in counts.values()])
 
 
