@@ -135,11 +135,12 @@ BANDS, ROWS = 8, 8
 _BAND_MULTIPLIER = np.uint64(0x100000001B3)
 
 
-def _band_keys(values: np.ndarray) -> list[int]:
-    """A 64-bit key for each band of a signature, different for each band number: the band's
-    number and values as a polynomial in ``_BAND_MULTIPLIER`` (mod 2**64), mixed."""
-    rows = values.reshape(BANDS, ROWS).astype(np.uint64)
-    return _fmix(rows @ _ROW_POWERS + _BAND_STARTS, 64).tolist()
+def _band_keys(values: np.ndarray) -> np.ndarray:
+    """A 64-bit key for each band of each signature (a row of ``values``), different for each
+    band number: the band's number and values as a polynomial in ``_BAND_MULTIPLIER`` (mod
+    2**64), mixed."""
+    rows = values.reshape(-1, BANDS, ROWS).astype(np.uint64)
+    return _fmix(rows @ _ROW_POWERS + _BAND_STARTS, 64)
 
 
 _ROW_POWERS = np.array([pow(int(_BAND_MULTIPLIER), ROWS - 1 - row, 2**64) for row in range(ROWS)], dtype=np.uint64)
@@ -167,7 +168,6 @@ class DuplicateFinder:
     _rows: dict[str, int] = attrs.field(init=False, factory=dict)  # article id -> its row
     _ids: list[str] = attrs.field(init=False, factory=list)
     _stories: list[str] = attrs.field(init=False, factory=list)
-    _forgotten: set[int] = attrs.field(init=False, factory=set)
     _values: np.ndarray = attrs.field(init=False, factory=lambda: np.zeros((0, PERMUTATIONS), dtype=np.uint32))
     _dates: np.ndarray = attrs.field(init=False, factory=lambda: np.zeros(0))  # POSIX seconds, NaN if undated
     _before: np.ndarray = attrs.field(init=False, factory=lambda: np.zeros((0, BANDS), dtype=np.int32))
@@ -183,7 +183,7 @@ class DuplicateFinder:
         """``story`` for an article whose ``signature`` is already known."""
         if values is None:
             return article_id
-        keys = _band_keys(values)
+        keys = _band_keys(values)[0].tolist()
         candidates = set()
         for band, key in enumerate(keys):
             row = self._last.get(key, -1)
@@ -192,8 +192,8 @@ class DuplicateFinder:
                 row = int(self._before[row, band])
         moment = date.timestamp() if date is not None else np.nan
         best, similarity = None, 0.0
-        for row in sorted(candidates - self._forgotten):  # of equals, the one met first
-            if self._close_in_time(moment, float(self._dates[row])):
+        for row in sorted(candidates):  # of equals, the one met first
+            if self._known(row) and self._close_in_time(moment, float(self._dates[row])):
                 alike = float(np.count_nonzero(self._values[row] == values)) / PERMUTATIONS
                 if alike > similarity:
                     best, similarity = row, alike
@@ -219,13 +219,15 @@ class DuplicateFinder:
 
     def forget(self, article_id: str) -> None:
         """Drop an article (removed from the corpus, or about to be re-read after a change)."""
-        row = self._rows.pop(article_id, None)
-        if row is not None:
-            self._forgotten.add(row)
+        self._rows.pop(article_id, None)
+
+    def _known(self, row: int) -> bool:
+        """Whether the article of ``row`` is still known: not forgotten, nor met again since."""
+        return self._rows.get(self._ids[row]) == row
 
     def save(self, path: Path) -> None:
         """Write what the finder knows, so an update can go on where a build left off."""
-        rows = [row for row in range(len(self._ids)) if row not in self._forgotten]
+        rows = sorted(self._rows.values())
         with open(path, "wb") as stream:
             np.savez_compressed(stream, ids=np.array([self._ids[row] for row in rows], dtype=object),
                                 values=self._values[rows], dates=self._dates[rows],
@@ -236,9 +238,22 @@ class DuplicateFinder:
         """A finder that knows the articles ``save`` wrote, in the order they were met."""
         finder = cls(threshold)
         with np.load(path, allow_pickle=True) as saved:
-            for article_id, values, moment, story in zip(saved["ids"], saved["values"], saved["dates"], saved["stories"]):
-                values = values.astype(np.uint32)
-                finder._add(str(article_id), values, float(moment), str(story), _band_keys(values))
+            finder._ids = [str(article_id) for article_id in saved["ids"]]
+            finder._stories = [str(story) for story in saved["stories"]]
+            finder._values = saved["values"].astype(np.uint32).reshape(-1, PERMUTATIONS)
+            finder._dates = saved["dates"].astype(np.float64)
+        finder._rows = {article_id: row for row, article_id in enumerate(finder._ids)}
+        # The chains of rows that share a band, as _add links them one row at a time: each row
+        # to the row before it with the same key, and the key to its last row.
+        keys = _band_keys(finder._values)
+        finder._before = np.full(keys.shape, -1, dtype=np.int32)
+        for band in range(BANDS):
+            order = np.argsort(keys[:, band], kind="stable")
+            ordered = keys[order, band]
+            same = ordered[1:] == ordered[:-1]
+            finder._before[order[1:][same], band] = order[:-1][same]
+            last = np.append(~same, True)
+            finder._last.update(zip(ordered[last].tolist(), order[last].tolist()))
         return finder
 
     @staticmethod

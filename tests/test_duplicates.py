@@ -57,6 +57,28 @@ def test_a_forgotten_article_is_no_story_and_a_saved_finder_goes_on_alike(tmp_pa
         assert found.story("later", OTHER, datetime(1987, 3, 30)) == "later", name  # 13 days on
 
 
+def test_a_loaded_finder_links_its_articles_as_the_finder_that_met_them(tmp_path: Path) -> None:
+    """``load`` links the rows that share a band all at once; they must be the chains that
+    meeting the articles one by one made, or an update would miss (or invent) duplicates."""
+    draw = np.random.default_rng(7)
+    words = STORY.split() + OTHER.split()
+    bases = [" ".join(draw.choice(words, 60)) for _ in range(40)]
+    finder = DuplicateFinder()
+    for number in range(400):  # each base text ten times, a word changed in most copies
+        text = bases[number % 40].split()
+        text[int(draw.integers(60))] = str(number) if number % 3 else text[0]
+        finder.story(f"a{number}", " ".join(text), datetime(1987, 3, 17))
+    finder.save(tmp_path / "stories.npz")
+    loaded = DuplicateFinder.load(tmp_path / "stories.npz")
+    assert np.array_equal(loaded._before, finder._before[:400])
+    assert loaded._last == finder._last
+    assert np.count_nonzero(loaded._before >= 0) > 500  # the copies shared bands: chains were linked
+    probe = " ".join(bases[3].split()[:-1])
+    story = finder.story("probe", probe, datetime(1987, 3, 18))
+    assert story != "probe"
+    assert loaded.story("probe", probe, datetime(1987, 3, 18)) == story
+
+
 def test_signatures_of_shingles() -> None:
     ten = "One two three four five six seven eight nine ten"
     assert signature(ten) is not None  # six shingles
