@@ -243,6 +243,8 @@ class DuplicateFinder:
             finder._values = saved["values"].astype(np.uint32).reshape(-1, PERMUTATIONS)
             finder._dates = saved["dates"].astype(np.float64)
         finder._rows = {article_id: row for row, article_id in enumerate(finder._ids)}
+        if not finder._ids:  # every article too short for a signature: no chains to link
+            return finder
         # The chains of rows that share a band, as _add links them one row at a time: each row
         # to the row before it with the same key, and the key to its last row.
         keys = _band_keys(finder._values)

@@ -30,6 +30,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from whoosh import index as whoosh_index
 from whoosh import query as whoosh_query
 from whoosh import sorting
+from whoosh.matching import AndNotMatcher
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.searching import Searcher
 
@@ -706,6 +707,8 @@ class Index:
                     continue
                 postings = leaf.postings(fieldname, word)  # without a scorer, which costs more than the read
                 for docnum in sorted(docnum for docnum, words in in_leaf if word in words):
+                    if not postings.is_active():  # every posting left belongs to deleted articles
+                        break
                     postings.skip_to(docnum)
                     if not postings.is_active():
                         break
@@ -792,6 +795,8 @@ def _count_repeats(query: whoosh_query.Query) -> whoosh_query.Query:
     """A word (or phrase) given twice counts twice, as in BM25's query-term frequency and in
     Lucene: one clause with the boosts added up, where Whoosh's normalising would drop the repeat.
     In a long query, the words it repeats are what it is about."""
+    if isinstance(query, whoosh_query.BinaryQuery):
+        return query.apply(_count_repeats)
     if not isinstance(query, whoosh_query.CompoundQuery):
         return query
     merged: dict[whoosh_query.Query, whoosh_query.Query] = {}
@@ -860,17 +865,38 @@ def _exclude_nots(query: whoosh_query.Query) -> whoosh_query.Query:
 
     Whoosh reads "tajik NOT russia" under an OR group as "tajik OR (anything but russia)",
     which matches nearly everything. Here the negated clauses of an OR are pulled out of it:
-    ``Or(a, b, Not(c))`` becomes ``AndNot(Or(a, b), c)``.
+    ``Or(a, b, Not(c))`` becomes ``AndNot(Or(a, b), c)``. An AND group is rewritten the same
+    way: Whoosh's matcher of ``And(a, Not(c))`` lets ``a`` through when ``c`` is in every
+    article of the index.
     """
     query = query.apply(_exclude_nots)
-    if not isinstance(query, whoosh_query.Or):
+    if type(query) is whoosh_query.AndNot:
+        return AndNot(query.a, query.b)
+    if not isinstance(query, (whoosh_query.Or, whoosh_query.And)):
         return query
     negated = [q.query for q in query.subqueries if isinstance(q, whoosh_query.Not)]
     if not negated:
         return query
     kept = [q for q in query.subqueries if not isinstance(q, whoosh_query.Not)]
-    positive = whoosh_query.Or(kept, boost=query.boost) if kept else whoosh_query.Every()
-    return whoosh_query.AndNot(positive, whoosh_query.Or(negated))
+    positive = query.__class__(kept, boost=query.boost) if kept else whoosh_query.Every()
+    return AndNot(positive, whoosh_query.Or(negated))
+
+
+class _AndNotMatcher(AndNotMatcher):
+    """Whoosh's matcher of ``a ANDNOT b``, which lets ``a``'s first article through whenever
+    ``b``'s first article comes before it (whoosh-reloaded 2.7.5): it only skips ``b`` ahead
+    when the two start on the same article."""
+
+    def _find_first(self) -> None:
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+
+class AndNot(whoosh_query.AndNot):
+    """``a ANDNOT b`` with a matcher that excludes ``b`` from the first article on."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        return _AndNotMatcher(self.a.matcher(searcher, context), self.b.matcher(searcher, searcher.boolean_context()))
 
 
 SORTS = ("relevance", "newest", "oldest")
