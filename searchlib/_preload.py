@@ -1,5 +1,5 @@
 """What the worker processes of a build share: imported once by the server they are forked from
-(writer.build_segments), so that the gazetteers of the default entity extractor and NLTK's
+(workers.build_segments), so that the gazetteers of the default entity extractor and NLTK's
 stemmer (importing NLTK takes a second and a half) are loaded once, not in each worker, and
 their memory pages are shared with every worker.
 

@@ -51,13 +51,13 @@ from .schema import (
     write_metadata,
 )
 from .vocabulary import VOCABULARY_STATE, article_words, load_vocabulary, save_vocabulary
+from .workers import build_segments
 from .writer import (
     BATCH,
     Failure,
     MemoryWriter,
     SegmentBuilder,
     Task,
-    build_segments,
     commit_segments,
     fields_or_failure,
 )

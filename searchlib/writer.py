@@ -16,8 +16,8 @@ three quarters of a build (BENCHMARKS.md, "Speed"). Here:
   all terms at once, lists of a few postings kept in the table, longer ones in blocks
   (``_BlockWriter``), in Whoosh's layout but pickled with a protocol that pickles bytes as such;
   the term table's hash tables are CRC-32's (not MD5's) and laid out with numpy.
-- ``build_segments`` runs a ``SegmentBuilder`` (entities, analysis, a ``MemoryWriter``) in each
-  of N worker processes, each writing segments of its own; ``commit_segments`` lists them.
+- ``SegmentBuilder`` (entities, analysis, a ``MemoryWriter``) writes segments of its own, in
+  this process or in each worker process of a build (workers.py); ``commit_segments`` lists them.
 
 The segments are Whoosh's own, read by Whoosh's readers; tests/test_writer.py checks that they
 hold what Whoosh's writer would have written, and that the postings are its analyzers'.
@@ -28,12 +28,9 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import multiprocessing
 import operator
-import queue
 import shutil
 import struct
-import threading
 import zlib
 from array import array
 from collections import Counter, defaultdict
@@ -55,14 +52,12 @@ from whoosh.writing import SegmentWriter
 
 from .analysis import NAME_LINE_GAP, token_terms
 from .entities import Extractor, extractor, place_aliases
-from .errors import WriterError
 from .models import Article
 from .schema import ENTITY_FIELDS, TITLE_WEIGHT, Posting, Postings, facet_field, make_schema
 
 __all__ = [
     "MemoryWriter",
     "SegmentBuilder",
-    "build_segments",
     "commit_segments",
     "document_fields",
     "fields_or_failure",
@@ -580,116 +575,8 @@ class SegmentBuilder:
             self._writer = None
 
 
-# Batches of articles queued for each worker process. Batches go to the workers in turn, so
-# while one worker writes a segment (seconds) the reading process waits to queue its next batch
-# and the other worker has only its own queue to work on: 32 batches (about 6 s of work, 6 MB of
-# Wikipedia articles) keep it busy; with 4, a 100,000-article build idled a core a fifth of the time.
+# Articles handed to a worker (workers.py) at a time, and signed for near-duplicates together.
 BATCH = 64
-_QUEUED = 32
-
-
-def build_segments(path: Path, batches: Iterable[list[Task]], *, ner: str | None, jobs: int) -> Built:
-    """Index ``batches`` of articles into new segments of the index at ``path`` in ``jobs``
-    worker processes, batch ``i`` in worker ``i % jobs``, so that the same corpus always makes
-    the same segments. Returns the segments, to be committed, the articles that failed and the
-    articles' vocabulary.
-
-    The workers are forked from a clean server process (``forkserver``), so they do not hold
-    the writer lock of the process that starts them, and share what it loaded (``_preload``);
-    they stop if the process that starts them dies. A worker that fails or dies stops the build
-    at once, with a ``WriterError``.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__, f"{__package__}._preload"])
-    queues = [context.Queue(maxsize=_QUEUED) for _ in range(jobs)]
-    results = context.Queue()
-    workers = [context.Process(target=_work, args=(str(path), ner, number, tasks, results), daemon=True)
-               for number, tasks in enumerate(queues)]
-    outcomes: dict[int, Any] = {}
-    unstarted: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            for worker in workers:
-                worker.start()
-        except BaseException as exc:
-            unstarted.append(exc)
-
-    def check() -> None:
-        """Read what workers have sent; raise if one failed or ended without sending anything."""
-        if unstarted:
-            raise WriterError(f"The worker processes of the build could not start: {unstarted[0]}")
-        ended = [number for number, worker in enumerate(workers) if worker.exitcode is not None]
-        while True:  # what a worker sends is in the pipe before it ends: read after looking
-            try:
-                number, outcome = results.get_nowait()
-            except queue.Empty:
-                break
-            outcomes[number] = outcome
-        problems = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
-        if problems:
-            raise WriterError(f"A worker process of the build failed: {problems[0]}")
-        for number in ended:
-            if number not in outcomes:
-                raise WriterError(f"A worker process of the build died (exit code {workers[number].exitcode}); "
-                                  "if it ran out of memory, build with fewer --jobs")
-
-    # Starting a worker waits for the server to load (a second or two): meanwhile this process
-    # reads the corpus and queues the first batches.
-    starter = threading.Thread(target=start, name="searchlib-workers")
-    starter.start()
-    try:
-        for number, batch in enumerate(itertools.chain(batches, [None] * jobs)):
-            while True:
-                check()
-                try:
-                    queues[number % jobs].put(batch, timeout=1)
-                    break
-                except queue.Full:
-                    pass
-        while len(outcomes) < jobs:
-            try:
-                number, outcome = results.get(timeout=1)
-                outcomes[number] = outcome
-            except queue.Empty:
-                pass
-            check()
-        for worker in workers:
-            worker.join()
-    finally:
-        starter.join()
-        for worker, tasks in zip(workers, queues):
-            if worker.is_alive():
-                worker.terminate()
-            tasks.cancel_join_thread()  # what a dead worker never read must not keep this process from ending
-    built = [outcomes[number] for number in range(jobs)]
-    vocabulary = built[0][2]
-    for _, _, more in built[1:]:
-        vocabulary.update(more)  # in place: these are the largest objects a build holds at the end
-    return ([segment for segments, _, _ in built for segment in segments],
-            [failure for _, failed, _ in built for failure in failed],
-            vocabulary)
-
-
-def _work(path: str, ner: str | None, number: int, tasks: Any, results: Any) -> None:
-    try:
-        builder = SegmentBuilder(path, ner)
-        while True:
-            try:
-                batch = tasks.get(timeout=1)
-            except queue.Empty:
-                parent = multiprocessing.parent_process()
-                if parent is not None and not parent.is_alive():
-                    return
-                continue
-            if batch is None:
-                break
-            for article, digest, story in batch:
-                builder.add(article, digest, story)
-        results.put((number, builder.finish()))
-    except BaseException as exc:
-        logger.exception("worker %d failed", number)
-        results.put((number, f"{type(exc).__name__}: {exc}"))
 
 
 def commit_segments(path: Path, segments: list[Any]) -> None:

@@ -19,7 +19,7 @@ from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter, md5_h
 from whoosh.filedb.structfile import StructFile
 
 import searchlib
-from searchlib import writer
+from searchlib import workers, writer
 from searchlib.schema import combined_text, make_schema
 from searchlib.writer import MemoryWriter, text_postings
 
@@ -195,41 +195,10 @@ def test_a_worker_that_fails_fails_the_build_with_a_writer_error(tmp_path: Path)
 
     task = (Article(id="a", title="Wheat", body="Wheat exports rose."), "digest", "a")
     with pytest.raises(searchlib.WriterError, match="A worker process of the build failed: .*missing"):
-        writer.build_segments(tmp_path / "missing", iter([[task]]), ner=None, jobs=2)
+        workers.build_segments(tmp_path / "missing", iter([[task]]), ner=None, jobs=2)
 
 
-KILL_A_WORKER = """
-import multiprocessing, os, signal, sys, time
-from whoosh import index
-from searchlib import writer
-from searchlib.models import Article
-from searchlib.schema import make_schema
-
-index.create_in(sys.argv[1], make_schema())
-def batches():
-    for number in range(200):
-        if number == 4:  # once the workers have started, kill one, then keep the queues full
-            while len(multiprocessing.active_children()) < 2:
-                time.sleep(0.05)
-            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
-        yield [(Article(id=f"{number}-{i}", title="Wheat", body="Wheat exports rose. " * 500), "d", "s")
-               for i in range(64)]
-try:
-    writer.build_segments(sys.argv[1], batches(), ner=None, jobs=2)
-except searchlib.WriterError as exc:
-    print(exc)
-"""
-
-
-def test_a_build_whose_worker_is_killed_raises_and_its_process_exits(tmp_path: Path) -> None:
-    # With batches still queued for the dead worker, the process must not hang at exit.
-    script = "import searchlib\n" + KILL_A_WORKER
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "A worker process of the build died (exit code -9)" in done.stdout
-
-
-def test_the_fork_server_loads_the_stemmer_without_scipy_and_leaves_scipy_importable() -> None:
+def test_the_worker_server_loads_the_stemmer_without_scipy_and_leaves_scipy_importable() -> None:
     probe = ("import sys, searchlib._preload as p, searchlib.analysis as a; "
              "print(a._stemmer().stem('running'), 'scipy' in sys.modules, sys.modules.get('scipy', 'absent'))")
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
