@@ -20,6 +20,7 @@ from .evaluation import Evaluation, evaluate, read_topics
 from .errors import (
     ArticleNotFoundError,
     CorpusError,
+    IndexBuildingError,
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
@@ -28,6 +29,7 @@ from .errors import (
     NerBackendError,
     QuerySyntaxError,
     SearchlibError,
+    WriteRefusedError,
     WriterError,
 )
 from .indexer import Progress, build, index_status, update
@@ -88,6 +90,8 @@ __all__ = [
     "QuerySyntaxError",
     "NerBackendError",
     "WriterError",
+    "WriteRefusedError",
+    "IndexBuildingError",
     "ArticleNotFoundError",
     "InvalidOptionError",
 ]

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -107,8 +108,15 @@ def main(verbose: bool) -> None:
 
 # build and update -------------------------------------------------------------------------------
 
-corpus_argument = click.argument(
-    "corpus", type=click.Path(path_type=Path), default=searchlib.Settings().corpus, envvar="SEARCHLIB_CORPUS"
+corpus_argument = click.argument("corpus", type=click.Path(path_type=Path), required=False, envvar="SEARCHLIB_CORPUS")
+max_delete_option = click.option(
+    "--max-delete", metavar="N|PERCENT", default=None,
+    help="How many of the index's articles may be gone from the corpus before the command refuses "
+         "to change anything: a count or a share (default 50%; 100% for no limit).",
+)
+switch_corpus_option = click.option(
+    "--switch-corpus", is_flag=True,
+    help="Allow reading a corpus other than the one the index was built from (its articles are replaced).",
 )
 wait_option = click.option(
     "--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS", show_default=True,
@@ -127,23 +135,33 @@ report_option = click.option(
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="all cores",
               help="Processes that analyse articles and write the index.")
 @wait_option
+@max_delete_option
+@switch_corpus_option
 @json_option
 @report_option
-def build(corpus: Path, index_path: Path, ner: str | None, jobs: int, wait: float, as_json: bool, report: bool | None) -> None:
+def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wait: float, max_delete: str | None,
+          switch_corpus: bool, as_json: bool, report: bool | None) -> None:
     """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
 
     Files and lines that cannot be read are skipped, listed on stderr and counted; every good
     article is indexed. The new index replaces the old one in one step, so searches running
-    meanwhile are not disturbed. CORPUS defaults to $SEARCHLIB_CORPUS, then ./corpus.
+    meanwhile are not disturbed. CORPUS defaults to $SEARCHLIB_CORPUS, then the corpus the index
+    was built from, then ./corpus. Over an index of another corpus, or when more than half its
+    articles are gone from the corpus, it changes nothing unless --switch-corpus or
+    --max-delete says so.
 
     \b
     Example:
         searchlib build corpus/ --index indexes/main
         searchlib build ../shared/data/reuters21578.jsonl.gz --index indexes/reuters --jobs 2
     """
+    _stop_cleanly_on_sigterm()
+    if corpus is None and _recorded_corpus(index_path) is None:
+        corpus = searchlib.Settings().corpus
     with _errors_as_messages():
-        result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait)
-    _print_report(result, corpus, as_json=as_json, report=report)
+        result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait,
+                        max_delete=max_delete, switch_corpus=switch_corpus)
+    _print_report(result, given=corpus is not None, as_json=as_json, report=report)
 
 
 @main.command(context_settings=CONTEXT)
@@ -151,24 +169,45 @@ def build(corpus: Path, index_path: Path, ner: str | None, jobs: int, wait: floa
 @index_option
 @ner_option
 @wait_option
+@max_delete_option
+@switch_corpus_option
 @json_option
 @report_option
-def update(corpus: Path, index_path: Path, ner: str | None, wait: float, as_json: bool, report: bool | None) -> None:
-    """Bring the index up to date with CORPUS: index added and changed articles, remove those
-    gone. Only files whose size or time changed are read again, and only articles whose text
-    changed are analysed again. Safe to run from cron while searches go on.
+def update(corpus: Path | None, index_path: Path, ner: str | None, wait: float, max_delete: str | None,
+           switch_corpus: bool, as_json: bool, report: bool | None) -> None:
+    """Bring the index up to date with CORPUS (default: the corpus it was built from): index
+    added and changed articles, remove those gone. Only files whose size or time changed are
+    read again, and only articles whose text changed are analysed again. Safe to run from cron
+    while searches go on. With another corpus than the index's, or when more than half its
+    articles would go, it changes nothing unless --switch-corpus or --max-delete says so.
 
     \b
     Example:
-        searchlib update corpus/ --index indexes/main
-        */15 * * * *  cd /srv/news && .venv/bin/searchlib update --wait 600
+        searchlib update --index indexes/main
+        */15 * * * *  cd /srv/news && .venv/bin/searchlib update --index indexes/main --wait 600
     """
+    _stop_cleanly_on_sigterm()
     with _errors_as_messages():
-        result = _write(searchlib.update, corpus, index_path, ner=ner, wait=wait)
-    _print_report(result, corpus, as_json=as_json, report=report)
+        result = _write(searchlib.update, corpus, index_path, ner=ner, wait=wait,
+                        max_delete=max_delete, switch_corpus=switch_corpus)
+    _print_report(result, given=corpus is not None, as_json=as_json, report=report)
 
 
-def _write(write: Any, corpus: Path, index_path: Path, **options: Any) -> searchlib.BuildReport:
+def _recorded_corpus(index_path: Path) -> str | None:
+    """The corpus the index at ``index_path`` was built from, if it records one."""
+    try:
+        return searchlib.index_status(index_path).get("corpus")
+    except searchlib.SearchlibError:
+        return None
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (systemd stopping a unit, kill) ends a writer as Ctrl-C would: what it was writing
+    is removed at once and the live index stays, rather than waiting for the next writer."""
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+
+
+def _write(write: Any, corpus: Path | None, index_path: Path, **options: Any) -> searchlib.BuildReport:
     """Run a build or an update with a progress bar on a terminal, skipped inputs on stderr."""
     if not sys.stderr.isatty():
         return write(corpus, index_path, on_skip=_echo_skipped, **options)
@@ -193,24 +232,25 @@ def _write(write: Any, corpus: Path, index_path: Path, **options: Any) -> search
             bar.__exit__(None, None, None)
 
 
-def _print_report(result: searchlib.BuildReport, corpus: Path, *, as_json: bool, report: bool | None) -> None:
+def _print_report(result: searchlib.BuildReport, *, given: bool, as_json: bool, report: bool | None) -> None:
     """The summary on stdout: always with --json, else with --report or on a terminal."""
     if as_json:
         click.echo(json.dumps(_report_json(result), indent=2))
     elif report or (report is None and sys.stdout.isatty()):
-        click.echo(_report_text(result, corpus))
+        click.echo(_report_text(result, given=given))
 
 
-def _report_text(report: searchlib.BuildReport, corpus: Path) -> str:
+def _report_text(report: searchlib.BuildReport, *, given: bool = True) -> str:
+    corpus = f"'{report.corpus}'" + ("" if given else " (the corpus it was built from)")
     if report.kind == "update":
         if report.added or report.updated or report.removed:
             changes = f"added {report.added:,}, updated {report.updated:,}, removed {report.removed:,}"
-            head = f"Updated '{report.index}' from '{corpus}' in {report.seconds:.1f} s: {changes}"
+            head = f"Updated '{report.index}' from {corpus} in {report.seconds:.1f} s: {changes}"
         else:
-            head = f"'{report.index}' is up to date with '{corpus}' (checked in {report.seconds:.1f} s)"
+            head = f"'{report.index}' is up to date with {corpus} (checked in {report.seconds:.1f} s)"
     else:
         noun = "article" if report.added == 1 else "articles"
-        head = f"Indexed {report.added:,} {noun} from '{corpus}' into '{report.index}' in {report.seconds:.1f} s"
+        head = f"Indexed {report.added:,} {noun} from {corpus} into '{report.index}' in {report.seconds:.1f} s"
     lines = [f"{head}; skipped {len(report.skipped):,}."]
     shown = 20
     lines += [f"  skipped {item}" for item in report.skipped[:shown]]
@@ -227,6 +267,7 @@ def _report_json(report: searchlib.BuildReport) -> dict[str, Any]:
         "updated": report.updated,
         "removed": report.removed,
         "seconds": round(report.seconds, 3),
+        "corpus": str(report.corpus),
         "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in report.skipped],
     }
 
@@ -261,13 +302,24 @@ def filter_options(command: Any) -> Any:
     return command
 
 
-def _open_or_build(index_path: Path, corpus_path: Path) -> searchlib.Index:
+def _open_or_build(index_path: Path, corpus_path: Path, wait: float) -> searchlib.Index:
+    """The index, built first only where that cannot hurt: for the quick start (the default
+    index and corpus, neither set by the user) or when the user named the corpus. Anywhere else
+    a missing index is an error, so a mistyped --index builds nothing."""
     try:
-        return searchlib.Index.open(index_path)
+        return searchlib.Index.open(index_path, wait=wait)
     except searchlib.IndexNotFoundError:
-        click.echo(f"No index at '{index_path}' yet: building it from '{corpus_path}'…", err=True)
-        _write(searchlib.build, corpus_path, index_path, wait=60)
-        return searchlib.Index.open(index_path)
+        context = click.get_current_context()
+        index_set, corpus_set = (context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+                                 for name in ("index_path", "corpus_path"))
+        if index_set and not corpus_set:
+            raise
+    click.echo(f"No index at '{index_path}' yet: building it from '{corpus_path}'…", err=True)
+    try:
+        _write(searchlib.build, corpus_path, index_path)
+    except searchlib.IndexLockedError:
+        pass  # another search started the same build a moment ago: wait for it as asked
+    return searchlib.Index.open(index_path, wait=wait)
 
 
 @click.command(context_settings=CONTEXT)
@@ -284,6 +336,8 @@ def _open_or_build(index_path: Path, corpus_path: Path) -> searchlib.Index:
 @click.option("--all", "all_copies", is_flag=True, help="Show every copy of a story, not one hit a story with 'and N similar'.")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV (rank,id,title,date,url,score,snippet,entities,similar).")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+              help="If the index's first build is running, wait this long for it to finish.")
 @click.option(
     "--color/--no-color",
     default=None,
@@ -307,6 +361,7 @@ def search(
     all_copies: bool,
     as_json: bool,
     as_csv: bool,
+    wait: float,
     color: bool | None,
 ) -> None:
     """Search the index for QUERY and show the best articles with highlighted snippets.
@@ -316,7 +371,8 @@ def search(
     caption, url, path, id and the entity fields person, org, place and entity (any kind), and
     dates: date:2012, date:[2012-01 to 2012-06], date:"last week". A story filed several times
     (wire repeats, corrections) shows once, "and N similar"; --all shows every copy. With no
-    index yet, one is built from the corpus first.
+    index yet, the default index is built from the corpus first (or any index, when --corpus
+    names its corpus).
 
     \b
     Example:
@@ -335,7 +391,7 @@ def search(
         limit=limit, page=page, sort=sort, since=since, until=until, person=person, place=place,
         organization=organization, facets=facets, explain=explain, fold_duplicates=not all_copies,
     )
-    with _errors_as_messages(), _open_or_build(index_path, corpus_path) as index:
+    with _errors_as_messages(), _open_or_build(index_path, corpus_path, wait) as index:
         result = index.search(query, **options) if query is not None else index.more_like(like_id, **options)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps(_result_json(result), indent=2, ensure_ascii=False))
@@ -484,13 +540,25 @@ def status(index_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(info, indent=2))
         return
     writer = info["writer"]
-    shown = {
-        **{key: value for key, value in info.items() if key != "writer"},
-        "writer": f"running: process {writer.get('pid')} ({writer.get('command')}, started {writer.get('started')})" if writer else "none",
-    }
-    if shown["changed_files"] is None:
-        shown["changed_files"] = "unknown (corpus not found)"
+    if info["generation"] is None:
+        shown = {"index": info["index"], "state": "being built (no generation is live yet)", "writer": _writer_text(writer)}
+    else:
+        shown = {**{key: value for key, value in info.items() if key != "writer"}, "writer": _writer_text(writer)}
+        if shown["changed_files"] is None:
+            shown["changed_files"] = "unknown (corpus not found)"
     click.echo("\n".join(f"{key + ':':<16}{value}" for key, value in shown.items()))
+
+
+def _writer_text(writer: dict[str, Any] | None) -> str:
+    if not writer:
+        return "none"
+    text = f"running: process {writer.get('pid')} ({writer.get('command')}, started {writer.get('started')})"
+    progress = writer.get("progress")
+    if progress:
+        text += f", {progress['articles']:,} articles so far"
+        if progress.get("total_bytes"):
+            text += f", {100 * progress['done_bytes'] / progress['total_bytes']:.0f}% of the corpus read"
+    return text
 
 
 # timeline ---------------------------------------------------------------------------------------
@@ -504,6 +572,8 @@ def status(index_path: Path, as_json: bool) -> None:
 @filter_options
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print period,count rows as CSV.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+              help="If the index's first build is running, wait this long for it to finish.")
 def timeline(
     query: str,
     index_path: Path,
@@ -516,6 +586,7 @@ def timeline(
     organization: tuple[str, ...],
     as_json: bool,
     as_csv: bool,
+    wait: float,
 ) -> None:
     """Count the articles matching QUERY in each year, month or day, as a bar chart.
 
@@ -529,7 +600,7 @@ def timeline(
     """
     if as_json and as_csv:
         raise click.UsageError("Choose one of --json and --csv.")
-    with _errors_as_messages(), _open_or_build(index_path, corpus_path) as index:
+    with _errors_as_messages(), _open_or_build(index_path, corpus_path, wait) as index:
         result = index.timeline(query, by=by, since=since, until=until, person=person, place=place, organization=organization)
     if as_json:
         buckets = [{"period": b.period, "count": b.count} for b in result.buckets]

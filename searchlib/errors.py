@@ -6,6 +6,8 @@
     ├── IndexVersionError      the index was built by an incompatible version of searchlib
     ├── IndexCorruptError      the index exists but cannot be opened
     ├── IndexLockedError       another writer is updating the index (carries who)
+    ├── IndexBuildingError     the index's first build is still running (carries who, how far)
+    ├── WriteRefusedError      a build or update would replace or remove much of an index
     ├── ArticleNotFoundError   no article with that id in the index
     ├── InvalidOptionError     an option's value cannot be used (also a ValueError)
     ├── QuerySyntaxError       the query string cannot be parsed (carries the position)
@@ -31,6 +33,8 @@ __all__ = [
     "InvalidOptionError",
     "NerBackendError",
     "WriterError",
+    "WriteRefusedError",
+    "IndexBuildingError",
 ]
 
 
@@ -75,6 +79,11 @@ class NerBackendError(SearchlibError):
     """The entity extractor asked for cannot be used here; the message says how to install it."""
 
 
+class WriteRefusedError(_PathError):
+    """A build or update stopped before changing anything: it would have read a corpus other
+    than the index's, or removed more of its articles than allowed. ``path`` is the index."""
+
+
 class WriterError(SearchlibError):
     """A build's worker process failed or died; the live index was left as it was."""
 
@@ -94,6 +103,15 @@ class InvalidOptionError(SearchlibError, ValueError):
 
 class IndexLockedError(SearchlibError):
     """Another process is writing the index; ``holder`` has its pid, command and start time."""
+
+    def __init__(self, message: str, *, holder: dict[str, object]) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class IndexBuildingError(SearchlibError):
+    """The index has no live generation yet: its first build is running. ``holder`` has the
+    builder's pid, command, start time and progress."""
 
     def __init__(self, message: str, *, holder: dict[str, object]) -> None:
         super().__init__(message)

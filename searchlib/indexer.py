@@ -35,7 +35,7 @@ from whoosh import index as whoosh_index
 from .corpus import SkipHandler, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder, signatures
 from .entities import extractor
-from .errors import CorpusError
+from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
 from .models import Article, BuildReport, Skipped
 from .schema import (
@@ -86,7 +86,7 @@ ProgressHandler = Callable[[Progress], None]
 
 
 def build(
-    corpus: Path | str,
+    corpus: Path | str | None,
     index: Path | str,
     *,
     on_skip: SkipHandler | None = None,
@@ -94,11 +94,18 @@ def build(
     ner: str | None = None,
     jobs: int = 1,
     wait: float = 0.0,
+    max_delete: int | str | None = None,
+    switch_corpus: bool = False,
 ) -> BuildReport:
     """Index every article under ``corpus`` into a new generation of the index at ``index``.
 
+    A build never replaces an index by surprise: over an index built from another corpus it
+    needs ``switch_corpus``, and it refuses to leave out more of the index's articles than
+    ``max_delete`` allows; either way nothing is changed when it refuses.
+
     Args:
-        corpus: a directory of article files (read recursively) or one corpus file.
+        corpus: a directory of article files (read recursively) or one corpus file; ``None``
+            for the corpus the index was built from.
         index: the index directory; created if missing.
         on_skip: called for each file or line skipped, as it happens (also in the report).
         on_progress: called now and then with a ``Progress``.
@@ -107,38 +114,52 @@ def build(
         jobs: worker processes that extract entities, analyse articles and write segments of
             the index (writer.build_segments); 1 does it all in this process.
         wait: seconds to wait for another writer of this index to finish.
+        max_delete: how many of the index's articles may be gone from the corpus: a count, or
+            a share of the index as text (``"50%"``, the default; ``"100%"`` for no limit), as
+            rsync's ``--max-delete``. A corpus that vanished, or the wrong one, stops here.
+        switch_corpus: allow reading a corpus other than the one the index was built from.
 
     Returns:
-        A ``BuildReport``: the articles indexed (``added``) and the inputs skipped.
+        A ``BuildReport``: the articles indexed (``added``), the inputs skipped, the corpus read.
 
     Raises:
-        CorpusError: the corpus does not exist, or not one article in it could be read (the
-            live index, if any, is then left as it was).
+        CorpusError: the corpus does not exist, none was given and the index records none, or
+            not one article in it could be read (the live index is then left as it was).
+        WriteRefusedError: the corpus is not the index's, or too many articles would go.
         IndexLockedError: another writer is running, and did not finish within ``wait``.
         NerBackendError: the entity extractor asked for is not installed.
     """
-    return _write(Path(corpus), Path(index), incremental=False, on_skip=on_skip,
-                  on_progress=on_progress, ner=ner, jobs=jobs, wait=wait)
+    return _write(_optional_path(corpus), Path(index), incremental=False, on_skip=on_skip,
+                  on_progress=on_progress, ner=ner, jobs=jobs, wait=wait,
+                  max_delete=max_delete, switch_corpus=switch_corpus)
 
 
 def update(
-    corpus: Path | str,
+    corpus: Path | str | None,
     index: Path | str,
     *,
     on_skip: SkipHandler | None = None,
     on_progress: ProgressHandler | None = None,
     ner: str | None = None,
     wait: float = 0.0,
+    max_delete: int | str | None = None,
+    switch_corpus: bool = False,
 ) -> BuildReport:
-    """Bring the index at ``index`` up to date with ``corpus``, re-analysing only what changed.
+    """Bring the index at ``index`` up to date with ``corpus`` (``None``: the corpus it was
+    built from), re-analysing only what changed.
 
     Added and changed articles (by content digest) are indexed, articles gone from the corpus
     are removed, and the report counts each (``added``, ``updated``, ``removed``); with nothing
     changed no new generation is written. Without an index, or with one of another schema
     version, it builds one. Arguments and errors are those of ``build``.
     """
-    return _write(Path(corpus), Path(index), incremental=True, on_skip=on_skip,
-                  on_progress=on_progress, ner=ner, jobs=1, wait=wait)
+    return _write(_optional_path(corpus), Path(index), incremental=True, on_skip=on_skip,
+                  on_progress=on_progress, ner=ner, jobs=1, wait=wait,
+                  max_delete=max_delete, switch_corpus=switch_corpus)
+
+
+def _optional_path(value: Path | str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 @attrs.frozen
@@ -250,7 +271,7 @@ def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
 
 
 def _write(
-    corpus: Path,
+    corpus: Path | None,
     index: Path,
     *,
     incremental: bool,
@@ -259,9 +280,12 @@ def _write(
     ner: str | None,
     jobs: int,
     wait: float,
+    max_delete: int | str | None,
+    switch_corpus: bool,
 ) -> BuildReport:
     started = time.perf_counter()
     extractor(ner)  # an extractor that is not installed fails here, before anything is read
+    corpus = _corpus_to_read(corpus, index, "update" if incremental else "build")
     files = list(corpus_files(corpus))  # a missing corpus fails here, before any lock is taken
     skipped: list[Skipped] = []
 
@@ -271,13 +295,15 @@ def _write(
         if on_skip is not None:
             on_skip(item)
 
-    with WriterLock(index).acquire(wait=wait):
+    with WriterLock(index).acquire(wait=wait) as lock:
         remove_leftovers(index)
+        held = _Held.read(index)
+        held.check_corpus(corpus, index, switch_corpus)
         live = _live_generation(index) if incremental else None
         previous = _load_files(live) if live is not None else {}
         generation = _NewGeneration(index, live, jobs, ner)
         try:
-            counts, files_now = _apply(corpus, files, previous, generation, ner, skip, on_progress)
+            counts, files_now = _apply(corpus, files, previous, generation, ner, skip, lock.noting(on_progress))
             articles = sum(len(state.articles) for state in files_now.values())
             if articles == 0:
                 raise CorpusError(
@@ -285,6 +311,7 @@ def _write(
                     "the index was left as it was",
                     path=corpus,
                 )
+            held.check_removals(files_now, corpus, index, max_delete, "update" if incremental else "build")
             if generation.writer is not None:
                 generation.writer.commit()  # merging small segments, as Whoosh does
             if generation.path is not None:
@@ -308,7 +335,106 @@ def _write(
         skipped=tuple(skipped),
         seconds=time.perf_counter() - started,
         kind="update" if incremental else "build",
+        corpus=corpus,
     )
+
+
+def _corpus_to_read(corpus: Path | None, index: Path, command: str) -> Path:
+    """``corpus``, or the one the index was built from when it is ``None``."""
+    if corpus is not None:
+        return corpus
+    recorded = _Held.read(index).corpus
+    if recorded is None:
+        if _read_current(index) is None:
+            raise IndexNotFoundError(
+                f"No index at '{index}' to {command}, and no corpus given: build one with: "
+                f"searchlib build CORPUS --index {index}",
+                path=index,
+            )
+        raise CorpusError(
+            f"The index at '{index}' does not record the corpus it was built from; "
+            f"give it: searchlib {command} CORPUS --index {index}",
+            path=index,
+        )
+    return recorded
+
+
+@attrs.frozen
+class _Held:
+    """What the live generation holds, as far as a writer must not lose it by surprise: the
+    corpus it was built from and the ids of its articles."""
+
+    corpus: Path | None
+    ids: frozenset[str]
+
+    @classmethod
+    def read(cls, index: Path) -> _Held:
+        name = _read_current(index)
+        if name is None:
+            return cls(None, frozenset())
+        generation = index / name
+        recorded = read_metadata(generation).get("corpus")
+        ids = frozenset(i for state in _load_files(generation).values() for i in state.articles)
+        return cls(Path(recorded) if recorded else None, ids)
+
+    def check_corpus(self, corpus: Path, index: Path, switch_corpus: bool) -> None:
+        """Refuse to read a corpus other than the index's, unless asked to switch."""
+        if self.corpus is None or switch_corpus or corpus.resolve() == self.corpus:
+            return
+        raise WriteRefusedError(
+            f"The index at '{index}' holds {_articles(len(self.ids))} from '{self.corpus}', not from "
+            f"'{corpus.resolve()}'; nothing was changed. To replace them with the articles of "
+            f"'{corpus}', add --switch-corpus; to index it apart, give another --index",
+            path=index,
+        )
+
+    def check_removals(self, now: dict[str, _FileState], corpus: Path, index: Path,
+                       max_delete: int | str | None, command: str) -> None:
+        """Refuse to leave out more of the index's articles than ``max_delete`` allows."""
+        kept = {i for state in now.values() for i in state.articles}
+        gone = len(self.ids - kept)
+        allowed = deletion_limit(max_delete, len(self.ids))
+        if gone <= allowed:
+            return
+        share = "" if max_delete is None else f" (--max-delete {max_delete})"
+        raise WriteRefusedError(
+            f"This {command} would remove {gone:,} of the {_articles(len(self.ids))} of '{index}', "
+            f"more than the {allowed:,} allowed{share}, because '{corpus}' no longer has them; "
+            f"nothing was changed. If they are gone for good, run it again with --max-delete 100%",
+            path=index,
+        )
+
+
+def _articles(count: int) -> str:
+    return f"{count:,} article" + ("" if count == 1 else "s")
+
+
+DEFAULT_MAX_DELETE = "50%"
+
+
+def deletion_limit(max_delete: int | str | None, articles: int) -> int:
+    """How many of ``articles`` may be removed: ``max_delete`` as a count, or as a share of
+    them (``"50%"``, the default).
+
+    Raises:
+        InvalidOptionError: ``max_delete`` is neither.
+    """
+    value = DEFAULT_MAX_DELETE if max_delete is None else max_delete
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            share = float(text[:-1])
+            if not 0 <= share <= 100:
+                raise ValueError(text)
+            return int(articles * share / 100)
+        count = int(text)
+        if count < 0:
+            raise ValueError(text)
+        return count
+    except ValueError:
+        raise InvalidOptionError(
+            f"max_delete {value!r}: give a number of articles (100) or a share of the index (50%)"
+        ) from None
 
 
 def _apply(
@@ -504,7 +630,8 @@ def remove_old_generations(index: Path) -> None:
 def index_status(index: Path | str) -> dict[str, Any]:
     """What the index at ``index`` holds and whether it is being written: its generation,
     article count, when and from which corpus it was written, how many corpus files changed
-    since (``None`` if the corpus is gone), and the running writer (``None`` if none).
+    since (``None`` if the corpus is gone), and the running writer (``None`` if none) with its
+    progress. While the first build runs, only ``index`` and ``writer`` are set.
 
     Raises:
         IndexNotFoundError, IndexVersionError, IndexCorruptError: as ``Index.open``.
@@ -512,7 +639,12 @@ def index_status(index: Path | str) -> dict[str, Any]:
     from .query import Index  # query builds on this layer's siblings; imported on use only
 
     index = Path(index)
-    with Index.open(index) as opened:
+    try:
+        opened = Index.open(index)
+    except IndexBuildingError as building:  # no generation yet: the first build is running
+        return {"index": str(index), "generation": None, "articles": None, "built_at": None, "corpus": None,
+                "skipped": None, "schema_version": None, "changed_files": None, "writer": building.holder}
+    with opened:
         metadata = opened.metadata
         info: dict[str, Any] = {
             "index": str(index),

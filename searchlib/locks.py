@@ -20,6 +20,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import IO, Any
 
 import attrs
@@ -29,6 +30,7 @@ from .errors import IndexLockedError
 __all__ = ["WriterLock", "ReaderPin", "READERS_LOCK", "WRITER_LOCK", "writer_running", "try_remove_generation"]
 
 WRITER_LOCK = "WRITER.lock"
+_NOTE_SECONDS = 1.0  # how often a writer notes its progress in the lock file
 READERS_LOCK = "READERS.lock"
 
 
@@ -38,6 +40,7 @@ class WriterLock:
 
     index_dir: Path
     _file: IO[str] | None = attrs.field(default=None, init=False, repr=False)
+    _holder: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     def acquire(self, *, wait: float = 0.0) -> WriterLock:
         """Take the lock, waiting up to ``wait`` seconds for a running writer to finish.
@@ -58,16 +61,40 @@ class WriterLock:
                     stream.close()
                     raise IndexLockedError(_locked_message(self.index_dir, holder, wait), holder=holder) from None
                 time.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
-        stream.seek(0)
-        stream.truncate()
-        stream.write(json.dumps({
+        self._file = stream
+        self._holder = {
             "pid": os.getpid(),
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200],
             "started": datetime.now().isoformat(timespec="seconds"),
-        }))
-        stream.flush()
-        self._file = stream
+        }
+        self._write_holder()
         return self
+
+    def _write_holder(self) -> None:
+        assert self._file is not None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(json.dumps(self._holder))
+        self._file.flush()
+
+    def noting(self, on_progress: Callable[[Any], None] | None) -> Callable[[Any], None]:
+        """A progress handler that also notes the progress in the lock file, at most once a
+        second, for ``searchlib status`` and searches of an index still being built to show;
+        then calls ``on_progress``."""
+        last = 0.0
+
+        def note(progress: Any) -> None:
+            nonlocal last
+            if self._file is not None and time.monotonic() - last >= _NOTE_SECONDS:
+                last = time.monotonic()
+                self._holder["progress"] = {
+                    "articles": progress.articles, "done_bytes": progress.done_bytes, "total_bytes": progress.total_bytes,
+                }
+                self._write_holder()
+            if on_progress is not None:
+                on_progress(progress)
+
+        return note
 
     def release(self) -> None:
         if self._file is not None:
@@ -86,12 +113,16 @@ class WriterLock:
 
 
 def _read_holder(stream: IO[str]) -> dict[str, Any]:
-    try:
-        stream.seek(0)
-        holder = json.loads(stream.read() or "{}")
-        return holder if isinstance(holder, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    for _attempt in range(3):  # the writer rewrites it now and then: a read may catch it half written
+        try:
+            stream.seek(0)
+            holder = json.loads(stream.read() or "{}")
+            return holder if isinstance(holder, dict) else {}
+        except ValueError:
+            time.sleep(0.01)
+        except OSError:
+            break
+    return {}
 
 
 def _locked_message(index_dir: Path, holder: dict[str, Any], waited: float) -> str:

@@ -81,7 +81,7 @@ class Skipped:
 @attrs.frozen
 class BuildReport:
     """What a build or an update (``kind``) did: articles added, updated and removed, the inputs
-    skipped, and how long it took."""
+    skipped, how long it took, and the corpus it read."""
 
     index: Path
     added: int
@@ -90,6 +90,7 @@ class BuildReport:
     removed: int = 0
     seconds: float = 0.0
     kind: str = "build"
+    corpus: Path | None = None
 
 
 def _as_spans(spans: Iterable[Iterable[int]]) -> tuple[tuple[int, int], ...]:

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from time import sleep
+from time import monotonic, sleep
 from typing import Any
 
 import attrs
@@ -37,8 +37,15 @@ from whoosh.searching import Searcher
 from .analysis import fold
 from .config import SEARCHABLE_TEXT_FIELDS, Ranking
 from .dates import parse_period
-from .errors import ArticleNotFoundError, IndexCorruptError, InvalidOptionError, QuerySyntaxError
-from .locks import READERS_LOCK, ReaderPin
+from .errors import (
+    ArticleNotFoundError,
+    IndexBuildingError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    InvalidOptionError,
+    QuerySyntaxError,
+)
+from .locks import READERS_LOCK, ReaderPin, writer_running
 from .models import Entity, FacetValue, Hit, ScorePart, SearchResult, Snippet, Timeline, TimelineBucket
 from .schema import (
     ENTITY_FIELDS,
@@ -73,14 +80,16 @@ class Index:
     _cache: dict[str, Any] = attrs.field(factory=dict, repr=False)  # of the open generation
 
     @classmethod
-    def open(cls, path: Path | str, *, ranking: Ranking | None = None) -> Index:
+    def open(cls, path: Path | str, *, ranking: Ranking | None = None, wait: float = 0.0) -> Index:
         """Open the live generation of the index at ``path``, pinned against removal.
 
         ``ranking`` sets BM25F's parameters and the field weights; by default
         ``Ranking.from_env()``, which is ``Ranking()`` unless the environment says otherwise.
+        ``wait`` is how many seconds to wait for the index's first build, if it is running.
 
         Raises:
             IndexNotFoundError: nothing was built there.
+            IndexBuildingError: the first build of the index is running (after ``wait``).
             IndexVersionError: it was built by an incompatible searchlib; rebuild it.
             IndexCorruptError: its files cannot be read.
             InvalidOptionError: a ``SEARCHLIB_BM25_*`` or ``SEARCHLIB_FIELD_WEIGHTS`` value
@@ -93,7 +102,7 @@ class Index:
             except ValueError as error:
                 raise InvalidOptionError(str(error)) from None
         for _attempt in range(5):
-            generation = current_generation(path)
+            generation = _live_or_building(path, wait)
             pin = ReaderPin.take(generation)
             if pin is None and generation.is_dir() and not (generation / READERS_LOCK).exists():
                 pin = ReaderPin()  # a read-only copy, or an index that has no reader lock file
@@ -761,6 +770,39 @@ class Index:
             explanation=explanation,
             similar=similar,
         )
+
+
+def _live_or_building(path: Path, wait: float) -> Path:
+    """The live generation of the index at ``path``, waiting up to ``wait`` seconds for its
+    first build to finish.
+
+    Raises:
+        IndexBuildingError: the first build is still running.
+    """
+    deadline = monotonic() + wait
+    while True:
+        try:
+            return current_generation(path)
+        except IndexNotFoundError:
+            holder = writer_running(path)
+            if holder is None:
+                raise
+            if monotonic() >= deadline:
+                raise IndexBuildingError(_building_message(path, holder, wait), holder=holder) from None
+            sleep(min(0.25, max(deadline - monotonic(), 0.01)))
+
+
+def _building_message(path: Path, holder: dict[str, Any], waited: float) -> str:
+    who = f"process {holder.get('pid', '?')} ({holder.get('command', 'a searchlib build')}, started {holder.get('started', '?')})"
+    progress = holder.get("progress") or {}
+    done = ""
+    if progress:
+        done = f", {progress.get('articles', 0):,} articles so far"
+        if progress.get("total_bytes"):
+            done += f", {100 * progress.get('done_bytes', 0) / progress['total_bytes']:.0f}% of the corpus read"
+    after = f" after waiting {waited:g} s" if waited else ""
+    return (f"The index at '{path}' is still being built{after}: {who}{done}. "
+            "Search again when it is done, or wait for it with --wait SECONDS")
 
 
 #: A hit before its snippets: rank, document number, score, the query's words it matched,

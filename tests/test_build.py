@@ -60,7 +60,7 @@ def test_a_corpus_with_no_good_article_leaves_the_index_as_it_was(tmp_path: Path
     empty.mkdir()
     (empty / "bad.txt").write_text("")
     with pytest.raises(CorpusError, match=r"No article could be read from '.*empty' \(1 skipped\); the index was left as it was"):
-        searchlib.build(empty, index_dir)
+        searchlib.build(empty, index_dir, switch_corpus=True)
     assert sorted(p.name for p in index_dir.iterdir() if p.is_dir()) == ["gen-000001"]
     with searchlib.Index.open(index_dir) as index:
         assert index.article_count == 1

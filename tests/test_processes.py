@@ -85,6 +85,9 @@ def test_a_killed_build_leaves_no_process_and_its_output_ends(tmp_path: Path, bi
     stdout, stderr = build.communicate(timeout=10)  # every holder of the pipes is gone
     assert gone_within(started, 5) == set()
     assert "Traceback" not in stderr
+    if how == signal.SIGTERM:  # a build told to stop removes what it was writing at once
+        assert build.returncode == 128 + signal.SIGTERM
+        assert [p.name for p in (tmp_path / "index").iterdir() if p.name.startswith("gen-")] == []
     # The next writer starts clean: what the dead one left is removed.
     searchlib.build(big_corpus, tmp_path / "index", jobs=1)
     live = (tmp_path / "index" / "CURRENT").read_text().strip()

@@ -187,7 +187,7 @@ def test_a_reader_keeps_its_generation_until_it_refreshes(tmp_path: Path, corpus
 
 WRITER_SCRIPT = """
 import sys, searchlib
-searchlib.build(sys.argv[1], sys.argv[2])
+searchlib.build(sys.argv[1], sys.argv[2], switch_corpus=True)
 """
 
 
@@ -210,7 +210,7 @@ def test_writers_killed_at_random_moments_leave_the_last_good_index(tmp_path: Pa
             assert opened.article_count in (40, 1500), f"attempt {attempt}: a half-built index"
             assert opened.search("wheat").total > 0
     assert interrupted >= 2  # the kills did land in the middle of writes
-    searchlib.build(small, index)  # the next writer cleans up after the dead ones
+    searchlib.build(small, index, switch_corpus=True, max_delete="100%")  # the next writer cleans up after the dead ones
     assert len(generations(index)) == 1
     with searchlib.Index.open(index) as opened:
         assert opened.article_count == 40
