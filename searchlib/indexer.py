@@ -68,6 +68,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FILES_STATE = "files.json"
+#: How recent a file's modification time must be for the next update to read it again whatever
+#: its size and time say: more than any file system's timestamp granularity (FAT's is 2 s).
+_RACY_NS = 3_000_000_000
 STORIES_STATE = "stories.npz"
 # Files of a generation that a new generation must not share: its own locks and records.
 _NOT_LINKED = {READERS_LOCK, METADATA_FILE, FILES_STATE, STORIES_STATE, VOCABULARY_STATE, "MAIN_WRITELOCK"}
@@ -167,13 +170,20 @@ class _FileState:
     size: int
     mtime_ns: int
     articles: dict[str, str]  # id -> digest, in file order
+    # Read again next time, whatever its size and time: it was written moments before it was
+    # read, and could be written again within the same clock tick unseen (git's "racy clean").
+    racy: bool = False
 
     def unchanged(self, size: int, mtime_ns: int) -> bool:
-        """Whether the file still has the size and time it had: then it is not read again."""
+        """Whether the file need not be read again: it has the size and time it had."""
+        return not self.racy and self.same_stat(size, mtime_ns)
+
+    def same_stat(self, size: int, mtime_ns: int) -> bool:
         return (self.size, self.mtime_ns) == (size, mtime_ns)
 
     def to_json(self) -> dict[str, Any]:
-        return {"size": self.size, "mtime_ns": self.mtime_ns, "articles": self.articles}
+        state = {"size": self.size, "mtime_ns": self.mtime_ns, "articles": self.articles}
+        return {**state, "racy": True} if self.racy else state
 
 
 def _load_files(generation: Path) -> dict[str, _FileState]:
@@ -453,6 +463,7 @@ def _apply(
     counts = {"added": 0, "updated": 0, "removed": 0}
     files_now: dict[str, _FileState] = {}
     fingerprints = _fingerprints(corpus, files)
+    racy_after = time.time_ns() - _RACY_NS  # files changed since may change again unseen
     total = sum(size for _, size, _ in fingerprints.values())
 
     def changed() -> Iterator[tuple[Article, str]]:
@@ -476,7 +487,7 @@ def _apply(
                     digest = articles[article.id] = article_digest(article)
                     if digest_before.get(article.id) != digest:
                         yield article, digest
-                files_now[name] = _FileState(size, mtime_ns, articles)
+                files_now[name] = _FileState(size, mtime_ns, articles, racy=mtime_ns >= racy_after)
             done += size
             if on_progress is not None:
                 on_progress(Progress(counts["added"] + counts["updated"], done, total))
@@ -671,7 +682,7 @@ def changed_files(corpus: Path | str, generation: Path) -> int | None:
     if not previous:
         return None
     now = _fingerprints(Path(corpus), corpus_files(corpus))
-    changed = sum(1 for name, (_, size, mtime_ns) in now.items() if name not in previous or not previous[name].unchanged(size, mtime_ns))
+    changed = sum(1 for name, (_, size, mtime_ns) in now.items() if name not in previous or not previous[name].same_stat(size, mtime_ns))
     return changed + len(previous.keys() - now.keys())
 
 

@@ -126,3 +126,20 @@ def test_queries_answer_after_an_article_is_removed(tmp_path: Path, query: str) 
     searchlib.update(corpus, tmp_path / "idx", max_delete="100%")
     searchlib.build(corpus, tmp_path / "fresh")
     assert answers(tmp_path / "idx")[query] == answers(tmp_path / "fresh")[query]
+
+
+def test_a_file_rewritten_within_the_same_clock_tick_is_read_again(tmp_path: Path) -> None:
+    """A file changed again right after an update, keeping its size and modification time (a
+    file system's timestamps are coarse), is still read by the next update."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    path = corpus / "news.jsonl"
+    path.write_text(json.dumps({"id": "a", "title": "Wheat", "body": "Wheat exports rose."}) + "\n", encoding="utf-8")
+    searchlib.build(corpus, tmp_path / "idx")
+    stat = path.stat()
+    path.write_text(json.dumps({"id": "a", "title": "Maize", "body": "Maize exports rose."}) + "\n", encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert searchlib.update(corpus, tmp_path / "idx").updated == 1
+    with searchlib.Index.open(tmp_path / "idx") as index:
+        assert index.search("maize").total == 1
