@@ -18,6 +18,7 @@ whenever the fields or the analysis change; an index of another version must be 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterator
@@ -149,7 +150,8 @@ def current_generation(index_dir: Path) -> Path:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise IndexNotFoundError(
-            f"No index at '{index_dir}'. Build it with: {rebuild_hint(index_dir)}", path=index_dir
+            f"No index at '{index_dir}'. Build it with: {rebuild_hint(index_dir)}{_nearby_index(index_dir)}",
+            path=index_dir,
         ) from None
     except OSError as exc:
         raise IndexNotFoundError(
@@ -164,6 +166,17 @@ def current_generation(index_dir: Path) -> Path:
             path=index_dir,
         )
     return generation
+
+
+def _nearby_index(index_dir: Path) -> str:
+    """`` (did you mean 'indexes/reuters'?)`` when an index beside ``index_dir`` has a name a
+    typing slip away from it; else nothing."""
+    try:
+        siblings = [p.name for p in index_dir.parent.iterdir() if (p / CURRENT_FILE).is_file()]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(index_dir.name, siblings, n=1, cutoff=0.75)
+    return f" (did you mean '{index_dir.parent / close[0]}'?)" if close else ""
 
 
 def read_metadata(generation: Path) -> dict[str, Any]:

@@ -184,3 +184,9 @@ def test_search_waits_for_a_first_build_and_then_answers(tmp_path: Path) -> None
             assert opened.article_count == 3000  # built once, by the build, not by the search
     finally:
         build.communicate(timeout=180)
+
+
+def test_a_mistyped_index_name_gets_a_did_you_mean(tmp_path: Path, wire_index: tuple[Path, Path]) -> None:
+    _, index = wire_index
+    with pytest.raises(searchlib.IndexNotFoundError, match=rf"\(did you mean '{index}'\?\)$"):
+        searchlib.Index.open(tmp_path / "indx")
