@@ -9,15 +9,27 @@ query "Military Bases" and the text "military base" meet at the stems ``militari
     StopFilter         a short stop list (Lucene's), positions kept so phrases still line up
     SnowballFilter     NLTK's Snowball ("Porter 2") English stemmer, with a cache
 
-Only the parts of NLTK that need no downloaded data are used. The schema, analyzers included, is
-pickled into each index, so these classes keep stable import paths and pickle without their NLTK
-objects, which they rebuild on first use. Changing what they produce means bumping
-``schema.SCHEMA_VERSION``.
+Only the parts of NLTK that need no downloaded data are used, and only those are imported:
+``import nltk`` runs every NLTK module and SciPy (0.8 s, more than a whole search), so the
+stemmer's module is loaded on its own (``_nltk_module``), and NLTK's ``RegexpTokenizer``, which
+runs the pattern this module gives it, runs it here with ``re`` as the build always has
+(``token_terms``), so that query words split as the index's did (NLTK 3.9 and later run it
+with the ``regex`` engine, which also counts combining marks as parts of words). A search
+rarely loads even the stemmer: the index keeps the stem of every word form it holds
+(vocabulary.py), which ``remember_stems`` makes known. The schema, analyzers included, is
+pickled into each index, so these classes keep stable import paths and pickle without their
+NLTK objects. Changing what they produce means bumping ``schema.SCHEMA_VERSION``.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
 import re
+import sys
+import types
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -54,6 +66,8 @@ STOP_WORDS = frozenset(
 # apostrophes (Rakhmon's, don't). Hyphens and other punctuation split words, as in Lucene.
 TOKEN_PATTERN = r"(?:[^\W\d_]\.){2,}|\d+(?:[.,]\d+)+|\w+(?:['’]\w+)*"
 _SEPARATORS = re.compile(r"[.,]")
+# The flags NLTK's RegexpTokenizer compiles its pattern with.
+_NLTK_FLAGS = re.UNICODE | re.MULTILINE | re.DOTALL
 
 
 class NltkTokenizer(Tokenizer):
@@ -67,7 +81,7 @@ class NltkTokenizer(Tokenizer):
     def __init__(self, pattern: str = TOKEN_PATTERN, *, line_gap: int = 0) -> None:
         self.pattern = pattern
         self.line_gap = line_gap
-        self._nltk: Any = None
+        self._regex: Any = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NltkTokenizer) and self.__getstate__() == other.__getstate__()
@@ -81,15 +95,13 @@ class NltkTokenizer(Tokenizer):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.pattern = state["pattern"]
         self.line_gap = state.get("line_gap", 0)
-        self._nltk = None
+        self._regex = None
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """The ``(start, end)`` offsets of the tokens in ``text``."""
-        if self._nltk is None:
-            from nltk.tokenize import RegexpTokenizer
-
-            self._nltk = RegexpTokenizer(self.pattern)
-        return self._nltk.span_tokenize(text)
+        """The ``(start, end)`` offsets of the tokens in ``text``, as ``token_terms`` finds them."""
+        if self._regex is None:
+            self._regex = re.compile(self.pattern, _NLTK_FLAGS)
+        return (match.span() for match in self._regex.finditer(text))
 
     def __call__(
         self,
@@ -136,14 +148,53 @@ class NltkTokenizer(Tokenizer):
 
 @lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
+    for words, stems in _KNOWN_STEMS:
+        at = bisect_left(words, word)
+        if at < len(words) and words[at] == word and stems[at]:
+            return stems[at]
     return _stemmer().stem(word)
+
+
+#: Tables of word forms (sorted) and their stems, from the indexes open in this process.
+_KNOWN_STEMS: list[tuple[list[str], list[str]]] = []
+
+
+def remember_stems(words: list[str], stems: list[str]) -> None:
+    """Make the stems of ``words`` (sorted) known, so that stemming them needs no NLTK: an
+    index's vocabulary, when it is opened. The last few tables are kept."""
+    _KNOWN_STEMS.insert(0, (words, stems))
+    del _KNOWN_STEMS[4:]
 
 
 @lru_cache(maxsize=1)
 def _stemmer() -> Any:
-    from nltk.stem.snowball import SnowballStemmer
+    """NLTK's Snowball English stemmer."""
+    return _nltk_module("nltk.stem.snowball").SnowballStemmer("english")
 
-    return SnowballStemmer("english")
+
+def _nltk_module(name: str) -> Any:
+    """The NLTK module ``name``, imported without running ``nltk/__init__`` (which imports all of
+    NLTK, SciPy among it: 0.8 s) unless NLTK is imported already. The package modules it is
+    loaded under are placeholders, taken away again after, so that a later ``import nltk``
+    imports the whole package as usual."""
+    if "nltk" in sys.modules:
+        return importlib.import_module(name)
+    spec = importlib.util.find_spec("nltk")
+    if spec is None or not spec.submodule_search_locations:
+        return importlib.import_module(name)  # raises what the missing package raises
+    root = list(spec.submodule_search_locations)[0]
+    before = set(sys.modules)
+    placeholders = {"nltk": root, "nltk.stem": os.path.join(root, "stem")}
+    for package, folder in placeholders.items():
+        sys.modules[package] = module = types.ModuleType(package)
+        module.__path__ = [folder]
+    sys.modules["nltk.corpus"] = corpus = types.ModuleType("nltk.corpus")
+    corpus.stopwords = None  # type: ignore[attr-defined]  # only for an option the stemmer is not given
+    try:
+        return importlib.import_module(name)
+    finally:
+        for loaded in set(sys.modules) - before:
+            del sys.modules[loaded]
 
 
 class SnowballFilter(Filter):
@@ -228,8 +279,7 @@ def spelling_analyzer() -> CompositeAnalyzer:
     return NltkTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
 
 
-# NLTK's RegexpTokenizer compiles its pattern with these flags; token_terms runs it directly.
-_TOKEN = re.compile(TOKEN_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL)
+_TOKEN = re.compile(TOKEN_PATTERN, _NLTK_FLAGS)
 _TERMS: dict[str, tuple[str, str | None]] = {}
 # About 60 MB: a worker of a 100,000-article build meets some 210,000 word forms. Stemming is
 # most of the cost of a new form; with 100,000 kept (and the stems' LRU cache of as many) it

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import analyze
-from searchlib.analysis import NltkTokenizer, news_analyzer
+from searchlib.analysis import TOKEN_PATTERN, NltkTokenizer, news_analyzer
 
 
 @pytest.mark.parametrize(
@@ -94,3 +95,13 @@ def test_stop_words_close_up_but_line_gaps_stay() -> None:
     assert tokens == [("bank", 0), ("england", 1), ("vote", 3), ("end", 4)]
     kept = [(t.text, t.pos, t.stopped) for t in analyzer("Bank of England", positions=True, removestops=False)]
     assert kept == [("bank", 0, False), ("of", 1, True), ("england", 2, False)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200))
+def test_query_words_split_as_the_index_splits_them(text: str) -> None:
+    from searchlib.analysis import token_terms
+
+    spans = list(NltkTokenizer().spans(text))
+    assert spans == [(start, end) for _, _, start, end, _ in token_terms(text)]
+    assert [text[a:b] for a, b in spans] == re.findall(TOKEN_PATTERN, text)
