@@ -25,7 +25,7 @@ from typing import Any
 import click
 
 import searchlib
-from searchlib import Hit, SearchResult, Skipped, Snippet
+from searchlib import Hit, SearchResult, Skipped, Snippet, formats
 from searchlib.evaluation import MEASURES
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
@@ -84,6 +84,7 @@ def _errors_as_messages() -> Iterator[None]:
 
 def _configure_logging(verbose: bool) -> None:
     logging.basicConfig(
+        force=True,
         level=logging.INFO if verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S",
@@ -322,14 +323,42 @@ def _open_or_build(index_path: Path, corpus_path: Path, wait: float) -> searchli
     return searchlib.Index.open(index_path, wait=wait)
 
 
+class LimitType(click.ParamType):
+    """Hits per page: a number from 1, or ``all``."""
+
+    name = "N|all"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if str(value).strip().lower() == "all":
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a number of hits or 'all'", param, ctx)
+        if number < 1:
+            self.fail(f"{number} is not in the range x>=1 (or give 'all').", param, ctx)
+        return number
+
+
+any_option = click.option("--any", "any_words", is_flag=True,
+                          help="Count and show the articles with any of the words (those with all first), not only those with every word.")
+strict_option = click.option("--strict", is_flag=True, help="Refuse query syntax that cannot be read, instead of reading it as words.")
+verbose_option = click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True,
+                              callback=lambda _c, _p, value: _configure_logging(True) if value else None,
+                              help="Log what the library does, to stderr.")
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("query", required=False)
 @index_option
 @corpus_option
-@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page.")
+@click.option("-n", "--limit", type=LimitType(), default="10", show_default=True,
+              help="Hits per page; 'all' for every hit, streamed (the way to export with --csv or --json).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits to show.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True, help="Order of hits; undated articles come last in date orders.")
 @filter_options
+@any_option
+@strict_option
 @click.option("--like", "like_id", metavar="ID", help="Instead of QUERY: articles on the same subject as the article with this id.")
 @click.option("--facets", is_flag=True, help="Also show the people, organisations and places most mentioned in all matches.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score adds up, per field and word.")
@@ -343,11 +372,12 @@ def _open_or_build(index_path: Path, corpus_path: Path, wait: float) -> searchli
     default=None,
     help="Highlight matches in colour. Default: when stdout is a terminal and NO_COLOR is unset.",
 )
+@verbose_option
 def search(
     query: str | None,
     index_path: Path,
     corpus_path: Path,
-    limit: int,
+    limit: int | None,
     page: int,
     sort: str,
     since: str | None,
@@ -355,6 +385,8 @@ def search(
     person: tuple[str, ...],
     place: tuple[str, ...],
     organization: tuple[str, ...],
+    any_words: bool,
+    strict: bool,
     like_id: str | None,
     facets: bool,
     explain: bool,
@@ -366,13 +398,15 @@ def search(
 ) -> None:
     """Search the index for QUERY and show the best articles with highlighted snippets.
 
-    QUERY is words (articles with all of them rank first), "exact phrases" ("a b"~5: within 5
-    words), AND, OR, NOT, parentheses, prefix*, fuzzy~, field:word for the fields title, body,
-    caption, url, path, id and the entity fields person, org, place and entity (any kind), and
-    dates: date:2012, date:[2012-01 to 2012-06], date:"last week". A story filed several times
-    (wire repeats, corrections) shows once, "and N similar"; --all shows every copy. With no
-    index yet, the default index is built from the corpus first (or any index, when --corpus
-    names its corpus).
+    QUERY is any text. Articles with every word are counted and shown (--any: those with some
+    of the words too). Its syntax: "exact phrases" ("a b"~5: within 5 words), AND, OR, NOT,
+    parentheses, prefix*, fuzzy~, field:word for the fields title, body, caption, url, path, id
+    and the entity fields person, org, place and entity (any kind), and dates: date:2012,
+    date:[2012-01 to 2012-06], date:"last week". What the syntax cannot mean is read as words,
+    and a line says how (--strict refuses it instead). A story filed several times (wire
+    repeats, corrections) shows once, "and N similar"; --all shows every copy. With no index
+    yet, the default index is built from the corpus first (or any index, when --corpus names
+    its corpus).
 
     \b
     Example:
@@ -380,38 +414,61 @@ def search(
         search '"military base" NOT Russia' --limit 5
         search 'person:Rakhmon' --json
         search grain --place USSR --facets --since 1987-03 --until 1987-04
-        search wheat --sort newest --csv > wheat.csv
+        search wheat --sort newest --limit all --csv > wheat.csv
         search --like reuters-11316
     """
     if (query is None) == (like_id is None):
         raise click.UsageError("Give a QUERY or --like ID (not both).")
     if as_json and as_csv:
         raise click.UsageError("Choose one of --json and --csv.")
-    options = dict(
-        limit=limit, page=page, sort=sort, since=since, until=until, person=person, place=place,
-        organization=organization, facets=facets, explain=explain, fold_duplicates=not all_copies,
-    )
+    if limit is None and (like_id is not None or facets):
+        raise click.UsageError("--limit all goes with a QUERY, without --facets.")
+    if color is None:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    options: dict[str, Any] = dict(sort=sort, since=since, until=until, person=person, place=place,
+                                   organization=organization, explain=explain, fold_duplicates=not all_copies)
+    words = dict(match="any" if any_words else "all", strict=strict)
     with _errors_as_messages(), _open_or_build(index_path, corpus_path, wait) as index:
-        result = index.search(query, **options) if query is not None else index.more_like(like_id, **options)  # type: ignore[arg-type]
+        if limit is None:
+            stream = index.hits(query, **options, **words)  # type: ignore[arg-type]
+            _print_all(next(stream), stream, as_json=as_json, as_csv=as_csv, color=color, explain=explain)
+            return
+        options.update(limit=limit, page=page, facets=facets)
+        if query is not None:
+            result = index.search(query, **options, **words)
+        else:
+            result = index.more_like(like_id, **options)  # type: ignore[arg-type]
     if as_json:
-        click.echo(json.dumps(_result_json(result), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(formats.result_json(result), indent=2, ensure_ascii=False))
     elif as_csv:
-        click.echo(_result_csv(result), nl=False)
+        click.echo(formats.csv_header() + "".join(formats.csv_row(hit) for hit in result.hits), nl=False)
     else:
-        if color is None:
-            color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         text = _result_text(result, color=color, explain=explain)
         if facets:
             text += "\n\n" + _facets_text(result)
         click.echo(text, color=color)
 
 
+def _print_all(first: SearchResult, hits: Iterator[Hit], *, as_json: bool, as_csv: bool, color: bool, explain: bool) -> None:
+    """Every hit, as it comes: the export of ``--limit all``."""
+    if as_csv:
+        click.echo(formats.csv_header(), nl=False)
+        for hit in hits:
+            click.echo(formats.csv_row(hit), nl=False)
+    elif as_json:
+        head = json.dumps(formats.result_json(first, hits=False), ensure_ascii=False)
+        click.echo(head[:-1] + ', "hits": [')
+        for number, hit in enumerate(hits):
+            click.echo(("," if number else "") + json.dumps(formats.hit_json(hit), ensure_ascii=False))
+        click.echo("]}")
+    else:
+        click.echo("\n".join(_head_lines(first)), color=color)
+        for hit in hits:
+            click.echo("\n".join(["", *_hit_lines(hit, color=color, explain=explain)]), color=color)
+
+
 def _result_text(result: SearchResult, *, color: bool, explain: bool = False) -> str:
-    render = Snippet.to_ansi if color else Snippet.to_text
-    noun = "article matches" if result.total == 1 else "articles match"
-    lines = [f"{result.total:,} {noun} {result.query!r}."]
-    if result.stories is not None and result.stories < result.total:
-        lines[0] = lines[0][:-1] + f" ({result.stories:,} stories, copies folded)."
+    lines = _head_lines(result)
     if result.hits and result.pages > 1:
         first, last = result.hits[0].rank, result.hits[-1].rank
         lines[0] += f" Showing {first}–{last}."
@@ -419,19 +476,43 @@ def _result_text(result: SearchResult, *, color: bool, explain: bool = False) ->
             lines[0] += f" Next: --page {result.page + 1}."
     elif result.total and result.page > 1:
         lines.append(f"Page {result.page} is past the last page ({result.pages}).")
-    if result.suggestion:
-        lines.append(f"Did you mean: {result.suggestion}?")
     for hit in result.hits:
-        lines += ["", f"{hit.rank}. {render(hit.title_snippet)}", f"   {_hit_line(hit)}"]
-        if hit.url:
-            lines.append(f"   {hit.url}")
-        lines.append(f"   {render(hit.snippet)}")
-        if hit.similar:
-            lines.append(f"   and {len(hit.similar)} similar: {', '.join(hit.similar)}")
-        if explain:
-            parts = " + ".join(f"{p.field}:{p.term} {p.score:.2f}" for p in hit.explanation)
-            lines.append(f"   score {hit.score:.2f} = {parts or 'no word matched a searched field'}")
+        lines += ["", *_hit_lines(hit, color=color, explain=explain)]
     return "\n".join(lines)
+
+
+def _head_lines(result: SearchResult) -> list[str]:
+    """The count (and what it leaves out), then how the query was read and "did you mean"."""
+    noun = "article matches" if result.total == 1 else "articles match"
+    head = f"{result.total:,} {noun} {formats.for_terminal(result.query)!r}"
+    if result.stories is not None and result.stories < result.total:
+        head += f" ({result.stories:,} stories, copies folded)"
+    if result.some_words:
+        more = "1 more has" if result.some_words == 1 else f"{result.some_words:,} more have"
+        head += f"; {more} some of the words (--any shows {'it' if result.some_words == 1 else 'them'} too)"
+    lines = [head + "."]
+    if result.suggestion:
+        lines.append(f"Did you mean: {formats.for_terminal(result.suggestion)}?")
+    return lines + [f"Note: {notice}" for notice in result.notices]
+
+
+def _hit_lines(hit: Hit, *, color: bool, explain: bool) -> list[str]:
+    def render(snippet: Snippet) -> str:
+        before, after = ("\x1b[1;33m", "\x1b[0m") if color else ("[", "]")
+        return snippet.render(before, after, formats.for_terminal)
+
+    date = hit.date.date().isoformat() if hit.date else "undated"
+    lines = [f"{hit.rank}. {render(hit.title_snippet)}", f"   {date} · {formats.for_terminal(hit.id)} · score {hit.score:.2f}"]
+    if hit.url:
+        lines.append(f"   {formats.for_terminal(hit.url)}")
+    if hit.snippet.text:
+        lines.append(f"   {render(hit.snippet)}")
+    if hit.similar:
+        lines.append(f"   and {len(hit.similar)} similar: {formats.for_terminal(', '.join(hit.similar))}")
+    if explain:
+        parts = " + ".join(f"{p.field}:{formats.for_terminal(p.term)} {p.score:.2f}" for p in hit.explanation)
+        lines.append(f"   score {hit.score:.2f} = {parts or 'no word matched a searched field'}")
+    return lines
 
 
 FACET_HEADINGS = {"person": "People", "organization": "Organisations", "place": "Places"}
@@ -441,80 +522,9 @@ def _facets_text(result: SearchResult) -> str:
     lines = [f"Most mentioned in all {result.total:,} matches:"]
     for kind, heading in FACET_HEADINGS.items():
         values = result.facets.get(kind, ())
-        listed = ", ".join(f"{value.name} ({value.count:,})" for value in values) or "none"
+        listed = ", ".join(f"{formats.for_terminal(value.name)} ({value.count:,})" for value in values) or "none"
         lines.append(f"  {heading + ':':<15}{listed}")
     return "\n".join(lines)
-
-
-def _entity_json(entity: searchlib.Entity) -> dict[str, str]:
-    return {"name": entity.name, "kind": entity.kind}
-
-
-def _hit_line(hit: Hit) -> str:
-    date = hit.date.date().isoformat() if hit.date else "undated"
-    return f"{date} · {hit.id} · score {hit.score:.2f}"
-
-
-def _snippet_json(snippet: Snippet) -> dict[str, Any]:
-    return {"text": snippet.text, "highlights": [list(span) for span in snippet.spans]}
-
-
-def _result_json(result: SearchResult) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "query": result.query,
-        "total": result.total,
-        "stories": result.total if result.stories is None else result.stories,
-        "page": result.page,
-        "pages": result.pages,
-        "limit": result.limit,
-        "suggestion": result.suggestion,
-        "hits": [_hit_json(hit) for hit in result.hits],
-    }
-    if result.facets:
-        document["facets"] = {
-            kind: [{"name": v.name, "count": v.count} for v in values] for kind, values in result.facets.items()
-        }
-    return document
-
-
-def _hit_json(hit: Hit) -> dict[str, Any]:
-    document = {
-        "rank": hit.rank,
-        "id": hit.id,
-        "title": hit.title,
-        "date": _iso(hit.date),
-        "url": hit.url,
-        "path": hit.path,
-        "score": round(hit.score, 4),
-        "snippet": _snippet_json(hit.snippet),
-        "title_highlights": [list(span) for span in hit.title_snippet.spans],
-        "entities": [_entity_json(entity) for entity in hit.entities],
-        "similar": list(hit.similar),
-    }
-    if hit.explanation:
-        document["explanation"] = [
-            {"field": p.field, "term": p.term, "weight": p.weight, "score": round(p.score, 4)} for p in hit.explanation
-        ]
-    return document
-
-
-CSV_COLUMNS = ("rank", "id", "title", "date", "url", "score", "snippet", "entities", "similar")
-
-
-def _result_csv(result: SearchResult) -> str:
-    """The hits as CSV: one row each, the snippet as plain text, entities as kind:name; ..."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for hit in result.hits:
-        entities = "; ".join(f"{e.kind}:{e.name}" for e in hit.entities)
-        row = [hit.rank, hit.id, hit.title, _iso(hit.date) or "", hit.url, f"{hit.score:.4f}", hit.snippet.text, entities]
-        writer.writerow([*row, " ".join(hit.similar)])
-    return out.getvalue()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 main.add_command(search)
@@ -570,6 +580,8 @@ def _writer_text(writer: dict[str, Any] | None) -> str:
 @corpus_option
 @click.option("--by", type=click.Choice(["year", "month", "day"]), default="month", show_default=True, help="Length of each period.")
 @filter_options
+@any_option
+@strict_option
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print period,count rows as CSV.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
@@ -584,14 +596,17 @@ def timeline(
     person: tuple[str, ...],
     place: tuple[str, ...],
     organization: tuple[str, ...],
+    any_words: bool,
+    strict: bool,
     as_json: bool,
     as_csv: bool,
     wait: float,
 ) -> None:
     """Count the articles matching QUERY in each year, month or day, as a bar chart.
 
-    Every period from the first match to the last is listed, empty ones too. Undated matches
-    are counted apart; the counts add up to the total.
+    The articles counted are those search counts: with every word (--any: with any). Every
+    period from the first match to the last is listed, empty ones too. Undated matches are
+    counted apart; the counts add up to the total.
 
     \b
     Example:
@@ -601,11 +616,10 @@ def timeline(
     if as_json and as_csv:
         raise click.UsageError("Choose one of --json and --csv.")
     with _errors_as_messages(), _open_or_build(index_path, corpus_path, wait) as index:
-        result = index.timeline(query, by=by, since=since, until=until, person=person, place=place, organization=organization)
+        result = index.timeline(query, by=by, since=since, until=until, person=person, place=place,
+                                organization=organization, match="any" if any_words else "all", strict=strict)
     if as_json:
-        buckets = [{"period": b.period, "count": b.count} for b in result.buckets]
-        document = {"query": result.query, "by": result.by, "total": result.total, "undated": result.undated, "buckets": buckets}
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(formats.timeline_json(result), indent=2, ensure_ascii=False))
     elif as_csv:
         out = io.StringIO()
         writer = csv.writer(out)
@@ -620,7 +634,10 @@ def timeline(
 
 def _timeline_text(result: searchlib.Timeline, width: int = 40) -> str:
     noun = "article" if result.total == 1 else "articles"
-    lines = [f"{result.query!r} by {result.by}: {result.total:,} {noun}, {result.undated:,} of them undated."]
+    head = f"{formats.for_terminal(result.query)!r} by {result.by}: {result.total:,} {noun}, {result.undated:,} of them undated"
+    if result.some_words:
+        head += f"; {result.some_words:,} more with some of the words (--any counts them too)"
+    lines = [head + ".", *(f"Note: {notice}" for notice in result.notices)]
     peak = max((b.count for b in result.buckets), default=0)
     digits = len(f"{peak:,}")
     for bucket in result.buckets:
@@ -726,7 +743,8 @@ def entities(source: Path, ner: str | None, as_json: bool) -> None:
             texts = [(a.id, f"{a.caption}\n\n{a.body}") for a in searchlib.read_corpus(source, on_skip=_echo_skipped)]
         found = [(name, extract(text)) for name, text in texts]
     if as_json:
-        documents = [{"id": name, "entities": [_entity_json(e) for e in ents]} for name, ents in found]
+        documents = [{"id": formats.safe(name), "entities": [{"name": formats.safe(e.name), "kind": e.kind} for e in ents]}
+                     for name, ents in found]
         click.echo(json.dumps(documents[0] if str(source) == "-" else documents, indent=2, ensure_ascii=False))
         return
     blocks = []

@@ -34,6 +34,8 @@ def parse_period(text: str, *, now: datetime | None = None) -> tuple[datetime, d
         if match:
             return _absolute(*match.groups())
         return _relative(cleaned, now or datetime.now())
+    except OverflowError:
+        raise ValueError(f"The period {text!r} reaches back before the year 1: give a shorter one") from None
     except ValueError:
         raise ValueError(f"Cannot read the date {text!r}: use {DATE_HELP}") from None
 

@@ -50,7 +50,7 @@ from .schema import (
     write_json,
     write_metadata,
 )
-from .vocabulary import VOCABULARY_STATE, article_words, load_vocabulary, save_vocabulary
+from .vocabulary import VOCABULARY_STATE, Vocabulary, article_words, save_vocabulary
 from .workers import build_segments
 from .writer import (
     BATCH,
@@ -209,6 +209,7 @@ class _NewGeneration:
     writer: Any = None
     finder: DuplicateFinder = attrs.field(factory=DuplicateFinder)
     vocabulary: Counter[str] = attrs.field(factory=Counter)
+    stems: dict[str, str | None] = attrs.field(factory=dict)
 
     def create(self) -> Path:
         """Create the generation's directory and index (with the live one's files and stories)."""
@@ -216,7 +217,8 @@ class _NewGeneration:
             if self.live is not None and (self.live / STORIES_STATE).exists():
                 self.finder = DuplicateFinder.load(self.live / STORIES_STATE)
             if self.live is not None:
-                self.vocabulary = load_vocabulary(self.live)
+                known = Vocabulary.load(self.live)
+                self.vocabulary, self.stems = known.counter(), known.stem_map()
             self.path = self.index / next_generation_name(self.index)
             self.path.mkdir()
             (self.path / READERS_LOCK).touch()
@@ -238,12 +240,13 @@ class _NewGeneration:
         path = self.create()
         tasks = itertools.chain([first], tasks)
         if self.jobs > 1:
-            segments, failed, self.vocabulary = build_segments(path, _batches(tasks, BATCH), ner=self.ner, jobs=self.jobs)
+            segments, failed, self.vocabulary, self.stems = build_segments(
+                path, _batches(tasks, BATCH), ner=self.ner, jobs=self.jobs)
         else:
             builder = SegmentBuilder(str(path), self.ner)
             for task in tasks:
                 builder.add(*task)
-            segments, failed, self.vocabulary = builder.finish()
+            segments, failed, self.vocabulary, self.stems = builder.finish()
         commit_segments(path, segments)
         return failed
 
@@ -325,7 +328,7 @@ def _write(
             if generation.writer is not None:
                 generation.writer.commit()  # merging small segments, as Whoosh does
             if generation.path is not None:
-                save_vocabulary(generation.path, generation.vocabulary)
+                save_vocabulary(generation.path, generation.vocabulary, generation.stems)
                 _finish(generation.path, corpus, files_now, generation.finder, articles, len(skipped), counts)
                 switch_generation(index, generation.path)
             elif live is not None and files_now != previous:
@@ -522,7 +525,8 @@ def _apply(
             else:
                 counts["added"] += 1
             generation.open().add_document(**fields, story=story(article))
-            generation.vocabulary.update(fields["_words"])
+            generation.vocabulary.update(fields["_words"].keys())
+            generation.stems.update(fields["_words"])
             generation.flush_when_full()
     for article_id in digest_before.keys() - claimed.keys():
         generation.remove(article_id)

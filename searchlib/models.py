@@ -109,7 +109,9 @@ class Snippet:
     text: str
     spans: tuple[tuple[int, int], ...] = attrs.field(converter=_as_spans, default=())
 
-    def _render(self, before: str, after: str, escape: Callable[[str], str] = str) -> str:
+    def render(self, before: str, after: str, escape: Callable[[str], str] = str) -> str:
+        """The text with each match between ``before`` and ``after``, the rest (and the matches)
+        passed through ``escape``."""
         parts: list[str] = []
         last = 0
         for start, end in self.spans:
@@ -120,15 +122,15 @@ class Snippet:
 
     def to_text(self) -> str:
         """The text with each match in square brackets: ``set up [military bases] on``."""
-        return self._render("[", "]")
+        return self.render("[", "]")
 
     def to_ansi(self) -> str:
         """The text with each match in bold yellow, for a terminal."""
-        return self._render("\x1b[1;33m", "\x1b[0m")
+        return self.render("\x1b[1;33m", "\x1b[0m")
 
     def to_html(self) -> str:
         """HTML-escaped text with each match in ``<mark>``."""
-        return self._render("<mark>", "</mark>", html.escape)
+        return self.render("<mark>", "</mark>", html.escape)
 
     @property
     def matches(self) -> tuple[str, ...]:
@@ -179,13 +181,17 @@ class FacetValue:
 
 @attrs.frozen
 class SearchResult:
-    """The answer to a query: the exact number of matching articles and the hits of this page.
+    """The answer to a query: the exact number of articles counted and the hits of this page.
 
-    ``stories`` counts them with near-duplicates folded (each story once), as hits are shown.
+    ``total`` counts the articles with every word of the query (``match="all"``, the default),
+    or with any when none has them all or ``match="any"``; ``some_words`` counts the articles
+    with only some of the words, which ``total`` leaves out. ``stories`` counts them with
+    near-duplicates folded (each story once), as hits are shown.
 
-    ``suggestion`` is the query with misspelt words corrected ("Did you mean"), or ``None``.
+    ``suggestion`` is the query with misspelt words corrected ("Did you mean"), or ``None``;
+    ``notices`` say how the query was read where it could not be read as written, or was cut.
     ``facets`` maps each entity kind (``person``, ``organization``, ``place``) to the entities
-    most mentioned across all matching articles, most first; it is empty unless asked for.
+    most mentioned across all counted articles, most first; it is empty unless asked for.
     """
 
     query: str
@@ -196,6 +202,9 @@ class SearchResult:
     page: int = 1
     limit: int = 10
     stories: int | None = None
+    some_words: int = 0
+    notices: tuple[str, ...] = ()
+    match: str = "all"
 
     @property
     def pages(self) -> int:
@@ -214,10 +223,13 @@ class TimelineBucket:
 
 @attrs.frozen
 class Timeline:
-    """Matching articles counted by period; ``undated`` ones are counted apart."""
+    """The articles a search counts, counted by period; ``undated`` ones are counted apart.
+    ``some_words`` and ``notices`` are as in ``SearchResult``."""
 
     query: str
     by: str
     buckets: tuple[TimelineBucket, ...]
     undated: int
     total: int
+    some_words: int = 0
+    notices: tuple[str, ...] = ()

@@ -8,7 +8,7 @@ names the live one, and the writer lock::
         WRITER.lock         held by the one running build or update (see locks.py)
         gen-000004/         Whoosh files, READERS.lock, searchlib.json (schema version, when
                             written, counts), files.json and stories.npz (what an update needs),
-                            vocabulary.json (the words "did you mean" draws from)
+                            vocabulary.npz (the words "did you mean" draws from)
         gen-000003/         an older generation, still open in some reader; removed once not
 
 A writer fills a new generation beside the live one and replaces ``CURRENT`` in one atomic
@@ -21,16 +21,16 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 
 from .analysis import name_list_analyzer, news_analyzer
 from .errors import IndexNotFoundError, IndexVersionError
-from .models import ENTITY_KINDS
+from .models import ENTITY_KINDS, Entity
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -41,7 +41,7 @@ __all__ = [
     "METADATA_FILE",
 ]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: The kinds of entity, each with a searchable field (names and, for places, their aliases, so
 #: ``place:USA`` finds "United States") and a facet field of canonical names.
@@ -51,8 +51,21 @@ ENTITY_FIELDS = ENTITY_KINDS
 FIELD_ALIASES = {"org": "organization", "entity": "entities"}
 
 
-def facet_field(kind: str) -> str:
-    return f"{kind}_facet"
+#: The column of each article's entities as facets count them: ``kind<TAB>name`` lines.
+FACETS_COLUMN = "facets"
+
+
+def facet_value(entities: Iterable[Entity]) -> str:
+    """An article's ``FACETS_COLUMN`` value: each entity once, by kind then name."""
+    names = {(entity.kind, " ".join(entity.name.split())) for entity in entities}
+    return "\n".join(f"{kind}\t{name}" for kind, name in sorted(names) if name)
+
+
+def facet_names(value: str) -> Iterator[tuple[str, str]]:
+    """The ``(kind, name)`` pairs of a ``FACETS_COLUMN`` value."""
+    for line in value.split("\n") if value else ():
+        kind, _, name = line.partition("\t")
+        yield kind, name
 
 CURRENT_FILE = "CURRENT"
 METADATA_FILE = "searchlib.json"
@@ -112,7 +125,8 @@ def make_schema() -> Schema:
         entities=AnalysedText(analyzer=name_list_analyzer()),
         entity_list=STORED(),
         **{kind: AnalysedText(analyzer=name_list_analyzer()) for kind in ENTITY_FIELDS},
-        **{facet_field(kind): KEYWORD(commas=True, scorable=False) for kind in ENTITY_FIELDS},
+        # Read by document number when facets are counted (snapshot.Columns), never searched.
+        **{FACETS_COLUMN: ColumnOnly(sortable=True)},
         date=DATETIME(stored=True, sortable=True),
         dated=ID(),
         url=ID(stored=True),

@@ -1,11 +1,10 @@
 """BM25 scoring: the weighting Whoosh's searcher uses, and the same scores computed a whole posting
-list at a time for queries made only of words.
+list at a time.
 
 Whoosh scores one document at a time in Python: a matcher per term, a field-length lookup and a
-score call per document, about a microsecond each several times over. A query of plain words (the
-usual query: no phrase, no operator, no wildcard) does not need that machinery. ``WordScorer``
-reads each word's posting list once into numpy arrays, with its BM25 part already computed from
-the stored field lengths, keeps the arrays of recently used words, and adds them up into one
+score call per document, about a microsecond each several times over. ``TermPostings`` reads a
+term's posting list once into numpy arrays, with its BM25 part already computed from the stored
+field lengths, and keeps the arrays of recently used terms; matching.py adds them up into one
 array of scores over all articles. The scores are Whoosh's, formula for formula (see the test
 that pins them); only the order of additions may differ, by a rounding unit.
 """
@@ -13,19 +12,16 @@ that pins them); only the order of additions may differ, by a rounding unit.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
 from math import log
 from typing import Any
 
 import numpy as np
-from whoosh import query as whoosh_query
 from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching import FilterMatcher, ListMatcher
+from whoosh.util.numeric import byte_to_length
 
-__all__ = ["BM25", "Word", "plain_words", "WordScorer"]
-
-#: One word of a query: the ``(field, term, boost)`` clauses it is searched with, one per field.
-Word = tuple[tuple[str, str, float], ...]
+__all__ = ["BM25", "TermPostings"]
 
 
 class BM25(scoring.BM25F):
@@ -39,26 +35,12 @@ class BM25(scoring.BM25F):
         return log(1 + (total - found + 0.5) / (found + 0.5))
 
 
-def plain_words(query: whoosh_query.Query) -> list[Word] | None:
-    """The words of a query that is nothing but words, each a term or an OR of the same word in
-    several fields, combined by AND or OR; ``None`` for any other query."""
-    subqueries = query.subqueries if isinstance(query, (whoosh_query.And, whoosh_query.Or)) else [query]
-    if isinstance(query, whoosh_query.CompoundQuery) and query.boost != 1.0:
-        return None
-    words = []
-    for sub in subqueries:
-        terms = sub.subqueries if isinstance(sub, whoosh_query.Or) and sub.boost == 1.0 else [sub]
-        if not all(type(term) is whoosh_query.Term for term in terms):
-            return None
-        words.append(tuple((term.fieldname, term.text, term.boost) for term in terms))
-    return words
+class TermPostings:
+    """Posting lists of one searcher's generation as arrays: the articles that have a term, and
+    the term's BM25 part in each, read a block at a time and kept (the most recently used, up to
+    ``cache_postings`` postings of 16 bytes each).
 
-
-class WordScorer:
-    """BM25 scores of plain-word queries over one searcher's generation, a posting list at a time.
-
-    ``leaves`` are the searcher's segments with the number of each one's first article;
-    ``cache_postings`` bounds how many postings are kept in memory (16 bytes each).
+    ``leaves`` are the searcher's segments with the number of each one's first article.
     """
 
     def __init__(self, searcher: Any, leaves: list[tuple[Any, int]], *, cache_postings: int = 8_000_000) -> None:
@@ -68,23 +50,6 @@ class WordScorer:
         self._lengths: dict[str, np.ndarray] = {}
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached, self._cache_limit = 0, cache_postings
-
-    def scores(self, words: Sequence[Word]) -> tuple[np.ndarray, np.ndarray]:
-        """The score of every article, and how many of ``words`` it has (0 for no match)."""
-        scores = np.zeros(self.size)
-        found = np.zeros(self.size, dtype=np.int32)
-        for word in words:
-            has_word = np.zeros(self.size, dtype=bool) if len(word) > 1 else None
-            for field, term, boost in word:
-                docs, parts = self.postings(field, term)
-                scores[docs] += parts * boost
-                if has_word is None:
-                    found[docs] += 1
-                else:
-                    has_word[docs] = True
-            if has_word is not None:
-                found += has_word
-        return scores, found
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """The articles that have ``term`` in ``field``, in order, and its BM25 part in each."""
@@ -107,6 +72,21 @@ class WordScorer:
             _, (old, _parts) = self._postings.popitem(last=False)
             self._cached -= old.size
         return docs
+
+    def idf(self, field: str, term: str) -> float:
+        return float(self._searcher.idf(field, term))
+
+    def has(self, field: str, term: str, docnum: int) -> bool:
+        """Whether article ``docnum`` has ``term`` in ``field``."""
+        docs = self.postings(field, term)[0]
+        at = int(np.searchsorted(docs, docnum))
+        return at < docs.size and int(docs[at]) == docnum
+
+    def part(self, field: str, term: str, docnum: int) -> float:
+        """``term``'s BM25 part in article ``docnum`` (0 where it is not)."""
+        docs, parts = self.postings(field, term)
+        at = int(np.searchsorted(docs, docnum))
+        return float(parts[at]) if at < docs.size and int(docs[at]) == docnum else 0.0
 
     def _read_docs_and_weights(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and term frequencies, read a block of postings at a time."""
@@ -138,11 +118,19 @@ class WordScorer:
         return np.concatenate(ids), np.concatenate(weights)
 
     def _field_lengths(self, field: str) -> np.ndarray:
-        """Every article's length in ``field``, as Whoosh stores it (one byte, coarse when long)."""
+        """Every article's length in ``field``, as Whoosh stores it (one byte, coarse when long),
+        read a column at a time (``doc_field_length`` for each article took 20 ms on Reuters)."""
         if field not in self._lengths:
             lengths = np.zeros(self.size)
             for leaf, offset in self._leaves:
                 count = leaf.doc_count_all()
-                lengths[offset : offset + count] = [leaf.doc_field_length(doc, field, 0) or 0 for doc in range(count)]
+                per_document = leaf._perdoc  # Whoosh's reader of lengths and columns
+                if per_document.has_column(_lenfield(field)):
+                    stored = np.fromiter(per_document.column_reader(_lenfield(field), LENGTHS_COLUMN), dtype=np.uint8, count=count)
+                    lengths[offset : offset + count] = _BYTE_LENGTHS[stored]
             self._lengths[field] = lengths
         return self._lengths[field]
+
+
+# What each length byte stands for (Whoosh's byte_to_length; the byte 0 is no length).
+_BYTE_LENGTHS = np.array([0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)

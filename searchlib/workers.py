@@ -149,12 +149,13 @@ class _Workers:
         while len(self.outcomes) < self.jobs:
             self._check(timeout=1)
         built = [self.outcomes[number] for number in range(self.jobs)]
-        vocabulary = built[0][2]
-        for _, _, more in built[1:]:
+        vocabulary, stems = built[0][2], built[0][3]
+        for _, _, more, more_stems in built[1:]:
             vocabulary.update(more)  # in place: these are the largest objects a build holds at the end
-        return ([segment for segments, _, _ in built for segment in segments],
-                [failure for _, failed, _ in built for failure in failed],
-                vocabulary)
+            stems.update(more_stems)
+        return ([segment for segments, *_ in built for segment in segments],
+                [failure for _, failed, *_ in built for failure in failed],
+                vocabulary, stems)
 
     def _check(self, timeout: float = 0) -> None:
         """Take in what workers have sent; raise if one failed or is gone."""

@@ -53,7 +53,7 @@ from whoosh.writing import SegmentWriter
 from .analysis import NAME_LINE_GAP, token_terms
 from .entities import Extractor, extractor, place_aliases
 from .models import Article
-from .schema import ENTITY_FIELDS, TITLE_WEIGHT, Posting, Postings, facet_field, make_schema
+from .schema import ENTITY_FIELDS, FACETS_COLUMN, TITLE_WEIGHT, Posting, Postings, facet_value, make_schema
 
 __all__ = [
     "MemoryWriter",
@@ -70,13 +70,13 @@ logger = logging.getLogger(__name__)
 Token = tuple[str, "str | None", int, int, int]  # as analysis.token_terms gives them
 Failure = tuple[str, str, str]  # article id, path, what went wrong
 Task = tuple[Article, str, str]  # an article, its digest and its story
-Built = tuple[list[Any], list[Failure], "Counter[str]"]  # segments, failures, vocabulary
+Built = tuple[list[Any], list[Failure], "Counter[str]", dict[str, "str | None"]]  # segments, failures, vocabulary, stems
 
 
 def document_fields(article: Article, extract: Extractor, digest: str) -> dict[str, Any]:
     """The Whoosh fields of one article, its entities extracted with ``extract`` and its text
     fields' postings made here (``text_postings``); ``_words`` (which Whoosh ignores, as every
-    name that starts with ``_``) has its words for the spelling vocabulary."""
+    name that starts with ``_``) has its words for the spelling vocabulary, with their stems."""
     entities = extract(f"{article.caption}\n\n{article.body}")
     postings, words = text_postings(_schema(), article.title, article.caption, article.body)
     fields: dict[str, Any] = {
@@ -96,7 +96,7 @@ def document_fields(article: Article, extract: Extractor, digest: str) -> dict[s
         searchable[entity.kind].extend(place_aliases(entity.name) if entity.kind == "place" else (entity.name,))
     for kind, names in searchable.items():
         fields[kind] = _name_postings("\n".join(names))
-        fields[facet_field(kind)] = _facet_postings(entity.name for entity in entities if entity.kind == kind)
+    fields[FACETS_COLUMN] = facet_value(entities)
     if article.date is not None:
         fields["date"] = article.date
     fields["dated"] = "yes" if article.date is not None else "no"
@@ -118,22 +118,22 @@ def _schema() -> Any:
     return make_schema()
 
 
-def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dict[str, Postings], set[str]]:
+def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dict[str, Postings], dict[str, str | None]]:
     """The postings of an article's text fields, as the schema's analyzers would make them:
     ``title``, ``caption`` and ``body`` with positions and offsets; ``text`` (``combined_text``)
     with positions, where each line break adds one. And its distinct words as written
-    (``vocabulary.article_words``).
+    (``vocabulary.article_words``), each with its stem (``None`` for a stop word).
 
     One pass over each part's tokens makes its own field's postings and its share of ``text``:
     there a token's position is the number of words kept before it in the joined text plus the
     line breaks before it (NltkTokenizer with ``line_gap=1``, then StopFilter)."""
     postings: dict[str, Postings] = {}
-    words: set[str] = set()
+    words: dict[str, str | None] = {}
     combined: dict[str, list[int]] = {}
     base = 0  # positions in ``text`` before this part
     for name, value, copies in (("title", title, TITLE_WEIGHT), ("caption", caption, 1), ("body", body, 1)):
         tokens = token_terms(value)
-        words.update(map(_SPELLING, tokens))
+        words.update(map(_SPELLING_AND_TERM, tokens))
         seen: dict[str, list[tuple[int, int, int]]] = {}
         in_text: list[tuple[str, int]] = []
         kept = 0
@@ -159,20 +159,12 @@ def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dic
     return postings, words
 
 
-_SPELLING = operator.itemgetter(0)
+_SPELLING_AND_TERM = operator.itemgetter(0, 1)
 
 
 def _name_postings(names: str) -> Postings:
     """A name list's postings, as ``name_list_analyzer`` makes them."""
     return _postings(_schema()[ENTITY_FIELDS[0]].format, token_terms(names), line_gap=NAME_LINE_GAP)
-
-
-def _facet_postings(names: Iterable[str]) -> Postings:
-    """A facet field's postings of ``names``, as its ``KEYWORD`` analyzer and ``Frequency``
-    format make them of the names joined by commas (a comma in a name is a space): each name
-    once, with how often it is listed."""
-    counts = Counter(name.replace(",", " ").strip() for name in names if name)
-    return Postings(list(counts), list(counts.values()), [pack_uint(count) for count in counts.values()])
 
 
 def _postings(format_: Any, tokens: list[Token], *, line_gap: int = 0, chars: bool = False) -> Postings:
@@ -552,6 +544,7 @@ class SegmentBuilder:
         self.segments: list[Any] = []
         self.failed: list[Failure] = []
         self.vocabulary: Counter[str] = Counter()
+        self.stems: dict[str, str | None] = {}
 
     def add(self, article: Article, digest: str, story: str) -> None:
         fields = fields_or_failure(article, self._extract, digest)
@@ -561,13 +554,14 @@ class SegmentBuilder:
         if self._writer is None:
             self._writer = MemoryWriter(self._index, _lk=False)
         self._writer.add_document(**fields, story=story)
-        self.vocabulary.update(fields["_words"])
+        self.vocabulary.update(fields["_words"].keys())
+        self.stems.update(fields["_words"])
         if self._writer.full:
             self._close_segment()
 
     def finish(self) -> Built:
         self._close_segment()
-        return self.segments, self.failed, self.vocabulary
+        return self.segments, self.failed, self.vocabulary, self.stems
 
     def _close_segment(self) -> None:
         if self._writer is not None:

@@ -119,19 +119,22 @@ def test_status(in_fresh_clone: Path) -> None:
 
 def test_pages(in_fresh_clone: Path) -> None:
     shutil.copytree(Path(__file__).parent / "fixtures" / "news", in_fresh_clone / "corpus" / "news")
-    first = run(search, ["military base", "--limit", "2"], catch_exceptions=False).stdout
+    first = run(search, ["military base", "--limit", "2", "--any"], catch_exceptions=False).stdout
     assert first.splitlines()[0] == "4 articles match 'military base'. Showing 1–2. Next: --page 2."
-    last = run(search, ["military base", "--limit", "2", "--page", "2"], catch_exceptions=False).stdout
+    last = run(search, ["military base", "--limit", "2", "--page", "2", "--any"], catch_exceptions=False).stdout
     assert last.splitlines()[0] == "4 articles match 'military base'. Showing 3–4."
-    past = run(search, ["military base", "--limit", "2", "--page", "9"], catch_exceptions=False).stdout
+    past = run(search, ["military base", "--limit", "2", "--page", "9", "--any"], catch_exceptions=False).stdout
     assert past.splitlines() == ["4 articles match 'military base'.", "Page 9 is past the last page (2)."]
+    every = run(search, ["military base", "--limit", "2"], catch_exceptions=False).stdout
+    assert every.splitlines()[0] == ("3 articles match 'military base'; 1 more has some of the words "
+                                     "(--any shows it too). Showing 1–2. Next: --page 2.")
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["search", '"military'], 'Error: Unclosed quote: add the closing " (at position 1 of the query)\n'),
-        (["search", "author:x"], "Error: Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, text, title, url (at position 1 of the query)\n"),
+        (["search", '"military', "--strict"], 'Error: Unclosed quote: add the closing " (at position 1 of the query)\n'),
+        (["search", "author:x", "--strict"], "Error: Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, text, title, url (at position 1 of the query)\n"),
         (["status", "--index", "nowhere"], "Error: No index at 'nowhere'. Build it with: searchlib build CORPUS --index nowhere\n"),
         (["build", "missing"], "Error: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),
         (["search", "x", "--index", "new", "--corpus", "missing"], "No index at 'new' yet: building it from 'missing'…\nError: No corpus at 'missing': give a directory of article files (.txt, .jsonl, .jsonl.gz) or one such file\n"),
@@ -153,7 +156,7 @@ def test_unwritable_index_directory_is_a_one_line_error(in_fresh_clone: Path) ->
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["search", "x", "--limit", "0"], "Invalid value for '-n' / '--limit': 0 is not in the range x>=1."),
+        (["search", "x", "--limit", "0"], "Invalid value for '-n' / '--limit': 0 is not in the range x>=1 (or give 'all')."),
         (["entities", "-", "--ner", "bert"], "'bert' is not one of 'rules', 'nltk', 'spacy', 'auto'."),
     ],
 )

@@ -47,7 +47,7 @@ def test_did_you_mean_line(index_dir: str) -> None:
 def test_csv_export(index_dir: str) -> None:
     rows = list(csv.reader(io.StringIO(run(index_dir, "military base", "--csv").stdout)))
     assert rows[0] == ["rank", "id", "title", "date", "url", "score", "snippet", "entities", "similar"]
-    assert len(rows) == 5
+    assert len(rows) == 4  # the three articles with both words
     top = dict(zip(rows[0], rows[1]))
     assert top["id"] == "000_6a031b2be50133bf.txt" and top["date"] == "2012-04-17T00:00:00"
     assert "military bases" in top["snippet"] and "[" not in top["snippet"]
@@ -84,7 +84,8 @@ def test_timeline_text_json_and_csv(index_dir: str) -> None:
         (["base", "--like", "x"], 2, "Give a QUERY or --like ID (not both)."),
         (["base", "--json", "--csv"], 2, "Choose one of --json and --csv."),
         (["--like", "nope"], 1, "Error: No article with id 'nope' in the index at"),
-        (["date:2012-13"], 1, "Error: Cannot read the date '2012-13': use 2012, 2012-04, 2012-04-17"),
+        (["date:2012-13", "--strict"], 1, "Error: Cannot read the date '2012-13': use 2012, 2012-04, 2012-04-17"),
+        (["date:[2012-04 to 2012-03]"], 1, "Error: The date range is empty: it starts 2012-04-01, after its end 2012-03-31; put the earlier date first"),
         (["base", "--since", "2013", "--until", "2012"], 1, "Error: The date span is empty: since 2013-01-01 is after until 2012-12-31"),
     ],
 )

@@ -72,12 +72,21 @@ def test_dates_in_the_query_language(index: searchlib.Index, query: str, expecte
         ("base date:[2012 to 2013", "Unclosed '[' in a date range: add ']', as in date:[2012-01 to 2012-06] (at position 6 of the query)"),
         ("date:[2012 2013]", "A date range needs 'to' between its ends, as in date:[2012-01 to 2012-06] (at position 1 of the query)"),
         ("date:someday", "Cannot read the date 'someday': use 2012, 2012-04, 2012-04-17, today, yesterday, this/last week|month|year, last 30 days (at position 1 of the query)"),
+        ('date:"last 99999999 days"', "The period 'last 99999999 days' reaches back before the year 1: give a shorter one (at position 1 of the query)"),
     ],
 )
-def test_bad_dates_in_the_query_are_one_line_errors(index: searchlib.Index, query: str, message: str) -> None:
+def test_bad_dates_in_the_query_are_one_line_errors_when_strict(index: searchlib.Index, query: str, message: str) -> None:
     with pytest.raises(QuerySyntaxError) as caught:
-        index.search(query)
+        index.search(query, strict=True)
     assert str(caught.value) == message
+    notice = "Searched " + repr(query[query.index("date:"):]).replace('"', "")[1:-1]
+    assert index.search(query).notices[0].startswith(notice.split(" ")[0])  # read as words without strict
+
+
+@pytest.mark.parametrize("query", ["date:[2013 to 2012]", "base date:[2012-04 to 2012-03]", "date:[2012-04-02 to 2012-04-01]"])
+def test_a_date_range_that_ends_before_it_starts_is_an_error(index: searchlib.Index, query: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=r"The date range is empty: it starts .*, after its end .*; put the earlier date first"):
+        index.search(query)
 
 
 @pytest.mark.parametrize(

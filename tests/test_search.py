@@ -29,16 +29,30 @@ def test_military_base_finds_the_seed_article_first_with_the_phrase_highlighted(
     assert top.title_snippet.to_text() == "Tajikistan Rejects Foreign [Base] Offers in Deference to Russia"
 
 
-def test_articles_with_all_words_rank_above_those_with_some(index: searchlib.Index) -> None:
+def test_articles_with_every_word_are_counted_and_those_with_some_said_apart(index: searchlib.Index) -> None:
     result = index.search("military base")
+    assert ids(result) == [SEED.name, "base-in-title.txt", "base-in-body.txt"]
+    assert (result.total, result.some_words, result.match) == (3, 1, "all")
+    assert index.timeline("military base").total == 3
+    assert sum(v.count for v in index.search("military base", facets=True).facets["place"]) <= 3 * 10
+
+
+def test_with_match_any_articles_with_all_words_rank_above_those_with_some(index: searchlib.Index) -> None:
+    result = index.search("military base", match="any")
     assert ids(result)[:3] == [SEED.name, "base-in-title.txt", "base-in-body.txt"]
     # "military" four times, "base" never: still returned, after every article with both words.
     assert ids(result)[3:] == ["military-only.txt"]
-    assert result.total == 4
+    assert (result.total, result.some_words) == (4, 0)
     # Weighted up, "military" alone outscores both words in a long article; it still comes after.
-    boosted = index.search("military^5 base")
+    boosted = index.search("military^5 base", match="any")
     assert ids(boosted)[2:] == ["base-in-body.txt", "military-only.txt"]
     assert boosted.hits[3].score > boosted.hits[2].score
+
+
+def test_with_no_article_having_every_word_those_with_some_are_shown_and_it_says_so(index: searchlib.Index) -> None:
+    result = index.search("military zanzibar")
+    assert result.total == 4 and result.some_words == 0
+    assert result.notices == ("No article has all the words, so these are the articles with some of them",)
 
 
 def test_a_repeated_query_word_counts_once_per_repeat(index: searchlib.Index) -> None:
@@ -78,7 +92,8 @@ def test_title_weighs_more_than_body(index: searchlib.Index) -> None:
         ("military AND parade", {"military-only.txt"}),
         ("parade OR festival", {"military-only.txt", "world/undated.txt"}),
         ("military NOT base", {"military-only.txt"}),
-        ("military -base", {SEED.name, "base-in-title.txt", "base-in-body.txt", "military-only.txt"}),
+        ("military -base", {"military-only.txt"}),
+        ('military -"military base"', {"military-only.txt"}),
         ("(parade OR coast) AND military", {"military-only.txt", "base-in-title.txt", "base-in-body.txt"}),
         ("title:parade", {"military-only.txt"}),
         ("title:budget", {"base-in-body.txt"}),
@@ -132,8 +147,8 @@ def test_snippet_of_a_title_only_match_is_the_start_of_the_body(index: searchlib
 
 
 def test_pages_run_across_the_all_words_and_some_words_tiers(index: searchlib.Index) -> None:
-    everything = ids(index.search("military base", limit=10))
-    pages = [index.search("military base", limit=1, page=p) for p in (1, 2, 3, 4, 5)]
+    everything = ids(index.search("military base", limit=10, match="any"))
+    pages = [index.search("military base", limit=1, page=p, match="any") for p in (1, 2, 3, 4, 5)]
     assert [h.id for p in pages for h in p.hits] == everything
     assert [p.total for p in pages] == [4] * 5
     assert [h.rank for p in pages for h in p.hits] == [1, 2, 3, 4]
@@ -156,11 +171,41 @@ def test_pages_run_across_the_all_words_and_some_words_tiers(index: searchlib.In
         ("title: base", "'title:' needs a word right after it, as in title:word (at position 1 of the query)", 0),
     ],
 )
-def test_syntax_errors_are_one_line_messages(index: searchlib.Index, query: str, message: str, position: int | None) -> None:
+def test_strict_syntax_errors_are_one_line_messages(index: searchlib.Index, query: str, message: str, position: int | None) -> None:
     with pytest.raises(QuerySyntaxError) as caught:
-        index.search(query)
+        index.search(query, strict=True)
     assert str(caught.value) == message
     assert caught.value.position == position and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("query", "read_as", "notice"),
+    [
+        ('"military base', '"military base"', 'Closed the quote opened at position 1'),
+        ("military AND", "military", "Read 'AND' as a word: it needs a word before and after it"),
+        ("OR base", "base", "Read 'OR' as a word: it needs a word before and after it"),
+        ("(military base", "military base", "Closed the '(' opened at position 1"),
+        ("military)", "military", "Left out the ')' at position 9, which closed nothing"),
+        ("author:smith", "author smith", "Searched 'author:' as a word: it is no field"),
+        ("title: base", "title base", "Searched 'title:' as a word: a field needs a word right after it, as in title:word"),
+        ("credit cards: how many days in a billing cycle", "credit cards how many days in a billing cycle", "Searched 'cards:' as a word"),
+        ("date:someday grain", "date someday grain", "Searched 'date:someday' as words: Cannot read the date 'someday'"),
+    ],
+)
+def test_any_text_is_a_query_read_as_words_with_a_notice(index: searchlib.Index, query: str, read_as: str, notice: str) -> None:
+    result = index.search(query, match="any")
+    assert any(n.startswith(notice) for n in result.notices), result.notices
+    assert ids(result) == ids(index.search(read_as, match="any"))
+
+
+@pytest.mark.parametrize("query", ["what is a military base?", "military base?", "base?"])
+def test_a_question_mark_ending_a_word_is_punctuation(index: searchlib.Index, query: str) -> None:
+    assert ids(index.search(query)) == ids(index.search(query.replace("?", "")))
+
+
+def test_a_query_of_only_stop_words_finds_nothing_and_says_why(index: searchlib.Index) -> None:
+    result = index.search("AND")
+    assert result.total == 0 and "no words to search for" in result.notices[-1]
 
 
 def test_field_with_a_phrase_or_group_is_accepted(index: searchlib.Index) -> None:
@@ -249,7 +294,7 @@ def test_ranking_settings_change_scores_and_searched_fields(news_index) -> None:
     from searchlib import Ranking
 
     with searchlib.Index.open(news_index, ranking=Ranking(field_weights={"title": 1.0})) as titles_only:
-        hits = [h.id for h in titles_only.search("military base").hits]
+        hits = [h.id for h in titles_only.search("military base", match="any").hits]
         assert hits[0] == "base-in-title.txt" and set(hits) == {"base-in-title.txt", SEED.name, "military-only.txt"}
     with searchlib.Index.open(news_index, ranking=Ranking(field_weights={"entities": 1.0})) as names_only:
         assert [h.id for h in names_only.search("rakhmon").hits] == [SEED.name]  # a name, found in person

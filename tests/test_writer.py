@@ -19,6 +19,7 @@ from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter, md5_h
 from whoosh.filedb.structfile import StructFile
 
 import searchlib
+from searchlib import analyze
 from searchlib import workers, writer
 from searchlib.schema import combined_text, make_schema
 from searchlib.writer import MemoryWriter, text_postings
@@ -42,7 +43,8 @@ def test_text_postings_are_the_analyzers_postings(title: str, caption: str, body
     for field, value in (("title", title), ("caption", caption), ("body", body)):
         assert sorted(postings[field].items()) == whoosh_postings(field, value), field
     assert sorted(postings["text"].items()) == whoosh_postings("text", combined_text(title, caption, body))
-    assert words == _spelling(f"{title}\n{caption}\n{body}")
+    assert set(words) == _spelling(f"{title}\n{caption}\n{body}")
+    assert all(term is None or term == analyze(spelling)[0] for spelling, term in words.items())
 
 
 def _spelling(text: str) -> set[str]:
@@ -56,14 +58,6 @@ def _spelling(text: str) -> set[str]:
 def test_name_postings_are_the_name_list_analyzers(names: list[str]) -> None:
     value = "\n".join(names)
     assert sorted(writer._name_postings(value).items()) == whoosh_postings("entities", value)
-
-
-@settings(max_examples=200, deadline=None)
-@given(names=st.lists(st.sampled_from(["Bank of England", " Rakhmon", "U.S. ", "", " ", "Zürich", "a b", "Cargill, Inc."]),
-                      max_size=8))
-def test_facet_postings_are_the_keyword_fields(names: list[str]) -> None:
-    value = ",".join(name.replace(",", " ") for name in names)
-    assert sorted(writer._facet_postings(names).items()) == whoosh_postings("person_facet", value)
 
 
 def test_the_memory_writer_writes_what_whooshs_writer_writes(tmp_path: Path) -> None:
@@ -144,7 +138,7 @@ def test_a_build_in_two_processes_makes_the_same_index_each_time_as_one_process(
     for name, jobs in (("one", 1), ("two", 2), ("again", 2)):
         searchlib.build(corpus, tmp_path / name, jobs=jobs)
         with searchlib.Index.open(tmp_path / name) as opened:
-            found = opened.search("wheat harvest rain", limit=200, fold_duplicates=False)
+            found = opened.search("wheat harvest rain", limit=200, fold_duplicates=False, match="any")
             results.append(sorted((round(hit.score, 9), hit.id) for hit in found.hits))
             assert found.total == 150
     assert results[0] == results[1] == results[2]

@@ -97,4 +97,4 @@ def pinned_results(any_words: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    (HERE / "results.json").write_text(json.dumps(pinned_results({}), indent=1) + "\n", encoding="utf-8")
+    (HERE / "results.json").write_text(json.dumps(pinned_results({"match": "any"}), indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,62 @@
+"""The filters of a search: a date span (``since``/``until``) and the entities an article must
+mention (``person``, ``place``, ``organization``), as one query that matching.py evaluates into
+the set of articles allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from typing import Any
+
+from whoosh import query as whoosh_query
+
+from .dates import parse_period
+from .errors import InvalidOptionError
+
+__all__ = ["filter_query", "date_range"]
+
+
+def filter_query(
+    schema: Any, since: date | str | None, until: date | str | None, entities: dict[str, str | Iterable[str]]
+) -> whoosh_query.Query | None:
+    """The query of every filter given, or ``None`` when there are none.
+
+    Raises:
+        InvalidOptionError: a date cannot be read, the span is empty, or a name has no words.
+    """
+    present = [q for q in (date_range(since, until), _entity_filter(schema, entities)) if q is not None]
+    return whoosh_query.And(present) if len(present) > 1 else (present[0] if present else None)
+
+
+def date_range(since: date | str | None, until: date | str | None) -> whoosh_query.Query | None:
+    """The span from the start of ``since`` to the end of ``until``; ``None`` for no limit."""
+    if since is None and until is None:
+        return None
+    start = None if since is None else _period(since, "since")[0]
+    end = None if until is None else _period(until, "until")[1]
+    if start is not None and end is not None and start > end:
+        raise InvalidOptionError(f"The date span is empty: since {start:%Y-%m-%d} is after until {end:%Y-%m-%d}")
+    return whoosh_query.DateRange("date", start, end)
+
+
+def _period(value: date | str, name: str) -> tuple[datetime, datetime]:
+    if isinstance(value, datetime):
+        return value, value
+    if isinstance(value, date):
+        return datetime.combine(value, time.min), datetime.combine(value, time.max)
+    try:
+        return parse_period(value)
+    except ValueError as error:
+        raise InvalidOptionError(f"{name}: {error}") from None
+
+
+def _entity_filter(schema: Any, wanted: dict[str, str | Iterable[str]]) -> whoosh_query.Query | None:
+    """All the named entities, each as a phrase of its analysed words in its kind's field."""
+    clauses = []
+    for kind, names in wanted.items():
+        for name in [names] if isinstance(names, str) else names:
+            words = [token.text for token in schema[kind].analyzer(name)]
+            if not words:
+                raise InvalidOptionError(f"The {kind} filter {name!r} has no words to match")
+            clauses.append(whoosh_query.Term(kind, words[0]) if len(words) == 1 else whoosh_query.Phrase(kind, words))
+    return whoosh_query.And(clauses) if clauses else None

@@ -1,0 +1,183 @@
+"""What a search gives back, made from the articles chosen: hits with their snippets and the
+parts of their scores, facet counts and timelines.
+
+Snippets are highlighted from the character offsets the index stores for each word (read once
+per word for all the hits of a page), around the query's terms each hit has; ``snippets.py``
+picks and joins the fragments. Facets and timelines count over every article selected, with
+numpy, from columns the snapshot reads once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from .matching import Leaf
+from .models import Entity, FacetValue, Hit, ScorePart, Snippet, TimelineBucket
+from .ranking import Placed, Selection
+from .snapshot import UNDATED, Snapshot
+from .snippets import body_highlighter, highlight_matches, leading_snippet, title_highlighter
+
+__all__ = ["make_hits", "facet_counts", "timeline_buckets", "PERIODS", "MAX_PERIODS"]
+
+PERIODS = ("year", "month", "day")
+#: Past this many periods between a timeline's first and last match, only periods with
+#: matches are listed (an article dated in year 1 beside one of 2012 would make 735,000 days).
+MAX_PERIODS = 10_000
+_HIGHLIGHTED = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
+
+
+def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *, explain: bool) -> tuple[Hit, ...]:
+    """The hits of a page, each with its snippets (and explanation, if asked for)."""
+    postings = snapshot.postings()
+    ids = snapshot.ids()
+    words = {docnum: {term for field, term, _ in selection.leaves if field in _HIGHLIGHTED and postings.has(field, term, docnum)}
+             for _, docnum, _, _ in placed}
+    matched = list(words.items())
+    body, title = _matches(snapshot, matched, "body"), _matches(snapshot, matched, "title")
+    return tuple(
+        _hit(snapshot, rank, docnum, score, body[docnum], title[docnum],
+             explanation(snapshot, docnum, selection.leaves, selection.scaled) if explain else (),
+             tuple(ids[d] for d in similar))
+        for rank, docnum, score, similar in placed
+    )
+
+
+def explanation(snapshot: Snapshot, docnum: int, leaves: tuple[Leaf, ...], scaled: dict[tuple[str, str], float]) -> tuple[ScorePart, ...]:
+    """The BM25 score of each matched word in each field, with its weight in the query: the
+    field's weight times how often the word was given (and any ``^`` boost)."""
+    weights: dict[tuple[str, str], float] = defaultdict(float)
+    for field, term, weight in leaves:
+        weights[field, term] += weight
+    postings = snapshot.postings()
+    parts = []
+    for (field, term), weight in sorted(weights.items()):
+        if postings.has(field, term, docnum):
+            part = postings.part(field, term, docnum) * weight * scaled.get((field, term), 1.0)
+            parts.append(ScorePart(field, term, weight, part))
+    return tuple(sorted(parts, key=lambda p: -p.score))
+
+
+def _matches(snapshot: Snapshot, hits: list[tuple[int, set[str]]], fieldname: str) -> dict[int, list[tuple[str, int, int]]]:
+    """Where the words each hit matched occur in its ``fieldname``: ``(word, start, end)``
+    character offsets, read from the index, one pass over a word's postings for all hits."""
+    matches: dict[int, list[tuple[str, int, int]]] = {docnum: [] for docnum, _ in hits}
+    for leaf, base in snapshot.leaves():
+        in_leaf = [(docnum - base, words) for docnum, words in hits if base <= docnum < base + leaf.doc_count_all()]
+        for word in set().union(*(words for _, words in in_leaf)):
+            if (fieldname, word) not in leaf:
+                continue
+            postings = leaf.postings(fieldname, word)  # without a scorer, which costs more than the read
+            for docnum in sorted(docnum for docnum, words in in_leaf if word in words):
+                if not postings.is_active():  # every posting left belongs to deleted articles
+                    break
+                postings.skip_to(docnum)
+                if not postings.is_active():
+                    break
+                if postings.id() == docnum:
+                    found = postings.value_as("characters")
+                    matches[docnum + base].extend((word, start, end) for _position, start, end in found)
+    return matches
+
+
+def _hit(
+    snapshot: Snapshot,
+    rank: int,
+    docnum: int,
+    score: float,
+    body_matches: list[tuple[str, int, int]],
+    title_matches: list[tuple[str, int, int]],
+    explained: tuple[ScorePart, ...],
+    similar: tuple[str, ...],
+) -> Hit:
+    fields = snapshot.stored(docnum)
+    body, title = fields.get("body", ""), fields.get("title", "")
+    snippet = highlight_matches(body_highlighter(), body, body_matches, top=2)
+    if not snippet.spans:  # no word matched in the body: its start, or the headline of a flash
+        snippet = leading_snippet(body if body.strip() else title)
+    title_snippet = highlight_matches(title_highlighter(), title, title_matches, top=1)
+    if title_snippet.text != title:  # no match in the title: whole title, nothing marked
+        title_snippet = Snippet(title)
+    moment = fields.get("date")
+    return Hit(
+        rank=rank,
+        score=score,
+        id=fields["id"],
+        title=title,
+        date=moment if isinstance(moment, datetime) else None,
+        url=fields.get("url", ""),
+        path=fields.get("path", ""),
+        entities=tuple(Entity(name, kind) for name, kind in fields.get("entity_list", ())),
+        snippet=snippet,
+        title_snippet=title_snippet,
+        explanation=explained,
+        similar=similar,
+    )
+
+
+def facet_counts(snapshot: Snapshot, mask: np.ndarray, top: int, kinds: tuple[str, ...]) -> dict[str, tuple[FacetValue, ...]]:
+    """The ``top`` most mentioned entities of each kind among the articles in ``mask``, most
+    first, then by name."""
+    counted = {}
+    for kind in kinds:
+        facets = snapshot.facets(kind)
+        counts = facets.counts(mask)
+        present = np.flatnonzero(counts)
+        best = sorted(present.tolist(), key=lambda at: (-counts[at], facets.names[at]))[:top]
+        counted[kind] = tuple(FacetValue(facets.names[at], int(counts[at])) for at in best)
+    return counted
+
+
+_EPOCH = np.datetime64("0001-01-01T00:00:00", "us")
+_UNITS = {"year": "Y", "month": "M", "day": "D"}
+
+
+def timeline_buckets(snapshot: Snapshot, mask: np.ndarray, by: str) -> tuple[tuple[TimelineBucket, ...], int]:
+    """The articles of ``mask`` counted by period, every period from the first to the last listed
+    (only those with articles past ``MAX_PERIODS``), and the number of undated ones."""
+    dates = snapshot.dates()[mask]
+    dated = dates[dates != UNDATED]
+    if not dated.size:
+        return (), int(dates.size)
+    periods = (_EPOCH + dated.astype("timedelta64[us]")).astype(f"datetime64[{_UNITS[by]}]")
+    starts, counts = np.unique(periods, return_counts=True)
+    found = {_as_date(start): int(count) for start, count in zip(starts, counts)}
+    first, last = min(found), max(found)
+    span = list(_periods_between(first, last, by, MAX_PERIODS + 1))
+    listed = span if len(span) <= MAX_PERIODS else sorted(found)
+    buckets = tuple(TimelineBucket(_period_label(start, by), start, found.get(start, 0)) for start in listed)
+    return buckets, int(dates.size - dated.size)
+
+
+def _as_date(value: np.datetime64) -> date:
+    text = str(value.astype("datetime64[D]"))
+    year, month, day = (int(part) for part in text.split("-"))
+    return date(year, month, day)
+
+
+def _period_label(start: date, by: str) -> str:
+    return f"{start.year:04d}" if by == "year" else f"{start.year:04d}-{start.month:02d}" if by == "month" else start.isoformat()
+
+
+def _periods_between(first: date, last: date, by: str, most: int) -> Iterator[date]:
+    current: date | None = first
+    for _ in range(most):
+        if current is None or current > last:
+            return
+        yield current
+        current = _next_period(current, by)
+
+
+def _next_period(current: date, by: str) -> date | None:
+    try:
+        if by == "day":
+            return current + timedelta(days=1)
+        if by == "month":
+            return (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return current.replace(year=current.year + 1)
+    except (OverflowError, ValueError):  # past the year 9999
+        return None
+

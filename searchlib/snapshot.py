@@ -1,0 +1,274 @@
+"""One open generation of an index, and what searches read from it once and keep.
+
+A ``Snapshot`` is Whoosh's searcher over the live generation, pinned against removal (locks.py),
+with the columns every search feature works from, each read on first use and kept while the
+snapshot is open: article ids, stories, dates, the entities facets count, which articles are
+deleted, the spelling vocabulary, each field's terms, and posting lists as numpy arrays
+(scoring.TermPostings). Reading them once is what makes facets, date orders, filters, timelines
+and explanations cost about what a plain search costs: each is then arithmetic over arrays.
+
+Nothing here knows the query language or the shape of results; ``query.Index`` opens a snapshot
+and replaces it when a writer makes a newer generation live.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from time import monotonic, sleep
+from typing import Any
+
+import attrs
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
+
+from .analysis import remember_stems
+from .config import Ranking
+from .errors import IndexBuildingError, IndexCorruptError, IndexNotFoundError
+from .locks import READERS_LOCK, ReaderPin, writer_running
+from .models import ENTITY_KINDS
+from .schema import FACETS_COLUMN, current_generation, facet_names, read_metadata, rebuild_hint
+from .scoring import BM25, TermPostings
+from .vocabulary import Vocabulary
+
+__all__ = ["Snapshot", "Facets", "Stories", "UNDATED"]
+
+logger = logging.getLogger(__name__)
+
+#: The date of an undated article in ``Snapshot.dates``.
+UNDATED = np.iinfo(np.int64).min
+_MISSING_DATE = (1 << 64) - 1  # what Whoosh's date column holds for an article without one
+
+
+@attrs.frozen
+class Stories:
+    """Each article's story as a number (``codes``), and the articles grouped by story: those of
+    story ``s`` are ``by_story[starts[s]:starts[s + 1]]``."""
+
+    codes: np.ndarray
+    by_story: np.ndarray
+    starts: np.ndarray
+
+    def members(self, docnum: int) -> np.ndarray:
+        code = self.codes[docnum]
+        return self.by_story[self.starts[code] : self.starts[code + 1]]
+
+
+@attrs.frozen
+class Facets:
+    """One kind's entities, as facets count them: the names, and an entry for each article and
+    name it mentions: the name's number in ``values``, the article in ``owners``."""
+
+    names: list[str]
+    values: np.ndarray
+    owners: np.ndarray
+
+    def counts(self, mask: np.ndarray) -> np.ndarray:
+        """How many of the articles in ``mask`` mention each name."""
+        return np.bincount(self.values[mask[self.owners]], minlength=len(self.names))
+
+
+@attrs.define
+class Snapshot:
+    """An open generation. Use ``close()`` when done."""
+
+    index_dir: Path
+    generation: Path
+    whoosh: Any = attrs.field(repr=False)
+    searcher: Searcher = attrs.field(repr=False)
+    _pin: ReaderPin = attrs.field(repr=False)
+    _cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, index_dir: Path, ranking: Ranking, *, wait: float = 0.0) -> Snapshot:
+        """Open and pin the live generation of the index at ``index_dir``.
+
+        Raises:
+            IndexNotFoundError, IndexBuildingError, IndexVersionError, IndexCorruptError: as
+            ``Index.open`` says.
+        """
+        started = monotonic()
+        for _attempt in range(5):
+            generation = _live_or_building(index_dir, wait)
+            pin = ReaderPin.take(generation)
+            if pin is None and generation.is_dir() and not (generation / READERS_LOCK).exists():
+                pin = ReaderPin()  # a read-only copy, or an index that has no reader lock file
+            if pin is not None:
+                break
+            sleep(0.05)  # a writer switched generations and is removing this one: again
+        else:
+            raise IndexCorruptError(
+                f"Cannot open the index at '{index_dir}': its generation keeps disappearing. "
+                f"Rebuild it with: {rebuild_hint(index_dir)}",
+                path=index_dir,
+            )
+        try:
+            whoosh = whoosh_index.open_dir(str(generation))
+            searcher = whoosh.searcher(weighting=BM25(B=ranking.b, K1=ranking.k1))
+        except Exception as exc:  # Whoosh raises many kinds here, pickle errors among them
+            pin.release()
+            raise IndexCorruptError(
+                f"Cannot open the index at '{index_dir}' ({type(exc).__name__}: {exc}). "
+                f"Rebuild it with: {rebuild_hint(index_dir)}",
+                path=index_dir,
+            ) from exc
+        opened = cls(index_dir, generation, whoosh, searcher, pin)
+        logger.info("opened %s, generation %s: %d articles, %d segments, in %.1f ms", index_dir, generation.name,
+                    opened.article_count, len(opened.leaves()), 1000 * (monotonic() - started))
+        return opened
+
+    def close(self) -> None:
+        """Release the index files, and the generation for writers to remove."""
+        self.searcher.close()
+        self.whoosh.close()
+        self._pin.release()
+
+    @property
+    def schema(self) -> Any:
+        return self.whoosh.schema
+
+    @property
+    def size(self) -> int:
+        """Document numbers run from 0 to ``size`` (deleted articles included)."""
+        return int(self.searcher.doc_count_all())
+
+    @property
+    def article_count(self) -> int:
+        return int(self.searcher.doc_count())
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return read_metadata(self.generation)
+
+    def cached(self, name: str, make: Callable[[], Any]) -> Any:
+        """``make()``, once while this snapshot is open."""
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
+
+    def leaves(self) -> list[tuple[Any, int]]:
+        """The segments, each with the number of its first article."""
+        return self.cached("leaves", lambda: list(self.searcher.reader().leaf_readers()))
+
+    def live(self) -> np.ndarray:
+        """Which document numbers are articles, not deleted ones."""
+
+        def make() -> np.ndarray:
+            live = np.ones(self.size, dtype=bool)
+            for leaf, base in self.leaves():
+                if leaf.has_deletions():
+                    live[base + np.fromiter(leaf.deleted_docs_set, dtype=np.int64)] = False
+            return live
+
+        return self.cached("live", make)
+
+    def postings(self) -> TermPostings:
+        """Posting lists as arrays, with their BM25 parts, read once and kept."""
+        return self.cached("postings", lambda: TermPostings(self.searcher, self.leaves()))
+
+    def ids(self) -> list[str]:
+        """Each article's id, by document number."""
+        return self.cached("ids", lambda: list(self.searcher.reader().column_reader("id")))
+
+    def docnum(self, article_id: str) -> int | None:
+        docnum = self.searcher.document_number(id=article_id)
+        return None if docnum is None else int(docnum)
+
+    def stories(self) -> Stories:
+        def make() -> Stories:
+            story_ids = np.array(list(self.searcher.reader().column_reader("story")), dtype=object).astype(str)
+            _, codes = np.unique(story_ids, return_inverse=True)
+            by_story = np.argsort(codes, kind="stable")
+            starts = np.searchsorted(codes[by_story], np.arange(codes.max(initial=0) + 2))
+            return Stories(codes, by_story, starts)
+
+        return self.cached("stories", make)
+
+    def dates(self) -> np.ndarray:
+        """Each article's date in microseconds since 0001-01-01 (as Whoosh stores it), or
+        ``UNDATED``."""
+
+        def make() -> np.ndarray:
+            raw = np.fromiter(self.searcher.reader().column_reader("date", translate=False), dtype=np.uint64,
+                              count=self.size)
+            dates = raw.astype(np.int64)
+            dates[raw == _MISSING_DATE] = UNDATED
+            return dates
+
+        return self.cached("dates", make)
+
+    def facets(self, kind: str) -> Facets:
+        """The entities of ``kind`` each article mentions, as facets count them."""
+        return self.cached("facets", self._read_facets)[kind]
+
+    def _read_facets(self) -> dict[str, Facets]:
+        numbers: dict[str, dict[str, int]] = {kind: {} for kind in ENTITY_KINDS}
+        values: dict[str, list[int]] = {kind: [] for kind in ENTITY_KINDS}
+        owners: dict[str, list[int]] = {kind: [] for kind in ENTITY_KINDS}
+        for docnum, value in enumerate(self.searcher.reader().column_reader(FACETS_COLUMN)):
+            for kind, name in facet_names(value):
+                known = numbers[kind]
+                values[kind].append(known.setdefault(name, len(known)))
+                owners[kind].append(docnum)
+        return {kind: Facets(list(numbers[kind]), np.array(values[kind], dtype=np.int64),
+                             np.array(owners[kind], dtype=np.int64)) for kind in ENTITY_KINDS}
+
+    def vocabulary(self) -> Vocabulary:
+        """The spelling vocabulary; its stems are made known to the analyzers."""
+
+        def make() -> Vocabulary:
+            vocabulary = Vocabulary.load(self.generation)
+            remember_stems(vocabulary.words, vocabulary.stems)
+            return vocabulary
+
+        return self.cached("vocabulary", make)
+
+    def terms(self, field: str) -> tuple[list[str], np.ndarray]:
+        """The terms of ``field`` in order, with the number of articles each is in."""
+
+        def make() -> tuple[list[str], np.ndarray]:
+            reader = self.searcher.reader()
+            if field not in self.schema or not self.schema[field].indexed:
+                return [], np.zeros(0, dtype=np.int64)
+            pairs = [(self.schema[field].from_bytes(term), info.doc_frequency()) for term, info in reader.iter_field(field)]
+            return [term for term, _ in pairs], np.array([df for _, df in pairs], dtype=np.int64)
+
+        return self.cached(f"terms {field}", make)
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        return self.searcher.stored_fields(docnum)
+
+
+def _live_or_building(path: Path, wait: float) -> Path:
+    """The live generation of the index at ``path``, waiting up to ``wait`` seconds for its
+    first build to finish.
+
+    Raises:
+        IndexBuildingError: the first build is still running.
+    """
+    deadline = monotonic() + wait
+    while True:
+        try:
+            return current_generation(path)
+        except IndexNotFoundError:
+            holder = writer_running(path)
+            if holder is None:
+                raise
+            if monotonic() >= deadline:
+                raise IndexBuildingError(_building_message(path, holder, wait), holder=holder) from None
+            sleep(min(0.25, max(deadline - monotonic(), 0.01)))
+
+
+def _building_message(path: Path, holder: dict[str, Any], waited: float) -> str:
+    who = f"process {holder.get('pid', '?')} ({holder.get('command', 'a searchlib build')}, started {holder.get('started', '?')})"
+    progress = holder.get("progress") or {}
+    done = ""
+    if progress:
+        done = f", {progress.get('articles', 0):,} articles so far"
+        if progress.get("total_bytes"):
+            done += f", {100 * progress.get('done_bytes', 0) / progress['total_bytes']:.0f}% of the corpus read"
+    after = f" after waiting {waited:g} s" if waited else ""
+    return (f"The index at '{path}' is still being built{after}: {who}{done}. "
+            "Search again when it is done, or wait for it with --wait SECONDS")
