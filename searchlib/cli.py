@@ -28,6 +28,7 @@ from searchlib import Hit, SearchResult, Skipped, Snippet
 from searchlib.evaluation import MEASURES
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
+SKIPPED_SHOWN = 1_000  # skipped inputs logged on stderr, as many as a BuildReport lists
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 index_option = click.option(
@@ -211,11 +212,14 @@ def _report_text(report: searchlib.BuildReport, corpus: Path) -> str:
     else:
         noun = "article" if report.added == 1 else "articles"
         head = f"Indexed {report.added:,} {noun} from '{corpus}' into '{report.index}' in {report.seconds:.1f} s"
-    lines = [f"{head}; skipped {len(report.skipped):,}."]
+    lines = [f"{head}; skipped {report.skipped_count:,}."]
     shown = 20
     lines += [f"  skipped {item}" for item in report.skipped[:shown]]
-    if len(report.skipped) > shown:
-        lines.append(f"  … and {len(report.skipped) - shown:,} more (all listed on stderr, or use --json)")
+    if report.skipped_count > shown:
+        listed = "all" if report.skipped_count == len(report.skipped) else f"the first {len(report.skipped):,}"
+        lines.append(f"  … and {report.skipped_count - shown:,} more ({listed} listed on stderr, or use --json)")
+        by_kind = sorted(report.skipped_reasons.items(), key=lambda pair: (-pair[1], pair[0]))
+        lines.append("  skipped by reason: " + ", ".join(f"{kind} {count:,}" for kind, count in by_kind))
     return "\n".join(lines)
 
 
@@ -227,7 +231,9 @@ def _report_json(report: searchlib.BuildReport) -> dict[str, Any]:
         "updated": report.updated,
         "removed": report.removed,
         "seconds": round(report.seconds, 3),
-        "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in report.skipped],
+        "skipped": [{"path": s.path, "line": s.line, "reason": s.reason, "kind": s.kind} for s in report.skipped],
+        "skipped_count": report.skipped_count,
+        "skipped_reasons": report.skipped_reasons,
     }
 
 
@@ -669,7 +675,18 @@ def entities(source: Path, ner: str | None, as_json: bool) -> None:
 
 
 def _echo_skipped(item: Skipped) -> None:
-    _log(f"skipped {item}")
+    """Log a skipped input on stderr: the first ``SKIPPED_SHOWN`` of a command, then, when it
+    ends, one line that counts the rest (a corpus can hold millions of bad lines)."""
+    meta = click.get_current_context().meta
+    count = meta["searchlib.skipped"] = meta.get("searchlib.skipped", 0) + 1
+    if count <= SKIPPED_SHOWN:
+        _log(f"skipped {item}")
+    elif count == SKIPPED_SHOWN + 1:
+        def count_the_rest() -> None:
+            rest = meta["searchlib.skipped"] - SKIPPED_SHOWN
+            _log(f"… {rest:,} more skipped inputs not shown; see the report (--report or --json)")
+
+        click.get_current_context().call_on_close(count_the_rest)
 
 
 def _log(message: str) -> None:

@@ -10,8 +10,8 @@ A corpus is a directory, read recursively, or a single file. Two formats are und
   (ISO 8601 or null), ``body`` and optionally ``url``.
 
 Bad input never stops a read: an unreadable, undecodable, empty or malformed file or line is
-passed to ``on_skip`` as a ``Skipped`` (with its path and line) and the rest goes on. A date that
-cannot be understood becomes unknown. This module knows nothing about Whoosh.
+passed to ``on_skip`` as a ``Skipped`` (with its path, line and kind of problem) and the rest goes
+on. A date that cannot be understood becomes unknown. This module knows nothing about Whoosh.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def read_corpus(
             where = str(path) if line is None else f"{path}:{line}"
             if article.id in first_read_from:
                 reason = f"duplicate id {article.id!r}, first read from {first_read_from[article.id]}"
-                report(Skipped(str(path), reason, line=line))
+                report(Skipped(str(path), reason, line=line, kind="duplicate-id"))
                 continue
             first_read_from[article.id] = where
             yield article
@@ -145,20 +145,20 @@ def _read_article_file(path: Path, base: Path, report: SkipHandler) -> Article |
     try:
         data = path.read_bytes()
     except OSError as exc:
-        report(Skipped(str(path), f"cannot read the file: {exc.strerror or exc}"))
+        report(Skipped(str(path), f"cannot read the file: {exc.strerror or exc}", kind="unreadable"))
         return None
     if b"\0" in data:
-        report(Skipped(str(path), "binary data (NUL bytes), not a text article"))
+        report(Skipped(str(path), "binary data (NUL bytes), not a text article", kind="binary"))
         return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        report(Skipped(str(path), f"not valid UTF-8 at byte {exc.start}; convert the file to UTF-8"))
+        report(Skipped(str(path), f"not valid UTF-8 at byte {exc.start}; convert the file to UTF-8", kind="not-utf8"))
         return None
     try:
         return parse_article_text(text, id=path.relative_to(base).as_posix(), path=str(path))
     except ValueError as exc:
-        report(Skipped(str(path), str(exc)))
+        report(Skipped(str(path), str(exc), kind="no-text"))
         return None
 
 
@@ -312,42 +312,42 @@ def _read_jsonl(
     except (OSError, EOFError, zlib.error) as exc:
         what = "a gzip file" if compressed else "the file"
         reason = f"cannot read {what} after line {number}: {exc}; the lines before it were read"
-        report(Skipped(str(path), reason, line=number + 1 if number else None))
+        report(Skipped(str(path), reason, line=number + 1 if number else None, kind="unreadable"))
     else:
         if number == 0:
-            report(Skipped(str(path), "empty file"))
+            report(Skipped(str(path), "empty file", kind="empty"))
 
 
 def _parse_record(raw: bytes, path: Path, number: int, report: SkipHandler) -> Article | None:
-    def skip(reason: str) -> None:
-        report(Skipped(str(path), reason, line=number))
+    def skip(reason: str, kind: str) -> None:
+        report(Skipped(str(path), reason, line=number, kind=kind))
 
     if not raw.strip():
         return None
     try:
         record = json.loads(raw)
     except UnicodeDecodeError as exc:
-        skip(f"not valid UTF-8 at byte {exc.start}")
+        skip(f"not valid UTF-8 at byte {exc.start}", "not-utf8")
         return None
     except json.JSONDecodeError as exc:
-        skip(f"not valid JSON ({exc.msg} at column {exc.colno})")
+        skip(f"not valid JSON ({exc.msg} at column {exc.colno})", "not-json")
         return None
     if not isinstance(record, dict):
-        skip(f"expected a JSON object, found {type(record).__name__}")
+        skip(f"expected a JSON object, found {type(record).__name__}", "not-object")
         return None
     article_id = record.get("id")
     if article_id is None or isinstance(article_id, (dict, list, bool)) or not str(article_id).strip():
-        skip("missing 'id' (a string or number)")
+        skip("missing 'id' (a string or number)", "no-id")
         return None
     fields = {}
     for key in ("title", "body", "url"):
         value = record.get(key) or ""
         if not isinstance(value, str):
-            skip(f"'{key}' must be a string, found {type(value).__name__}")
+            skip(f"'{key}' must be a string, found {type(value).__name__}", "bad-field")
             return None
         fields[key] = value.strip()
     if not fields["title"] and not fields["body"]:
-        skip("no 'title' or 'body' text")
+        skip("no 'title' or 'body' text", "no-text")
         return None
     raw_date = record.get("date")
     date = parse_date(raw_date) if isinstance(raw_date, str) else None

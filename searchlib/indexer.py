@@ -37,7 +37,7 @@ from .duplicates import DuplicateFinder, signatures
 from .entities import extractor
 from .errors import CorpusError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
-from .models import Article, BuildReport, Skipped
+from .models import SKIPPED_EXAMPLES, Article, BuildReport, Skipped
 from .schema import (
     CURRENT_FILE,
     METADATA_FILE,
@@ -109,7 +109,8 @@ def build(
         wait: seconds to wait for another writer of this index to finish.
 
     Returns:
-        A ``BuildReport``: the articles indexed (``added``) and the inputs skipped.
+        A ``BuildReport``: the articles indexed (``added``) and the inputs skipped (the first
+        ``SKIPPED_EXAMPLES`` of them, and the counts of all).
 
     Raises:
         CorpusError: the corpus does not exist, or not one article in it could be read (the
@@ -263,11 +264,14 @@ def _write(
     started = time.perf_counter()
     extractor(ner)  # an extractor that is not installed fails here, before anything is read
     files = list(corpus_files(corpus))  # a missing corpus fails here, before any lock is taken
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = []  # the first SKIPPED_EXAMPLES; beyond them only counts
+    reasons: Counter[str] = Counter()
 
     def skip(item: Skipped) -> None:
-        skipped.append(item)
-        logger.warning("skipped %s", item)
+        reasons[item.kind] += 1
+        if len(skipped) < SKIPPED_EXAMPLES:
+            skipped.append(item)
+            logger.warning("skipped %s", item)
         if on_skip is not None:
             on_skip(item)
 
@@ -281,7 +285,7 @@ def _write(
             articles = sum(len(state.articles) for state in files_now.values())
             if articles == 0:
                 raise CorpusError(
-                    f"No article could be read from '{corpus}' ({len(skipped)} skipped); "
+                    f"No article could be read from '{corpus}' ({reasons.total()} skipped); "
                     "the index was left as it was",
                     path=corpus,
                 )
@@ -289,7 +293,7 @@ def _write(
                 generation.writer.commit()  # merging small segments, as Whoosh does
             if generation.path is not None:
                 save_vocabulary(generation.path, generation.vocabulary)
-                _finish(generation.path, corpus, files_now, generation.finder, articles, len(skipped), counts)
+                _finish(generation.path, corpus, files_now, generation.finder, articles, reasons.total(), counts)
                 switch_generation(index, generation.path)
             elif live is not None and files_now != previous:
                 write_json(live / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
@@ -300,6 +304,8 @@ def _write(
                 try_remove_generation(generation.path)
             raise
         remove_old_generations(index)
+    if reasons.total() > len(skipped):
+        logger.warning("… %s more skipped inputs not logged; see the report", f"{reasons.total() - len(skipped):,}")
     return BuildReport(
         index=index,
         added=counts["added"],
@@ -308,6 +314,8 @@ def _write(
         skipped=tuple(skipped),
         seconds=time.perf_counter() - started,
         kind="update" if incremental else "build",
+        skipped_count=reasons.total(),
+        skipped_reasons=dict(reasons),
     )
 
 
@@ -344,7 +352,7 @@ def _apply(
                 for article, line in reading:
                     if article.id in claimed:
                         reason = f"duplicate id {article.id!r}, first read from {claimed[article.id]}"
-                        skip(Skipped(str(path), reason, line=line))
+                        skip(Skipped(str(path), reason, line=line, kind="duplicate-id"))
                         continue
                     claimed[article.id] = name if line is None else f"{name}:{line}"
                     digest = articles[article.id] = article_digest(article)
@@ -391,7 +399,8 @@ def _apply(
         generation.remove(article_id)
         counts["removed"] += 1
     for article_id, path, problem in failed:
-        skip(Skipped(path, f"article {article_id!r} could not be indexed ({problem}); the next update tries it again"))
+        skip(Skipped(path, f"article {article_id!r} could not be indexed ({problem}); the next update tries it again",
+                     kind="not-indexed"))
     if failed and generation.live is None:  # a build counted them, and gave them stories
         counts["added"] -= len(failed)
         for article_id, *_ in failed:

@@ -8,6 +8,7 @@ external data lives in the modules that read it (``corpus``, ``query``).
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "Entity",
     "ENTITY_KINDS",
     "Skipped",
+    "SKIPPED_EXAMPLES",
     "BuildReport",
     "Snippet",
     "Hit",
@@ -67,21 +69,44 @@ class Entity:
 
 @attrs.frozen
 class Skipped:
-    """An input that was not indexed, and why (``line`` is 1-based, for JSON Lines records)."""
+    """An input that was not indexed, and why (``line`` is 1-based, for JSON Lines records).
+
+    ``kind`` names the reason for counting (``BuildReport.skipped_reasons``): ``unreadable``
+    (a file that cannot be read, a damaged gzip file), ``binary``, ``not-utf8``, ``empty``,
+    ``not-json``, ``not-object``, ``no-id``, ``bad-field``, ``no-text``, ``duplicate-id``,
+    ``not-indexed`` (the article's analysis failed), or ``other``."""
 
     path: str
     reason: str
     line: int | None = None
+    kind: str = "other"
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.reason}"
 
 
+#: The skipped inputs a report lists, and a build logs, one by one: the first thousand. Beyond
+#: them only counts are kept, so that a corpus of millions of bad lines (a gzip file of one
+#: repeated line) costs neither memory nor gigabytes of log.
+SKIPPED_EXAMPLES = 1_000
+
+
+def _count_skipped(report: BuildReport) -> int:
+    return len(report.skipped)
+
+
+def _count_reasons(report: BuildReport) -> dict[str, int]:
+    return dict(Counter(item.kind for item in report.skipped))
+
+
 @attrs.frozen
 class BuildReport:
     """What a build or an update (``kind``) did: articles added, updated and removed, the inputs
-    skipped, and how long it took."""
+    skipped, and how long it took.
+
+    ``skipped`` lists the first ``SKIPPED_EXAMPLES`` inputs skipped; ``skipped_count`` counts
+    them all, and ``skipped_reasons`` counts them by ``Skipped.kind``."""
 
     index: Path
     added: int
@@ -90,6 +115,8 @@ class BuildReport:
     removed: int = 0
     seconds: float = 0.0
     kind: str = "build"
+    skipped_count: int = attrs.field(default=attrs.Factory(_count_skipped, takes_self=True))
+    skipped_reasons: dict[str, int] = attrs.field(default=attrs.Factory(_count_reasons, takes_self=True), hash=False)
 
 
 def _as_spans(spans: Iterable[Iterable[int]]) -> tuple[tuple[int, int], ...]:

@@ -1,0 +1,158 @@
+"""Hostile input (issue 17): one bad file, line or folder costs itself, never the build.
+
+Each test reproduces one input that aborted a build, hung it, read outside the corpus or took
+memory without bound: dates out of range, lone surrogates, deep JSON, deep folders, special
+files, symbolic links out of the corpus, unreadable folders, over-long lines and files, huge
+articles, floods of bad lines. Reading tests run ``read_corpus``; the last tests build a corpus
+holding all of them beside good articles, with one and two processes and by ``update``.
+
+Tests that would, were the fix undone, hang or read until memory runs out run under a deadline
+(``deadline``) and a cap on this process's memory (``memory_cap``), so they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import resource
+import signal
+import socket
+import tracemalloc
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from whoosh import index as whoosh_index
+
+import searchlib
+from searchlib import Article, Skipped, corpus, duplicates, models, writer
+from searchlib.cli import main
+from searchlib.duplicates import DuplicateFinder, signatures
+from searchlib.models import naive_utc
+from searchlib.schema import make_schema
+
+from .conftest import SEED
+
+T = TypeVar("T")
+GOOD = "A Good Headline\n\nMay 1, 2020\n\nA good body paragraph about the harbour.\n"
+
+
+def read_all(root: Path, **options: Any) -> tuple[dict[str, Article], list[Skipped]]:
+    skipped: list[Skipped] = []
+    articles = {article.id: article for article in searchlib.read_corpus(root, on_skip=skipped.append, **options)}
+    return articles, skipped
+
+
+def record(**fields: Any) -> str:
+    return json.dumps(fields)
+
+
+def good_corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD)
+    return folder
+
+
+class Hung(Exception):
+    """The block ran past its deadline (not an ``OSError``, which the reader would report)."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail, rather than hang, if the block runs longer than ``seconds`` (a FIFO opened for
+    reading waits for a writer forever)."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise Hung(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int) -> Iterator[None]:
+    """Let this process map at most ``extra`` more bytes in the block, so that a read that
+    would go on until memory runs out (``/dev/zero``, a gzip bomb) fails with ``MemoryError``
+    instead of taking the memory of a shared machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/status") as status:
+        mapped = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    limit = mapped + extra if hard == resource.RLIM_INFINITY else min(mapped + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def traced_peak(function: Callable[[], T]) -> tuple[T, int]:
+    """What ``function`` returns, and the most memory Python and numpy held while it ran."""
+    tracemalloc.start()
+    try:
+        result = function()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def one_line_bomb(mebibytes: int) -> bytes:
+    """Gzip members of one MiB of ``x`` each (a kilobyte compressed): one line of this many MiB."""
+    return gzip.compress(b"x" * 2**20) * mebibytes
+
+
+# Floods of bad lines ------------------------------------------------------------------------------
+
+
+def duplicate_flood(folder: Path, copies: int) -> Path:
+    """A gzip file of the same record ``copies`` times: every line after the first is skipped."""
+    path = folder / "flood.jsonl.gz"
+    path.write_bytes(gzip.compress((record(id="dup", title="Flood", body="The same line.") + "\n").encode() * copies))
+    return path
+
+
+def test_a_flood_of_skipped_lines_keeps_counts_and_the_first_examples(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    duplicate_flood(folder, 3_000)
+    report = searchlib.build(folder, tmp_path / "index")
+    assert (report.added, len(report.skipped), report.skipped_count) == (1, 1_000, 2_999)
+    assert report.skipped_reasons == {"duplicate-id": 2_999}
+    assert [item.line for item in report.skipped] == list(range(2, 1_002))
+    logged = [entry.getMessage() for entry in caplog.records if entry.name == "searchlib.indexer"]
+    assert len(logged) == 1_001
+    assert logged[-1] == "… 1,999 more skipped inputs not logged; see the report"
+    with searchlib.Index.open(tmp_path / "index") as index:
+        assert index.metadata["skipped"] == 2_999
+    assert models.SKIPPED_EXAMPLES == 1_000
+
+
+def test_the_command_line_shows_the_first_skipped_inputs_and_counts_the_rest(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    duplicate_flood(folder, 3_000)
+    arguments = ["build", str(folder), "--index", str(tmp_path / "index"), "--jobs", "1"]
+    result = CliRunner().invoke(main, [*arguments, "--json"], catch_exceptions=False)
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1_001 and all(" skipped " in line for line in errors[:1_000])
+    assert errors[-1].endswith(" … 1,999 more skipped inputs not shown; see the report (--report or --json)")
+    report = json.loads(result.stdout)
+    assert (len(report["skipped"]), report["skipped_count"], report["skipped_reasons"]) == (1_000, 2_999, {"duplicate-id": 2_999})
+    assert report["skipped"][0] == {"path": str(folder / "flood.jsonl.gz"), "line": 2, "kind": "duplicate-id",
+                                    "reason": "duplicate id 'dup', first read from flood.jsonl.gz:1"}
+    summary = CliRunner().invoke(main, [*arguments, "--report"], catch_exceptions=False).stdout.splitlines()
+    assert summary[0].endswith("; skipped 2,999.") and len(summary) == 1 + 20 + 2
+    assert summary[-2:] == ["  … and 2,979 more (the first 1,000 listed on stderr, or use --json)",
+                            "  skipped by reason: duplicate-id 2,999"]
