@@ -11,7 +11,8 @@ A corpus is a directory, read recursively, or a single file. Two formats are und
 
 Bad input never stops a read: an unreadable, undecodable, empty or malformed file or line is
 passed to ``on_skip`` as a ``Skipped`` (with its path, line and kind of problem) and the rest goes
-on. A date that cannot be understood becomes unknown. This module knows nothing about Whoosh.
+on. A date that cannot be understood, or that no ``datetime`` can hold, becomes unknown. This
+module knows nothing about Whoosh.
 """
 
 from __future__ import annotations
@@ -272,7 +273,8 @@ def parse_date(text: str) -> datetime | None:
     """Read a date in ISO 8601 or in words ("April 17, 2012", "Tuesday, 17 April 2012").
 
     Returns a timezone-naive datetime (aware times are converted to UTC), or ``None`` when the
-    text is not a date this function understands. Never raises.
+    text is not a date this function understands, or is one whose UTC date no ``datetime``
+    holds (``9999-12-31T23:59:59-14:00``). Never raises.
     """
     text = text.strip()
     if not text:

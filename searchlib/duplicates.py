@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -190,7 +190,7 @@ class DuplicateFinder:
             while row >= 0:
                 candidates.add(row)
                 row = int(self._before[row, band])
-        moment = date.timestamp() if date is not None else np.nan
+        moment = _seconds(date)
         best, similarity = None, 0.0
         for row in sorted(candidates):  # of equals, the one met first
             if self._known(row) and self._close_in_time(moment, float(self._dates[row])):
@@ -259,3 +259,15 @@ class DuplicateFinder:
     @staticmethod
     def _close_in_time(first: float, second: float) -> bool:
         return np.isnan(first) or np.isnan(second) or abs(first - second) <= WINDOW.total_seconds()
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _seconds(date: datetime | None) -> float:
+    """A date as POSIX seconds (NaN if unknown). Dates are UTC, naive or not: subtracted from
+    the epoch rather than ``datetime.timestamp``, which takes a naive one for local time and
+    fails on any date that local time puts before the year 1."""
+    if date is None:
+        return np.nan
+    return (date - (_EPOCH if date.tzinfo is None else _EPOCH.replace(tzinfo=timezone.utc))).total_seconds()

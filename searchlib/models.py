@@ -33,9 +33,15 @@ __all__ = [
 
 
 def naive_utc(value: datetime | None) -> datetime | None:
-    """Dates are timezone-naive throughout; aware ones are first converted to UTC."""
+    """Dates are timezone-naive throughout; aware ones are first converted to UTC.
+
+    A time that has no UTC date Python can hold (``9999-12-31T23:59:59-14:00`` is in the year
+    10000) is ``None``, unknown, as a date that cannot be read is."""
     if value is not None and value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            return None
     return value
 
 

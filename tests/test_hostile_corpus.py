@@ -156,3 +156,33 @@ def test_the_command_line_shows_the_first_skipped_inputs_and_counts_the_rest(tmp
     assert summary[0].endswith("; skipped 2,999.") and len(summary) == 1 + 20 + 2
     assert summary[-2:] == ["  … and 2,979 more (the first 1,000 listed on stderr, or use --json)",
                             "  skipped by reason: duplicate-id 2,999"]
+
+
+# Dates --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_json_date_whose_utc_date_is_out_of_range_makes_the_article_undated(tmp_path: Path, date: str) -> None:
+    (tmp_path / "wire.jsonl").write_text(record(id="tz-1", title="t", body="b", date=date) + "\n")
+    articles, skipped = read_all(tmp_path)
+    assert articles["tz-1"].date is None and skipped == []
+
+
+def test_a_date_line_out_of_range_in_an_article_file_makes_it_undated(tmp_path: Path) -> None:
+    (tmp_path / "far.txt").write_text("Far Away\n\n0001-01-01T00:00:00+14:00\n\nThe body.\n")
+    articles, skipped = read_all(tmp_path)
+    assert (articles["far.txt"].date, articles["far.txt"].body, skipped) == (None, "The body.", [])
+
+
+def test_naive_utc_makes_a_time_without_a_utc_date_unknown() -> None:
+    assert naive_utc(datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14)))) is None
+    assert naive_utc(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))) is None
+    assert naive_utc(datetime(9999, 12, 31, 9, tzinfo=timezone(timedelta(hours=-14)))) == datetime(9999, 12, 31, 23)
+
+
+def test_dates_at_the_ends_of_the_calendar_are_kept_and_give_stories() -> None:
+    text = "Wheat exports rose sharply in March, traders in Chicago said on Monday."
+    finder = DuplicateFinder()
+    assert finder.story("first", text, datetime(1, 1, 1)) == "first"
+    assert finder.story("last", text, datetime(9999, 12, 31, 23, 59, 59)) == "last"  # millennia apart
+    assert finder.story("copy", text, datetime(1, 1, 2)) == "first"
