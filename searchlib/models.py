@@ -8,6 +8,7 @@ external data lives in the modules that read it (``corpus``, ``query``).
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
@@ -45,21 +46,35 @@ def naive_utc(value: datetime | None) -> datetime | None:
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD, the replacement character.
+
+    Lone surrogates come from ``\\ud800`` escapes in JSON and from the bytes of a file name
+    that are not UTF-8 (Python decodes those as surrogates); no UTF-8 output can hold them, so
+    they are replaced where text enters searchlib: the same input always gives the same text,
+    and so the same id."""
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+
+
 @attrs.frozen
 class Article:
     """One news article as read from the corpus.
 
     ``id`` is stable across builds: the path relative to the corpus root for article files,
-    the ``id`` key for JSON Lines records. ``date`` is ``None`` when unknown.
+    the ``id`` key for JSON Lines records. ``date`` is ``None`` when unknown. Lone surrogates in
+    the text fields are replaced (``valid_text``), so every article can be written as UTF-8.
     """
 
-    id: str
-    title: str
-    body: str
+    id: str = attrs.field(converter=valid_text)
+    title: str = attrs.field(converter=valid_text)
+    body: str = attrs.field(converter=valid_text)
     date: datetime | None = attrs.field(default=None, converter=naive_utc)
-    url: str = ""
-    caption: str = ""
-    path: str = ""
+    url: str = attrs.field(default="", converter=valid_text)
+    caption: str = attrs.field(default="", converter=valid_text)
+    path: str = attrs.field(default="", converter=valid_text)
 
 
 ENTITY_KINDS = ("person", "organization", "place")
@@ -82,8 +97,8 @@ class Skipped:
     ``not-json``, ``not-object``, ``no-id``, ``bad-field``, ``no-text``, ``duplicate-id``,
     ``not-indexed`` (the article's analysis failed), or ``other``."""
 
-    path: str
-    reason: str
+    path: str = attrs.field(converter=valid_text)
+    reason: str = attrs.field(converter=valid_text)
     line: int | None = None
     kind: str = "other"
 

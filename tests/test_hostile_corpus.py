@@ -186,3 +186,41 @@ def test_dates_at_the_ends_of_the_calendar_are_kept_and_give_stories() -> None:
     assert finder.story("first", text, datetime(1, 1, 1)) == "first"
     assert finder.story("last", text, datetime(9999, 12, 31, 23, 59, 59)) == "last"  # millennia apart
     assert finder.story("copy", text, datetime(1, 1, 2)) == "first"
+
+
+# Lone surrogates ----------------------------------------------------------------------------------
+
+
+def test_lone_surrogates_in_json_are_replaced_by_the_replacement_character(tmp_path: Path) -> None:
+    (tmp_path / "s.jsonl").write_text('{"id": "s2\\ud800", "title": "Caf\\udce9 news", "body": "A body \\udfff here."}\n')
+    articles, skipped = read_all(tmp_path)
+    assert list(articles) == ["s2\ufffd"] and skipped == []
+    assert (articles["s2\ufffd"].title, articles["s2\ufffd"].body) == ("Caf\ufffd news", "A body \ufffd here.")
+
+
+def test_a_file_name_that_is_not_utf8_gets_an_id_with_the_replacement_character(tmp_path: Path) -> None:
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "wb") as stream:
+        stream.write(GOOD.encode())
+    with open(os.path.join(os.fsencode(tmp_path), b"bad\xff.jsonl"), "wb") as stream:
+        stream.write(b"not json\n")
+    articles, skipped = read_all(tmp_path)
+    assert list(articles) == ["caf\ufffd.txt"]
+    assert articles["caf\ufffd.txt"].path == str(tmp_path / "caf\ufffd.txt")
+    assert [(Path(item.path).name, item.kind) for item in skipped] == [("bad\ufffd.jsonl", "not-json")]
+
+
+def test_surrogates_never_reach_the_index_or_what_is_printed_of_it(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "s.jsonl").write_text('{"id": "s2\\ud800", "title": "Harbour \\udce9 news", "body": "The harbour \\ud800 opened."}\n')
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as stream:
+        stream.write(GOOD.encode())
+    report = searchlib.build(folder, tmp_path / "index")
+    assert (report.added, report.skipped) == (2, ())
+    with searchlib.Index.open(tmp_path / "index") as index:
+        hits = index.search("harbour").hits
+        assert sorted(hit.id for hit in hits) == ["caf\ufffd.txt", "s2\ufffd"]
+    for options in ([], ["--json"], ["--csv"]):
+        result = CliRunner().invoke(main, ["search", "harbour", "--index", str(tmp_path / "index"), *options])
+        assert result.exit_code == 0, result.output
+        assert "s2\ufffd" in result.stdout or "Harbour \ufffd news" in result.stdout
