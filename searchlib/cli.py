@@ -119,6 +119,10 @@ report_option = click.option(
     "--report/--quiet", "-r/-q", default=None,
     help="Print the summary (default: only when stdout is a terminal, so cron stays silent on success).",
 )
+follow_symlinks_option = click.option(
+    "--follow-symlinks", is_flag=True,
+    help="Also read what symbolic links lead to outside CORPUS (by default they are skipped and reported).",
+)
 
 
 @main.command(context_settings=CONTEXT)
@@ -130,7 +134,9 @@ report_option = click.option(
 @wait_option
 @json_option
 @report_option
-def build(corpus: Path, index_path: Path, ner: str | None, jobs: int, wait: float, as_json: bool, report: bool | None) -> None:
+@follow_symlinks_option
+def build(corpus: Path, index_path: Path, ner: str | None, jobs: int, wait: float, as_json: bool, report: bool | None,
+          follow_symlinks: bool) -> None:
     """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
 
     Files and lines that cannot be read are skipped, listed on stderr and counted; every good
@@ -143,7 +149,7 @@ def build(corpus: Path, index_path: Path, ner: str | None, jobs: int, wait: floa
         searchlib build ../shared/data/reuters21578.jsonl.gz --index indexes/reuters --jobs 2
     """
     with _errors_as_messages():
-        result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait)
+        result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait, follow_symlinks=follow_symlinks)
     _print_report(result, corpus, as_json=as_json, report=report)
 
 
@@ -154,7 +160,9 @@ def build(corpus: Path, index_path: Path, ner: str | None, jobs: int, wait: floa
 @wait_option
 @json_option
 @report_option
-def update(corpus: Path, index_path: Path, ner: str | None, wait: float, as_json: bool, report: bool | None) -> None:
+@follow_symlinks_option
+def update(corpus: Path, index_path: Path, ner: str | None, wait: float, as_json: bool, report: bool | None,
+           follow_symlinks: bool) -> None:
     """Bring the index up to date with CORPUS: index added and changed articles, remove those
     gone. Only files whose size or time changed are read again, and only articles whose text
     changed are analysed again. Safe to run from cron while searches go on.
@@ -165,7 +173,7 @@ def update(corpus: Path, index_path: Path, ner: str | None, wait: float, as_json
         */15 * * * *  cd /srv/news && .venv/bin/searchlib update --wait 600
     """
     with _errors_as_messages():
-        result = _write(searchlib.update, corpus, index_path, ner=ner, wait=wait)
+        result = _write(searchlib.update, corpus, index_path, ner=ner, wait=wait, follow_symlinks=follow_symlinks)
     _print_report(result, corpus, as_json=as_json, report=report)
 
 

@@ -11,8 +11,14 @@ A corpus is a directory, read recursively, or a single file. Two formats are und
 
 Bad input never stops a read: an unreadable, undecodable, empty or malformed file or line is
 passed to ``on_skip`` as a ``Skipped`` (with its path, line and kind of problem) and the rest goes
-on. A date that cannot be understood, or that no ``datetime`` can hold, becomes unknown. This
-module knows nothing about Whoosh.
+on. A date that cannot be understood, or that no ``datetime`` can hold, becomes unknown.
+
+The corpus is a boundary: only regular files under the corpus root are read. A symbolic link
+that leads out of it is skipped, unless ``follow_symlinks`` allows it; FIFOs, devices and
+sockets are skipped without being opened (a FIFO would wait for a writer forever, ``/dev/zero``
+never ends); folders are walked with a stack, not recursion, however deep they nest.
+
+This module knows nothing about Whoosh.
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ import json
 import logging
 import os
 import re
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import CorpusError
 from .models import Article, Skipped, naive_utc
@@ -44,17 +52,23 @@ def _ignore(skipped: Skipped) -> None:
 
 
 def read_corpus(
-    root: Path | str, *, on_skip: SkipHandler | None = None, on_bytes: Callable[[int], None] | None = None
+    root: Path | str,
+    *,
+    on_skip: SkipHandler | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    follow_symlinks: bool = False,
 ) -> Iterator[Article]:
     """Yield every good article under ``root`` (a directory or one corpus file).
 
     Args:
         root: a directory, read recursively in name order, or a single ``.txt``/``.jsonl``/
             ``.jsonl.gz`` file.
-        on_skip: called with a ``Skipped`` for each file or line that could not be read, and for
-            each article whose id repeats one already read.
+        on_skip: called with a ``Skipped`` for each file, folder or line that could not be
+            read, and for each article whose id repeats one already read.
         on_bytes: called with the number of bytes of the corpus files read so far (of the
             compressed file, for ``.gz``), for progress reports.
+        follow_symlinks: also read files and folders that symbolic links lead to outside
+            ``root`` (by default they are skipped and reported: nothing outside is read).
 
     Raises:
         CorpusError: ``root`` does not exist or is a file of another kind.
@@ -64,7 +78,7 @@ def read_corpus(
     base = corpus_base(root)
     first_read_from: dict[str, str] = {}
     done = 0
-    for path in corpus_files(root):
+    for path in corpus_files(root, on_skip=report, follow_symlinks=follow_symlinks):
         for article, line in read_file(path, base, report, on_bytes=_offset(on_bytes, done)):
             where = str(path) if line is None else f"{path}:{line}"
             if article.id in first_read_from:
@@ -94,8 +108,22 @@ def _offset(on_bytes: Callable[[int], None] | None, done: int) -> Callable[[int]
     return None if on_bytes is None else (lambda position: on_bytes(done + position))
 
 
-def corpus_files(root: Path | str) -> Iterator[Path]:
-    """The corpus files under ``root`` in a stable order; hidden files and folders are left out."""
+def corpus_files(
+    root: Path | str, *, on_skip: SkipHandler | None = None, follow_symlinks: bool = False
+) -> Iterator[Path]:
+    """The corpus files under ``root`` in a stable order; hidden files and folders are left out.
+
+    Folders are walked depth first in name order (a folder's files, then its folders), with a
+    stack rather than recursion, so no depth of folders exhausts Python's stack. Only regular
+    files are yielded; what is left out for a reason goes to ``on_skip``: a folder that cannot
+    be listed, a FIFO, device or socket with a corpus file's name (never opened), a link that
+    leads nowhere, and a symbolic link that leads out of ``root`` (unless ``follow_symlinks``).
+    Links to folders are walked only with ``follow_symlinks``, each folder once; without it, a
+    folder linked from inside the corpus is read where it is.
+
+    Raises:
+        CorpusError: ``root`` does not exist or is a file of another kind.
+    """
     root = Path(root)
     if root.is_file():
         if not _has_corpus_suffix(root.name):
@@ -112,11 +140,83 @@ def corpus_files(root: Path | str) -> Iterator[Path]:
             f"({', '.join(SUFFIXES)}) or one such file",
             path=root,
         )
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and _has_corpus_suffix(name):
-                yield Path(folder, name)
+    report = on_skip or _ignore
+    inside = os.path.realpath(root)
+    walked: set[tuple[int, int]] = set()  # folders met, by device and inode, when links are followed
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        if follow_symlinks and not _first_visit(folder, walked):
+            continue
+        subfolders = []
+        for entry in _entries(folder, report):
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    target = os.path.realpath(path)
+                    if not (follow_symlinks or _is_within(target, inside)):
+                        if entry.is_dir() or _has_corpus_suffix(entry.name):
+                            report(Skipped(str(path), f"a symbolic link to '{target}', outside the corpus: not read "
+                                           "(--follow-symlinks reads it)", kind="outside-corpus"))
+                        continue
+                    if entry.is_dir():
+                        if follow_symlinks:
+                            subfolders.append(path)
+                        continue
+                elif entry.is_dir(follow_symlinks=False):
+                    subfolders.append(path)
+                    continue
+                if not _has_corpus_suffix(entry.name):
+                    continue
+                if not entry.is_file():  # the listing's file type, or the link target's
+                    report(_not_regular(path, os.stat(path).st_mode))
+                    continue
+            except OSError as exc:
+                what = "a symbolic link that leads nowhere" if entry.is_symlink() else "cannot read the file"
+                report(Skipped(str(path), f"{what}: {exc.strerror or exc}", kind="unreadable"))
+                continue
+            yield path
+        folders.extend(reversed(subfolders))
+
+
+def _entries(folder: Path, report: SkipHandler) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` in name order, hidden ones left out; none if it cannot be listed."""
+    try:
+        with os.scandir(folder) as listing:
+            return sorted((entry for entry in listing if not entry.name.startswith(".")), key=_name)
+    except OSError as exc:
+        reason = f"cannot read the folder: {exc.strerror or exc}; the files in it were not read"
+        report(Skipped(str(folder), reason, kind="unreadable"))
+        return []
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _first_visit(folder: Path, walked: set[tuple[int, int]]) -> bool:
+    """Whether ``folder`` is met for the first time (links can lead to a folder twice, or in a loop)."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return True  # listing it reports why it cannot be read
+    key = (info.st_dev, info.st_ino)
+    if key in walked:
+        return False
+    walked.add(key)
+    return True
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _not_regular(path: Path, mode: int) -> Skipped:
+    """A file that is no regular file, skipped without being read."""
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    what = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return Skipped(str(path), f"{what}, not an article file: not opened; remove it from the corpus", kind="special-file")
 
 
 def _has_corpus_suffix(name: str) -> bool:
@@ -144,7 +244,11 @@ def read_file(
 
 def _read_article_file(path: Path, base: Path, report: SkipHandler) -> Article | None:
     try:
-        data = path.read_bytes()
+        with _open_regular(path) as stream:
+            data = stream.read()
+    except _NotRegularFile as exc:
+        report(_not_regular(path, exc.mode))
+        return None
     except OSError as exc:
         report(Skipped(str(path), f"cannot read the file: {exc.strerror or exc}", kind="unreadable"))
         return None
@@ -161,6 +265,35 @@ def _read_article_file(path: Path, base: Path, report: SkipHandler) -> Article |
     except ValueError as exc:
         report(Skipped(str(path), str(exc), kind="no-text"))
         return None
+
+
+class _NotRegularFile(Exception):
+    """A corpus file that proved, once opened, to be no regular file (replaced since it was listed)."""
+
+    def __init__(self, mode: int) -> None:
+        super().__init__(mode)
+        self.mode = mode
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a corpus file for reading, if it is a regular file.
+
+    It is opened without waiting (``O_NONBLOCK``), so that a FIFO put in its place since the
+    corpus was listed cannot hang the read, and checked before a byte is read.
+
+    Raises:
+        _NotRegularFile: it is a FIFO, device, socket or folder.
+        OSError: it cannot be opened.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise _NotRegularFile(mode)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 _URL_LINE = re.compile(r"^\s*original url:\s*(.*)$", re.IGNORECASE)
@@ -304,13 +437,15 @@ def _read_jsonl(
     compressed = path.name.lower().endswith(".gz")
     number = 0
     try:
-        with open(path, "rb") as raw_file, (gzip.GzipFile(fileobj=raw_file) if compressed else raw_file) as stream:
+        with _open_regular(path) as raw_file, (gzip.GzipFile(fileobj=raw_file) if compressed else raw_file) as stream:
             for number, raw in enumerate(stream, start=1):
                 article = _parse_record(raw, path, number, report)
                 if article is not None:
                     yield article, number
                 if on_bytes is not None and number % 200 == 0:
                     on_bytes(raw_file.tell())
+    except _NotRegularFile as exc:
+        report(_not_regular(path, exc.mode))
     except (OSError, EOFError, zlib.error) as exc:
         what = "a gzip file" if compressed else "the file"
         reason = f"cannot read {what} after line {number}: {exc}; the lines before it were read"

@@ -94,6 +94,7 @@ def build(
     ner: str | None = None,
     jobs: int = 1,
     wait: float = 0.0,
+    follow_symlinks: bool = False,
 ) -> BuildReport:
     """Index every article under ``corpus`` into a new generation of the index at ``index``.
 
@@ -107,6 +108,8 @@ def build(
         jobs: worker processes that extract entities, analyse articles and write segments of
             the index (writer.build_segments); 1 does it all in this process.
         wait: seconds to wait for another writer of this index to finish.
+        follow_symlinks: also read what symbolic links lead to outside the corpus (by default
+            such links are skipped and reported: nothing outside the corpus is read).
 
     Returns:
         A ``BuildReport``: the articles indexed (``added``) and the inputs skipped (the first
@@ -119,7 +122,7 @@ def build(
         NerBackendError: the entity extractor asked for is not installed.
     """
     return _write(Path(corpus), Path(index), incremental=False, on_skip=on_skip,
-                  on_progress=on_progress, ner=ner, jobs=jobs, wait=wait)
+                  on_progress=on_progress, ner=ner, jobs=jobs, wait=wait, follow_symlinks=follow_symlinks)
 
 
 def update(
@@ -130,6 +133,7 @@ def update(
     on_progress: ProgressHandler | None = None,
     ner: str | None = None,
     wait: float = 0.0,
+    follow_symlinks: bool = False,
 ) -> BuildReport:
     """Bring the index at ``index`` up to date with ``corpus``, re-analysing only what changed.
 
@@ -139,7 +143,7 @@ def update(
     version, it builds one. Arguments and errors are those of ``build``.
     """
     return _write(Path(corpus), Path(index), incremental=True, on_skip=on_skip,
-                  on_progress=on_progress, ner=ner, jobs=1, wait=wait)
+                  on_progress=on_progress, ner=ner, jobs=1, wait=wait, follow_symlinks=follow_symlinks)
 
 
 @attrs.frozen
@@ -260,10 +264,14 @@ def _write(
     ner: str | None,
     jobs: int,
     wait: float,
+    follow_symlinks: bool,
 ) -> BuildReport:
     started = time.perf_counter()
     extractor(ner)  # an extractor that is not installed fails here, before anything is read
-    files = list(corpus_files(corpus))  # a missing corpus fails here, before any lock is taken
+    # A missing corpus fails here, before any lock is taken; what the listing leaves out is
+    # reported once the lock is held, with the rest.
+    left_out: list[Skipped] = []
+    files = list(corpus_files(corpus, on_skip=left_out.append, follow_symlinks=follow_symlinks))
     skipped: list[Skipped] = []  # the first SKIPPED_EXAMPLES; beyond them only counts
     reasons: Counter[str] = Counter()
 
@@ -276,6 +284,8 @@ def _write(
             on_skip(item)
 
     with WriterLock(index).acquire(wait=wait):
+        for item in left_out:
+            skip(item)
         remove_leftovers(index)
         live = _live_generation(index) if incremental else None
         previous = _load_files(live) if live is not None else {}

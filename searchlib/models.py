@@ -93,7 +93,9 @@ class Skipped:
     """An input that was not indexed, and why (``line`` is 1-based, for JSON Lines records).
 
     ``kind`` names the reason for counting (``BuildReport.skipped_reasons``): ``unreadable``
-    (a file that cannot be read, a damaged gzip file), ``binary``, ``not-utf8``, ``empty``,
+    (a file or folder that cannot be read, a damaged gzip file), ``special-file`` (a FIFO,
+    device or socket: never opened), ``outside-corpus`` (a symbolic link that leaves the
+    corpus), ``binary``, ``not-utf8``, ``empty``,
     ``not-json``, ``not-object``, ``no-id``, ``bad-field``, ``no-text``, ``duplicate-id``,
     ``not-indexed`` (the article's analysis failed), or ``other``."""
 

@@ -224,3 +224,151 @@ def test_surrogates_never_reach_the_index_or_what_is_printed_of_it(tmp_path: Pat
         result = CliRunner().invoke(main, ["search", "harbour", "--index", str(tmp_path / "index"), *options])
         assert result.exit_code == 0, result.output
         assert "s2\ufffd" in result.stdout or "Harbour \ufffd news" in result.stdout
+
+
+# Folders and files that are not what they seem ---------------------------------------------------
+
+
+def test_folders_nested_1200_deep_are_walked_without_recursion(tmp_path: Path) -> None:
+    folder = good_corpus(tmp_path)
+    deepest = folder
+    for _ in range(1_200):
+        deepest = deepest / "d"
+        deepest.mkdir()
+    (deepest / "deep.txt").write_text(GOOD)
+    try:
+        articles, skipped = read_all(folder)
+        assert sorted(articles) == ["d/" * 1_200 + "deep.txt", "good.txt"] and skipped == []
+    finally:
+        remove_deep(deepest, folder)
+
+
+def remove_deep(deepest: Path, top: Path) -> None:
+    """Remove the nested folders from the deepest up (pytest's clean-up recurses)."""
+    for item in deepest.iterdir():
+        item.unlink()
+    while deepest != top:
+        deepest.rmdir()
+        deepest = deepest.parent
+
+
+SPECIAL = "not an article file: not opened; remove it from the corpus"
+
+
+@pytest.fixture
+def watched_open(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths ``os.open`` opens (what reading a corpus file opens it with)."""
+    opened: list[str] = []
+    real_open = os.open
+
+    def watched(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fsdecode(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", watched)
+    return opened
+
+
+def test_fifos_and_sockets_are_skipped_without_being_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, watched_open: list[str]
+) -> None:
+    folder = good_corpus(tmp_path)
+    os.mkfifo(folder / "fifo.txt")
+    (folder / "pipe-link.txt").symlink_to("fifo.txt")
+    monkeypatch.chdir(folder)  # a socket's path must be short
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("sock.jsonl")
+        with deadline(30):
+            articles, skipped = read_all(folder)
+    assert list(articles) == ["good.txt"]
+    assert [(Path(item.path).name, item.reason) for item in skipped] == [
+        ("fifo.txt", f"a FIFO (named pipe), {SPECIAL}"),
+        ("pipe-link.txt", f"a FIFO (named pipe), {SPECIAL}"),
+        ("sock.jsonl", f"a socket, {SPECIAL}"),
+    ]
+    assert {item.kind for item in skipped} == {"special-file"}
+    assert [Path(path).name for path in watched_open] == ["good.txt"]
+
+
+def test_a_device_is_skipped_without_being_opened_even_through_a_followed_link(
+    tmp_path: Path, watched_open: list[str]
+) -> None:
+    folder = good_corpus(tmp_path)
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    with deadline(30), memory_cap(3 * 2**30):
+        articles, skipped = read_all(folder, follow_symlinks=True)  # /dev/zero is outside the corpus
+    assert list(articles) == ["good.txt"]
+    assert [(Path(item.path).name, item.kind, item.reason) for item in skipped] == [
+        ("zero.txt", "special-file", f"a character device, {SPECIAL}")
+    ]
+    assert [Path(path).name for path in watched_open] == ["good.txt"]
+
+
+def test_a_fifo_put_in_place_of_a_listed_file_is_not_waited_for(tmp_path: Path) -> None:
+    folder = good_corpus(tmp_path)
+    listed = list(corpus.corpus_files(folder))
+    (folder / "good.txt").unlink()
+    os.mkfifo(folder / "good.txt")
+    skipped: list[Skipped] = []
+    with deadline(30):
+        found = list(corpus.read_file(listed[0], folder, skipped.append))
+    assert found == [] and [item.reason for item in skipped] == [f"a FIFO (named pipe), {SPECIAL}"]
+
+
+def test_symlinks_that_leave_the_corpus_are_skipped_unless_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "folder").mkdir(parents=True)
+    (outside / "secret.txt").write_text("Secret Headline\n\nMay 1, 2020\n\nPrivate text.\n")
+    (outside / "folder" / "more.txt").write_text(GOOD)
+    folder = good_corpus(tmp_path)
+    (folder / "bashrc.txt").symlink_to(outside / "secret.txt")
+    (folder / "elsewhere").symlink_to(outside / "folder")
+    (folder / "alias.txt").symlink_to("good.txt")  # inside the corpus: read, as before
+    (folder / "loop").symlink_to(folder)  # inside; a loop if links to folders are walked
+    (folder / "nowhere.txt").symlink_to(folder / "missing.txt")
+    articles, skipped = read_all(folder)
+    assert sorted(articles) == ["alias.txt", "good.txt"]
+    secret = os.path.realpath(outside / "secret.txt")
+    assert [(Path(item.path).name, item.kind, item.reason) for item in skipped] == [
+        ("bashrc.txt", "outside-corpus", f"a symbolic link to '{secret}', outside the corpus: not read (--follow-symlinks reads it)"),
+        ("elsewhere", "outside-corpus", f"a symbolic link to '{os.path.realpath(outside / 'folder')}', outside the corpus: "
+                                        "not read (--follow-symlinks reads it)"),
+        ("nowhere.txt", "unreadable", "a symbolic link that leads nowhere: No such file or directory"),
+    ]
+    followed, skipped = read_all(folder, follow_symlinks=True)
+    assert sorted(followed) == ["alias.txt", "bashrc.txt", "elsewhere/more.txt", "good.txt"]
+    assert [item.kind for item in skipped] == ["unreadable"]
+
+
+def test_an_unreadable_folder_is_reported_like_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = good_corpus(tmp_path)
+    (folder / "locked").mkdir()
+    (folder / "locked" / "inside.txt").write_text(GOOD)
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": _locked(path, folder / "locked", real_scandir))
+    articles, skipped = read_all(folder)
+    assert list(articles) == ["good.txt"]
+    assert [(item.path, item.kind, item.reason) for item in skipped] == [
+        (str(folder / "locked"), "unreadable", "cannot read the folder: Permission denied; the files in it were not read")
+    ]
+
+
+def test_follow_symlinks_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "outside.txt").write_text("Outside Headline\n\nMay 1, 2020\n\nThe outside text.\n")
+    folder = good_corpus(tmp_path)
+    (folder / "link.txt").symlink_to(tmp_path / "outside.txt")
+    index = str(tmp_path / "index")
+    plain = json.loads(CliRunner().invoke(main, ["build", str(folder), "--index", index, "--json"], catch_exceptions=False).stdout)
+    assert (plain["added"], plain["skipped_reasons"]) == (1, {"outside-corpus": 1})
+    for command in ("build", "update"):
+        followed = CliRunner().invoke(main, [command, str(folder), "--index", index, "--json", "--follow-symlinks"],
+                                      catch_exceptions=False)
+        report = json.loads(followed.stdout)
+        assert (report["skipped_count"], report["added"]) == (0, 2 if command == "build" else 0)
+
+
+def _locked(path: Any, locked: Path, scandir: Callable[[Any], Any]) -> Any:
+    """``os.scandir``, but for ``locked``, which it cannot read (as chmod 000 does, but for root)."""
+    if not isinstance(path, int) and Path(os.fsdecode(path)) == locked:
+        raise PermissionError(13, "Permission denied", str(path))
+    return scandir(path)
