@@ -13,10 +13,15 @@ Bad input never stops a read: an unreadable, undecodable, empty or malformed fil
 passed to ``on_skip`` as a ``Skipped`` (with its path, line and kind of problem) and the rest goes
 on. A date that cannot be understood, or that no ``datetime`` can hold, becomes unknown.
 
-The corpus is a boundary: only regular files under the corpus root are read. A symbolic link
-that leads out of it is skipped, unless ``follow_symlinks`` allows it; FIFOs, devices and
-sockets are skipped without being opened (a FIFO would wait for a writer forever, ``/dev/zero``
-never ends); folders are walked with a stack, not recursion, however deep they nest.
+The corpus is a boundary, and no one input may cost more than itself:
+
+* only regular files under the corpus root are read. A symbolic link that leads out of it is
+  skipped, unless ``follow_symlinks`` allows it; FIFOs, devices and sockets are skipped without
+  being opened (a FIFO would wait for a writer forever, ``/dev/zero`` never ends); folders are
+  walked with a stack, not recursion, however deep they nest;
+* a file or JSON line over ``MAX_ARTICLE_BYTES`` is skipped: a line is read with a cap and
+  passed over to its end in pieces, never held whole (a gzip file can hold gigabytes in one
+  line); JSON nested deeper than ``MAX_JSON_NESTING`` is skipped before it is parsed.
 
 This module knows nothing about Whoosh.
 """
@@ -24,6 +29,7 @@ This module knows nothing about Whoosh.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
 import os
@@ -35,16 +41,41 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from .errors import CorpusError
 from .models import Article, Skipped, naive_utc
 
-__all__ = ["read_corpus", "read_file", "corpus_files", "corpus_base", "parse_article_text", "parse_date", "SUFFIXES"]
+__all__ = [
+    "read_corpus",
+    "read_file",
+    "corpus_files",
+    "corpus_base",
+    "parse_article_text",
+    "parse_date",
+    "SUFFIXES",
+    "MAX_ARTICLE_BYTES",
+    "MAX_JSON_NESTING",
+]
 
 logger = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
 
 SkipHandler = Callable[[Skipped], None]
+
+#: The most bytes one article file or one JSON line may hold: 10 MiB. The longest article in
+#: the corpora we test with (a Wikipedia page) is 93 KB and a long news story some 50 KB, so
+#: this skips no real article, while what one article costs a build stays bounded: its text
+#: is held in a few copies (bytes, text, stored field), about ten times this at worst. A
+#: larger input is skipped, with its size in the reason; a line is passed over without being
+#: held.
+MAX_ARTICLE_BYTES = 10 * 2**20
+
+#: How deep arrays and objects may nest in one JSON line: 100, Ruby's JSON default
+#: (``max_nesting``). An article is one flat object, so real records stay far below it, and
+#: far below the depth (the recursion limit, about 1,000) at which Python's parser gives up.
+MAX_JSON_NESTING = 100
 
 
 def _ignore(skipped: Skipped) -> None:
@@ -245,12 +276,18 @@ def read_file(
 def _read_article_file(path: Path, base: Path, report: SkipHandler) -> Article | None:
     try:
         with _open_regular(path) as stream:
-            data = stream.read()
+            size = os.fstat(stream.fileno()).st_size
+            data = _read_up_to(stream, size, MAX_ARTICLE_BYTES) if size <= MAX_ARTICLE_BYTES else b""
+            size = max(size, len(data))
     except _NotRegularFile as exc:
         report(_not_regular(path, exc.mode))
         return None
     except OSError as exc:
         report(Skipped(str(path), f"cannot read the file: {exc.strerror or exc}", kind="unreadable"))
+        return None
+    if size > MAX_ARTICLE_BYTES:
+        reason = f"the file is {_size_text(size)}, {_over_the_limit()}: split it into articles"
+        report(Skipped(str(path), reason, kind="too-large"))
         return None
     if b"\0" in data:
         report(Skipped(str(path), "binary data (NUL bytes), not a text article", kind="binary"))
@@ -294,6 +331,30 @@ def _open_regular(path: Path) -> BinaryIO:
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def _read_up_to(stream: BinaryIO, size: int, limit: int) -> bytes:
+    """The bytes of a file of ``size`` bytes, or its first ``limit + 1`` if it holds more than
+    ``limit``: a file can grow after its size was read, or hold more than it says (``/proc``)."""
+    data = stream.read(size + 1)
+    if len(data) <= size:
+        return data
+    pieces, held = [data], len(data)
+    while held <= limit and (piece := stream.read(min(_PIECE, limit + 1 - held))):
+        pieces.append(piece)
+        held += len(piece)
+    return b"".join(pieces)
+
+
+def _size_text(size: int) -> str:
+    """``size`` bytes for a reader: ``200.0 MiB``, ``1.5 KiB``, ``100 bytes``."""
+    if size >= 2**20:
+        return f"{size / 2**20:,.1f} MiB"
+    return f"{size / 2**10:,.1f} KiB" if size >= 2**10 else f"{size} bytes"
+
+
+def _over_the_limit() -> str:
+    return f"over the {_size_text(MAX_ARTICLE_BYTES)} one article may hold (searchlib.corpus.MAX_ARTICLE_BYTES)"
 
 
 _URL_LINE = re.compile(r"^\s*original url:\s*(.*)$", re.IGNORECASE)
@@ -344,7 +405,7 @@ def parse_article_text(text: str, *, id: str, path: str = "") -> Article:
         date = parse_date(paragraphs[0])
         if date is not None or _looks_like_date(paragraphs[0]):
             if date is None:
-                logger.warning("%s: cannot understand the date %r; it is left unknown", path or id, paragraphs[0])
+                logger.warning("%s: cannot understand the date %.80r; it is left unknown", path or id, paragraphs[0])
             paragraphs.pop(0)
     caption = ""
     if paragraphs and _CREDIT.search(paragraphs[0]):
@@ -438,11 +499,15 @@ def _read_jsonl(
     number = 0
     try:
         with _open_regular(path) as raw_file, (gzip.GzipFile(fileobj=raw_file) if compressed else raw_file) as stream:
-            for number, raw in enumerate(stream, start=1):
-                article = _parse_record(raw, path, number, report)
-                if article is not None:
-                    yield article, number
-                if on_bytes is not None and number % 200 == 0:
+            for number, raw in enumerate(_capped_lines(stream, MAX_ARTICLE_BYTES), start=1):
+                if raw is None:
+                    reason = f"the line is {_over_the_limit()}; passed over to its end"
+                    report(Skipped(str(path), reason, line=number, kind="too-large"))
+                else:
+                    article = _parse_record(raw, path, number, report)
+                    if article is not None:
+                        yield article, number
+                if on_bytes is not None and (number % 200 == 0 or raw is None):
                     on_bytes(raw_file.tell())
     except _NotRegularFile as exc:
         report(_not_regular(path, exc.mode))
@@ -455,11 +520,31 @@ def _read_jsonl(
             report(Skipped(str(path), "empty file", kind="empty"))
 
 
+# Pieces in which an over-long line is read to its end: what is held of it at a time.
+_PIECE = 2**20
+
+
+def _capped_lines(stream: io.BufferedIOBase | BinaryIO, limit: int) -> Iterator[bytes | None]:
+    """The lines of ``stream``, ``None`` for each longer than ``limit`` bytes (its line break
+    aside), which is read to its end a piece at a time and never held whole."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(_PIECE)
+            yield None
+        else:
+            yield line
+
+
 def _parse_record(raw: bytes, path: Path, number: int, report: SkipHandler) -> Article | None:
     def skip(reason: str, kind: str) -> None:
         report(Skipped(str(path), reason, line=number, kind=kind))
 
     if not raw.strip():
+        return None
+    if _nested_too_deep(raw):
+        skip(f"JSON nested more than {MAX_JSON_NESTING} levels deep (searchlib.corpus.MAX_JSON_NESTING); "
+             "an article is one flat object", "too-deep")
         return None
     try:
         record = json.loads(raw)
@@ -468,6 +553,12 @@ def _parse_record(raw: bytes, path: Path, number: int, report: SkipHandler) -> A
         return None
     except json.JSONDecodeError as exc:
         skip(f"not valid JSON ({exc.msg} at column {exc.colno})", "not-json")
+        return None
+    except ValueError as exc:  # a number Python will not convert: more than 4,300 digits
+        skip(f"not valid JSON ({exc})", "not-json")
+        return None
+    except RecursionError:  # not reached while MAX_JSON_NESTING is far below the recursion limit
+        skip("JSON nested too deep for Python's parser", "too-deep")
         return None
     if not isinstance(record, dict):
         skip(f"expected a JSON object, found {type(record).__name__}", "not-object")
@@ -489,5 +580,21 @@ def _parse_record(raw: bytes, path: Path, number: int, report: SkipHandler) -> A
     raw_date = record.get("date")
     date = parse_date(raw_date) if isinstance(raw_date, str) else None
     if raw_date not in (None, "") and date is None:
-        logger.warning("%s:%d: cannot understand the date %r; it is left unknown", path, number, raw_date)
+        logger.warning("%s:%d: cannot understand the date %.80r; it is left unknown", path, number, raw_date)
     return Article(id=str(article_id).strip(), date=date, path=str(path), **fields)
+
+
+# A JSON string, escapes and all: the brackets in it do not nest.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def _nested_too_deep(raw: bytes) -> bool:
+    """Whether arrays and objects nest more than ``MAX_JSON_NESTING`` deep in the JSON text
+    ``raw``: counted, outside its strings, only in a line with more brackets than that."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_NESTING:
+        return False
+    brackets = np.frombuffer(_JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS), dtype=np.uint8)
+    opening = (brackets == ord("[")) | (brackets == ord("{"))
+    depth = np.cumsum(opening.astype(np.int32) * 2 - 1, dtype=np.int32)
+    return bool(depth.size) and int(depth.max()) > MAX_JSON_NESTING

@@ -95,7 +95,8 @@ class Skipped:
     ``kind`` names the reason for counting (``BuildReport.skipped_reasons``): ``unreadable``
     (a file or folder that cannot be read, a damaged gzip file), ``special-file`` (a FIFO,
     device or socket: never opened), ``outside-corpus`` (a symbolic link that leaves the
-    corpus), ``binary``, ``not-utf8``, ``empty``,
+    corpus), ``too-large`` (a file or line over ``corpus.MAX_ARTICLE_BYTES``), ``too-deep``
+    (JSON nested deeper than ``corpus.MAX_JSON_NESTING``), ``binary``, ``not-utf8``, ``empty``,
     ``not-json``, ``not-object``, ``no-id``, ``bad-field``, ``no-text``, ``duplicate-id``,
     ``not-indexed`` (the article's analysis failed), or ``other``."""
 

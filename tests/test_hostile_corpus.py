@@ -372,3 +372,81 @@ def _locked(path: Any, locked: Path, scandir: Callable[[Any], Any]) -> Any:
     if not isinstance(path, int) and Path(os.fsdecode(path)) == locked:
         raise PermissionError(13, "Permission denied", str(path))
     return scandir(path)
+
+
+# Size and depth -----------------------------------------------------------------------------------
+
+
+def nested(depth: int) -> list[Any]:
+    """A JSON array nested ``depth`` deep: ``[[[]]]`` is 3."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_json_nested_deeper_than_the_limit_is_skipped_before_it_is_parsed(tmp_path: Path) -> None:
+    limit = 100  # corpus.MAX_JSON_NESTING
+    lines = [
+        "[" * 100_000,
+        '{"id": "title", "title": ' + "[" * 50_000 + "]" * 50_000 + ', "body": "b"}',
+        record(id="ok", title="Fine", body="Fine."),
+        record(id="edge", title="Edge", body="b", extra=nested(limit - 1)),  # the object is one level
+        record(id="over", title="Over", body="b", extra=nested(limit)),
+        record(id="brackets", title="[[[[" * 100, body="{" * 500),  # brackets in strings do not nest
+    ]
+    (tmp_path / "deep.jsonl").write_text("\n".join(lines) + "\n")
+    articles, skipped = read_all(tmp_path)
+    assert sorted(articles) == ["brackets", "edge", "ok"]
+    reason = "JSON nested more than 100 levels deep (searchlib.corpus.MAX_JSON_NESTING); an article is one flat object"
+    assert [(item.line, item.reason) for item in skipped] == [(1, reason), (2, reason), (5, reason)]
+    assert {item.kind for item in skipped} == {"too-deep"} and corpus.MAX_JSON_NESTING == limit
+
+
+def test_a_number_too_long_for_python_is_a_json_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "n.jsonl").write_text('{"id": ' + "9" * 5_000 + ', "title": "t", "body": "b"}\n' + record(id="ok", title="t", body="b"))
+    articles, skipped = read_all(tmp_path)
+    assert list(articles) == ["ok"] and [item.line for item in skipped] == [1]
+    assert skipped[0].reason.startswith("not valid JSON (Exceeds the limit (4300 digits) for integer string conversion")
+
+
+def test_an_article_file_over_the_size_limit_is_skipped_without_being_read(tmp_path: Path) -> None:
+    folder = good_corpus(tmp_path)
+    with open(folder / "huge.txt", "wb") as stream:
+        stream.truncate(200 * 2**20)  # sparse: 200 MiB that take no disk
+    (articles, skipped), peak = traced_peak(lambda: read_all(folder))
+    assert list(articles) == ["good.txt"]
+    assert [item.reason for item in skipped] == [
+        "the file is 200.0 MiB, over the 10.0 MiB one article may hold "
+        "(searchlib.corpus.MAX_ARTICLE_BYTES): split it into articles"
+    ]
+    assert peak < 2**20 and skipped[0].kind == "too-large"
+
+
+def test_a_one_line_gzip_bomb_is_passed_over_without_being_held(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.jsonl.gz"
+    before, after = record(id="before", title="Before", body="b"), record(id="after", title="After", body="a")
+    path.write_bytes(gzip.compress(f"{before}\n".encode()) + one_line_bomb(64) + gzip.compress(f"\n{after}\n".encode()))
+    with memory_cap(3 * 2**30):
+        (articles, skipped), peak = traced_peak(lambda: read_all(path))
+    assert peak < 21 * 2**20  # the line's first 10 MiB, twice at most
+    assert sorted(articles) == ["after", "before"]
+    assert [(item.line, item.reason) for item in skipped] == [
+        (2, "the line is over the 10.0 MiB one article may hold (searchlib.corpus.MAX_ARTICLE_BYTES); passed over to its end")
+    ]
+    assert skipped[0].kind == "too-large"
+
+
+def test_a_line_is_read_up_to_the_limit_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(corpus, "MAX_ARTICLE_BYTES", 100, raising=False)
+
+    def line(article_id: str, size: int) -> str:
+        text = record(id=article_id, title="T", body="")
+        return record(id=article_id, title="T", body="y" * (size - len(text)))
+
+    lines = [line("fits", 100), line("over", 101), line("next", 50), line("last", 300)]  # no line break after the last
+    (tmp_path / "w.jsonl").write_text("\n".join(lines))
+    articles, skipped = read_all(tmp_path)
+    assert sorted(articles) == ["fits", "next"]
+    reason = "the line is over the 100 bytes one article may hold (searchlib.corpus.MAX_ARTICLE_BYTES); passed over to its end"
+    assert [(item.line, item.reason) for item in skipped] == [(2, reason), (4, reason)]
