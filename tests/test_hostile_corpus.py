@@ -450,3 +450,131 @@ def test_a_line_is_read_up_to_the_limit_exactly(tmp_path: Path, monkeypatch: pyt
     assert sorted(articles) == ["fits", "next"]
     reason = "the line is over the 100 bytes one article may hold (searchlib.corpus.MAX_ARTICLE_BYTES); passed over to its end"
     assert [(item.line, item.reason) for item in skipped] == [(2, reason), (4, reason)]
+
+
+# What one article contributes ---------------------------------------------------------------------
+
+
+def test_a_long_articles_signature_is_that_of_its_first_characters_made_in_bounded_memory() -> None:
+    text = " ".join(f"w{number}" for number in range(1_500_000))  # 12 MB, every shingle different
+    (signature,), peak = traced_peak(lambda: signatures([text]))
+    assert peak < 64 * 2**20  # all of it took 1.2 GB
+    assert np.array_equal(signature, signatures([text[:duplicates.SIGNATURE_CHARACTERS]])[0])
+
+
+def test_texts_signed_in_several_passes_have_the_signatures_they_have_alone() -> None:
+    texts = [" ".join(f"t{text}w{word % (50 + text)}" for word in range(5_000)) for text in range(40)]
+    assert sum(map(len, texts)) > 1_000_000  # more than one pass
+    together = signatures(texts)
+    for text, signature in zip(texts, together):
+        assert np.array_equal(signatures([text])[0], signature)
+
+
+def test_only_the_first_analysed_characters_are_searchable_and_the_whole_text_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "ANALYSED_CHARACTERS", 2_000, raising=False)
+    body = "The zanzibarite opening. " + "Filler words about the harbour budget. " * 200 + "The quuxalite closing."
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "long.txt").write_text(f"Long Report\n\nMay 1, 2020\n\n{body}\n")
+    searchlib.build(folder, tmp_path / "index", jobs=1)
+    with searchlib.Index.open(tmp_path / "index") as index:
+        assert [hit.id for hit in index.search("zanzibarite").hits] == ["long.txt"]
+        assert index.search("quuxalite").total == 0
+        with whoosh_index.open_dir(str(index.generation)).searcher() as searcher:
+            assert searcher.document(id="long.txt")["body"] == body
+
+
+def test_analysing_a_huge_article_holds_what_its_first_analysed_characters_need(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer, "ANALYSED_CHARACTERS", 100_000, raising=False)  # a tenth: the same bound, sooner
+    words = "the harbour council met to discuss Budget and Roads in Dushanbe".split()
+    body = " ".join(words[number % len(words)] + str(number % 997) for number in range(120_000))  # 1 MB
+    schema = make_schema()
+    (postings, _), peak = traced_peak(lambda: writer.text_postings(schema, "Title", "", body))
+    assert sum(postings["body"].frequencies) < 20_000  # of 120,000 words
+    assert peak < 20 * 2**20  # analysing all of it held 5 times as much
+
+
+# Everything at once, for build and update ---------------------------------------------------------
+
+
+def make_hostile(folder: Path, outside: Path, *, deep: bool) -> dict[str, int]:
+    """Put every hostile input of the issue into ``folder`` (folders 1,200 deep if ``deep``: they
+    take seconds to remove); return the skips expected, by kind."""
+    body = "Grain harvest news from the plains, with words enough for a story of its own"
+    dates = [("tz-1", "9999-12-31T23:59:59-14:00"), ("tz-2", "0001-01-01T00:00:00+14:00"),
+             ("y1", "0001-01-01T00:00:00"), ("y9999", "9999-12-31T23:59:59")]
+    (folder / "a-dates.jsonl").write_text("".join(record(id=i, title=f"Dated {i}", body=f"{body} {i}.", date=d) + "\n"
+                                                  for i, d in dates))
+    (folder / "b-far.txt").write_text(f"Far Away\n\n0001-01-01T00:00:00+14:00\n\n{body}, far away.\n")
+    (folder / "c-surrogates.jsonl").write_text('{"id": "s2\\ud800", "title": "Caf\\udce9", "body": "Body \\udfff."}\n')
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as stream:
+        stream.write(GOOD.encode())
+    (folder / "d-nested.jsonl").write_text("[" * 100_000 + "\n" + '{"id": "x", "title": ' + "[" * 50_000 + "]" * 50_000 + "}\n")
+    if deep:
+        _make_deep(folder / "deep", 1_200)
+    (folder / "e-bomb.jsonl.gz").write_bytes(one_line_bomb(16) + gzip.compress(("\n" + record(id="after-bomb", title="After",
+                                                                                                   body=body) + "\n").encode()))
+    duplicate_flood(folder, 1_500)
+    with open(folder / "huge.txt", "wb") as stream:
+        stream.truncate(50 * 2**20)
+    os.mkfifo(folder / "fifo.txt")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    (outside / "bash.bashrc").write_text("Shell Settings\n\nMay 1, 2020\n\nexport SECRET=1\n")
+    (folder / "bashrc.txt").symlink_to(outside / "bash.bashrc")
+    (folder / "locked").mkdir()
+    (folder / "locked" / "inside.txt").write_text(GOOD)
+    return {"too-deep": 2, "too-large": 2, "duplicate-id": 1_499, "special-file": 1, "outside-corpus": 2, "unreadable": 1}
+
+
+def _make_deep(top: Path, depth: int) -> Path:
+    deepest = top
+    deepest.mkdir()
+    for _ in range(depth):
+        deepest = deepest / "d"
+        deepest.mkdir()
+    (deepest / "deep.txt").write_text(GOOD)
+    return deepest
+
+
+HOSTILE_IDS = {SEED.name, "tz-1", "tz-2", "y1", "y9999", "b-far.txt", "s2\ufffd", "caf\ufffd.txt", "after-bomb", "dup"}
+DEEP_ID = "deep/" + "d/" * 1_200 + "deep.txt"
+
+
+@pytest.mark.parametrize("how", ["build", "build-jobs-2", "update"])
+def test_every_hostile_input_costs_itself_and_every_good_article_is_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    folder, outside, index = tmp_path / "corpus", tmp_path / "outside", tmp_path / "index"
+    folder.mkdir()
+    outside.mkdir()
+    (folder / SEED.name).write_bytes(SEED.read_bytes())
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": _locked(path, folder / "locked", real_scandir))
+    deep = how == "build"
+    ids = HOSTILE_IDS | ({DEEP_ID} if deep else set())
+    try:
+        with deadline(300), memory_cap(4 * 2**30):
+            if how == "update":
+                searchlib.build(folder, index)
+                expected = make_hostile(folder, outside, deep=deep)
+                report = searchlib.update(folder, index)
+            else:
+                expected = make_hostile(folder, outside, deep=deep)
+                report = searchlib.build(folder, index, jobs=2 if how == "build-jobs-2" else 1)
+            assert report.added == len(ids) - (how == "update")
+            assert report.skipped_reasons == expected
+            assert report.skipped_count == sum(expected.values()) and len(report.skipped) == 1_000
+            with searchlib.Index.open(index) as opened:
+                assert opened.article_count == len(ids)
+                assert [hit.id for hit in opened.search("military base").hits] == [SEED.name]
+                assert opened.search("SECRET").total == 0
+                assert [hit.id for hit in opened.search("grain", sort="newest").hits][0] == "y9999"
+            if how == "update":
+                again = searchlib.update(folder, index)
+                assert (again.added, again.updated, again.removed) == (0, 0, 0)
+    finally:
+        deepest = Path(folder, "deep", *["d"] * 1_200)
+        if deepest.exists():
+            remove_deep(deepest, folder)
