@@ -7,6 +7,7 @@ back. Every ``SearchlibError`` becomes a one-line message and exit status 1 in o
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import json
@@ -28,7 +29,7 @@ from searchlib import Hit, SearchResult, Skipped, Snippet
 from searchlib.evaluation import MEASURES
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
-SKIPPED_SHOWN = 1_000  # skipped inputs logged on stderr, as many as a BuildReport lists
+SKIPPED_SHOWN, SKIPPED_SHOWN_OF_A_KIND = 1_000, 100  # skipped inputs on stderr, as a BuildReport lists them
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 index_option = click.option(
@@ -224,7 +225,7 @@ def _report_text(report: searchlib.BuildReport, corpus: Path) -> str:
     shown = 20
     lines += [f"  skipped {item}" for item in report.skipped[:shown]]
     if report.skipped_count > shown:
-        listed = "all" if report.skipped_count == len(report.skipped) else f"the first {len(report.skipped):,}"
+        listed = "all" if report.skipped_count == len(report.skipped) else f"{len(report.skipped) - shown:,} of them"
         lines.append(f"  … and {report.skipped_count - shown:,} more ({listed} listed on stderr, or use --json)")
         by_kind = sorted(report.skipped_reasons.items(), key=lambda pair: (-pair[1], pair[0]))
         lines.append("  skipped by reason: " + ", ".join(f"{kind} {count:,}" for kind, count in by_kind))
@@ -683,18 +684,21 @@ def entities(source: Path, ner: str | None, as_json: bool) -> None:
 
 
 def _echo_skipped(item: Skipped) -> None:
-    """Log a skipped input on stderr: the first ``SKIPPED_SHOWN`` of a command, then, when it
-    ends, one line that counts the rest (a corpus can hold millions of bad lines)."""
-    meta = click.get_current_context().meta
-    count = meta["searchlib.skipped"] = meta.get("searchlib.skipped", 0) + 1
-    if count <= SKIPPED_SHOWN:
+    """Log a skipped input on stderr: the first ``SKIPPED_SHOWN`` of a command (and of them,
+    ``SKIPPED_SHOWN_OF_A_KIND`` of a kind), then, when it ends, one line that counts the rest
+    (a corpus can hold millions of bad lines)."""
+    context = click.get_current_context()
+    kinds = context.meta.setdefault("searchlib.skipped", collections.Counter())
+    kinds[item.kind] += 1
+    shown = context.meta.setdefault("searchlib.shown", [0])
+    if shown[0] < SKIPPED_SHOWN and kinds[item.kind] <= SKIPPED_SHOWN_OF_A_KIND:
+        shown[0] += 1
         _log(f"skipped {item}")
-    elif count == SKIPPED_SHOWN + 1:
+    elif kinds.total() - shown[0] == 1:  # the first not shown
         def count_the_rest() -> None:
-            rest = meta["searchlib.skipped"] - SKIPPED_SHOWN
-            _log(f"… {rest:,} more skipped inputs not shown; see the report (--report or --json)")
+            _log(f"… {kinds.total() - shown[0]:,} more skipped inputs not shown; see the report (--report or --json)")
 
-        click.get_current_context().call_on_close(count_the_rest)
+        context.call_on_close(count_the_rest)
 
 
 def _log(message: str) -> None:

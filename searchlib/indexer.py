@@ -37,7 +37,7 @@ from .duplicates import DuplicateFinder, signatures
 from .entities import extractor
 from .errors import CorpusError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
-from .models import SKIPPED_EXAMPLES, Article, BuildReport, Skipped
+from .models import SKIPPED_EXAMPLES, SKIPPED_EXAMPLES_OF_A_KIND, Article, BuildReport, Skipped
 from .schema import (
     CURRENT_FILE,
     METADATA_FILE,
@@ -113,7 +113,8 @@ def build(
 
     Returns:
         A ``BuildReport``: the articles indexed (``added``) and the inputs skipped (the first
-        ``SKIPPED_EXAMPLES`` of them, and the counts of all).
+        ``SKIPPED_EXAMPLES`` of them, ``SKIPPED_EXAMPLES_OF_A_KIND`` of a kind, and the counts
+        of all).
 
     Raises:
         CorpusError: the corpus does not exist, or not one article in it could be read (the
@@ -272,12 +273,12 @@ def _write(
     # reported once the lock is held, with the rest.
     left_out: list[Skipped] = []
     files = list(corpus_files(corpus, on_skip=left_out.append, follow_symlinks=follow_symlinks))
-    skipped: list[Skipped] = []  # the first SKIPPED_EXAMPLES; beyond them only counts
+    skipped: list[Skipped] = []  # the first SKIPPED_EXAMPLES (so many of a kind); beyond them only counts
     reasons: Counter[str] = Counter()
 
     def skip(item: Skipped) -> None:
         reasons[item.kind] += 1
-        if len(skipped) < SKIPPED_EXAMPLES:
+        if len(skipped) < SKIPPED_EXAMPLES and reasons[item.kind] <= SKIPPED_EXAMPLES_OF_A_KIND:
             skipped.append(item)
             logger.warning("skipped %s", item)
         if on_skip is not None:

@@ -22,6 +22,7 @@ __all__ = [
     "ENTITY_KINDS",
     "Skipped",
     "SKIPPED_EXAMPLES",
+    "SKIPPED_EXAMPLES_OF_A_KIND",
     "BuildReport",
     "Snippet",
     "Hit",
@@ -114,6 +115,9 @@ class Skipped:
 #: them only counts are kept, so that a corpus of millions of bad lines (a gzip file of one
 #: repeated line) costs neither memory nor gigabytes of log.
 SKIPPED_EXAMPLES = 1_000
+#: Of one kind, only the first hundred are listed: a flood of one kind (three million repeated
+#: ids) would otherwise fill the list before the one file too large or too deep came up.
+SKIPPED_EXAMPLES_OF_A_KIND = 100
 
 
 def _count_skipped(report: BuildReport) -> int:
@@ -129,8 +133,9 @@ class BuildReport:
     """What a build or an update (``kind``) did: articles added, updated and removed, the inputs
     skipped, and how long it took.
 
-    ``skipped`` lists the first ``SKIPPED_EXAMPLES`` inputs skipped; ``skipped_count`` counts
-    them all, and ``skipped_reasons`` counts them by ``Skipped.kind``."""
+    ``skipped`` lists the first ``SKIPPED_EXAMPLES`` inputs skipped, at most
+    ``SKIPPED_EXAMPLES_OF_A_KIND`` of each kind; ``skipped_count`` counts them all, and
+    ``skipped_reasons`` counts them by ``Skipped.kind``."""
 
     index: Path
     added: int

@@ -123,39 +123,54 @@ def duplicate_flood(folder: Path, copies: int) -> Path:
     return path
 
 
-def test_a_flood_of_skipped_lines_keeps_counts_and_the_first_examples(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def flood_and_bad_lines(tmp_path: Path) -> Path:
+    """A corpus of 2,999 repeated ids (a flood), then 150 lines that are not JSON."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     duplicate_flood(folder, 3_000)
+    (folder / "z-bad.jsonl").write_text("not json\n" * 150)
+    return folder
+
+
+def test_a_flood_of_skipped_lines_keeps_counts_and_the_first_examples_of_each_kind(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = flood_and_bad_lines(tmp_path)
     report = searchlib.build(folder, tmp_path / "index")
-    assert (report.added, len(report.skipped), report.skipped_count) == (1, 1_000, 2_999)
-    assert report.skipped_reasons == {"duplicate-id": 2_999}
-    assert [item.line for item in report.skipped] == list(range(2, 1_002))
+    assert (report.added, report.skipped_count, report.skipped_reasons) == (1, 3_149, {"duplicate-id": 2_999, "not-json": 150})
+    assert [(Path(item.path).name, item.line) for item in report.skipped] == (
+        [("flood.jsonl.gz", line) for line in range(2, 102)] + [("z-bad.jsonl", line) for line in range(1, 101)]
+    )
     logged = [entry.getMessage() for entry in caplog.records if entry.name == "searchlib.indexer"]
-    assert len(logged) == 1_001
-    assert logged[-1] == "… 1,999 more skipped inputs not logged; see the report"
+    assert len(logged) == 201 and logged[-1] == "… 2,949 more skipped inputs not logged; see the report"
     with searchlib.Index.open(tmp_path / "index") as index:
-        assert index.metadata["skipped"] == 2_999
-    assert models.SKIPPED_EXAMPLES == 1_000
+        assert index.metadata["skipped"] == 3_149
+    assert (models.SKIPPED_EXAMPLES, models.SKIPPED_EXAMPLES_OF_A_KIND) == (1_000, 100)
+
+
+def test_a_report_lists_at_most_so_many_examples_of_all_kinds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(searchlib.indexer, "SKIPPED_EXAMPLES", 150)
+    report = searchlib.build(flood_and_bad_lines(tmp_path), tmp_path / "index")
+    assert [item.kind for item in report.skipped] == ["duplicate-id"] * 100 + ["not-json"] * 50
+    assert report.skipped_count == 3_149
 
 
 def test_the_command_line_shows_the_first_skipped_inputs_and_counts_the_rest(tmp_path: Path) -> None:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    duplicate_flood(folder, 3_000)
+    folder = flood_and_bad_lines(tmp_path)
     arguments = ["build", str(folder), "--index", str(tmp_path / "index"), "--jobs", "1"]
     result = CliRunner().invoke(main, [*arguments, "--json"], catch_exceptions=False)
     errors = result.stderr.splitlines()
-    assert len(errors) == 1_001 and all(" skipped " in line for line in errors[:1_000])
-    assert errors[-1].endswith(" … 1,999 more skipped inputs not shown; see the report (--report or --json)")
+    assert len(errors) == 201 and all(" skipped " in line for line in errors[:200])
+    assert errors[-1].endswith(" … 2,949 more skipped inputs not shown; see the report (--report or --json)")
     report = json.loads(result.stdout)
-    assert (len(report["skipped"]), report["skipped_count"], report["skipped_reasons"]) == (1_000, 2_999, {"duplicate-id": 2_999})
+    assert (len(report["skipped"]), report["skipped_count"]) == (200, 3_149)
+    assert report["skipped_reasons"] == {"duplicate-id": 2_999, "not-json": 150}
     assert report["skipped"][0] == {"path": str(folder / "flood.jsonl.gz"), "line": 2, "kind": "duplicate-id",
                                     "reason": "duplicate id 'dup', first read from flood.jsonl.gz:1"}
     summary = CliRunner().invoke(main, [*arguments, "--report"], catch_exceptions=False).stdout.splitlines()
-    assert summary[0].endswith("; skipped 2,999.") and len(summary) == 1 + 20 + 2
-    assert summary[-2:] == ["  … and 2,979 more (the first 1,000 listed on stderr, or use --json)",
-                            "  skipped by reason: duplicate-id 2,999"]
+    assert summary[0].endswith("; skipped 3,149.") and len(summary) == 1 + 20 + 2
+    assert summary[-2:] == ["  … and 3,129 more (180 of them listed on stderr, or use --json)",
+                            "  skipped by reason: duplicate-id 2,999, not-json 150"]
 
 
 # Dates --------------------------------------------------------------------------------------------
@@ -565,7 +580,8 @@ def test_every_hostile_input_costs_itself_and_every_good_article_is_indexed(
                 report = searchlib.build(folder, index, jobs=2 if how == "build-jobs-2" else 1)
             assert report.added == len(ids) - (how == "update")
             assert report.skipped_reasons == expected
-            assert report.skipped_count == sum(expected.values()) and len(report.skipped) == 1_000
+            assert report.skipped_count == sum(expected.values())
+            assert len(report.skipped) == sum(min(count, 100) for count in expected.values())  # every kind listed
             with searchlib.Index.open(index) as opened:
                 assert opened.article_count == len(ids)
                 assert [hit.id for hit in opened.search("military base").hits] == [SEED.name]
