@@ -7,6 +7,7 @@ back. Every ``SearchlibError`` becomes a one-line message and exit status 1 in o
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import json
@@ -29,6 +30,7 @@ from searchlib import Hit, SearchResult, Skipped, Snippet, formats
 from searchlib.evaluation import MEASURES
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
+SKIPPED_SHOWN, SKIPPED_SHOWN_OF_A_KIND = 1_000, 100  # skipped inputs on stderr, as a BuildReport lists them
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 index_option = click.option(
@@ -83,13 +85,28 @@ def _errors_as_messages() -> Iterator[None]:
 
 
 def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        force=True,
-        level=logging.INFO if verbose else logging.ERROR,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-        stream=sys.stderr,
-    )
+    """Log what the library does on stderr: errors only, or with ``-v`` what it does step by step
+    (index opened, generation, how a query was parsed, timings)."""
+    logger = logging.getLogger("searchlib")
+    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"))
+        logger.addHandler(handler)
+    handler.setLevel(logging.INFO if verbose else logging.ERROR)
+    logger.setLevel(logging.INFO if verbose else logging.NOTSET)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (a test runner swaps it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 @click.group(context_settings=CONTEXT)
@@ -127,6 +144,10 @@ report_option = click.option(
     "--report/--quiet", "-r/-q", default=None,
     help="Print the summary (default: only when stdout is a terminal, so cron stays silent on success).",
 )
+follow_symlinks_option = click.option(
+    "--follow-symlinks", is_flag=True,
+    help="Also read what symbolic links lead to outside CORPUS (by default they are skipped and reported).",
+)
 
 
 @main.command(context_settings=CONTEXT)
@@ -140,8 +161,9 @@ report_option = click.option(
 @switch_corpus_option
 @json_option
 @report_option
+@follow_symlinks_option
 def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wait: float, max_delete: str | None,
-          switch_corpus: bool, as_json: bool, report: bool | None) -> None:
+          switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool) -> None:
     """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
 
     Files and lines that cannot be read are skipped, listed on stderr and counted; every good
@@ -161,7 +183,7 @@ def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wai
         corpus = searchlib.Settings().corpus
     with _errors_as_messages():
         result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait,
-                        max_delete=max_delete, switch_corpus=switch_corpus)
+                        max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
     _print_report(result, given=corpus is not None, as_json=as_json, report=report)
 
 
@@ -174,8 +196,9 @@ def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wai
 @switch_corpus_option
 @json_option
 @report_option
+@follow_symlinks_option
 def update(corpus: Path | None, index_path: Path, ner: str | None, wait: float, max_delete: str | None,
-           switch_corpus: bool, as_json: bool, report: bool | None) -> None:
+           switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool) -> None:
     """Bring the index up to date with CORPUS (default: the corpus it was built from): index
     added and changed articles, remove those gone. Only files whose size or time changed are
     read again, and only articles whose text changed are analysed again. Safe to run from cron
@@ -190,7 +213,7 @@ def update(corpus: Path | None, index_path: Path, ner: str | None, wait: float, 
     _stop_cleanly_on_sigterm()
     with _errors_as_messages():
         result = _write(searchlib.update, corpus, index_path, ner=ner, wait=wait,
-                        max_delete=max_delete, switch_corpus=switch_corpus)
+                        max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
     _print_report(result, given=corpus is not None, as_json=as_json, report=report)
 
 
@@ -252,11 +275,14 @@ def _report_text(report: searchlib.BuildReport, *, given: bool = True) -> str:
     else:
         noun = "article" if report.added == 1 else "articles"
         head = f"Indexed {report.added:,} {noun} from {corpus} into '{report.index}' in {report.seconds:.1f} s"
-    lines = [f"{head}; skipped {len(report.skipped):,}."]
+    lines = [f"{head}; skipped {report.skipped_count:,}."]
     shown = 20
     lines += [f"  skipped {item}" for item in report.skipped[:shown]]
-    if len(report.skipped) > shown:
-        lines.append(f"  … and {len(report.skipped) - shown:,} more (all listed on stderr, or use --json)")
+    if report.skipped_count > shown:
+        listed = "all" if report.skipped_count == len(report.skipped) else f"{len(report.skipped) - shown:,} of them"
+        lines.append(f"  … and {report.skipped_count - shown:,} more ({listed} listed on stderr, or use --json)")
+        by_kind = sorted(report.skipped_reasons.items(), key=lambda pair: (-pair[1], pair[0]))
+        lines.append("  skipped by reason: " + ", ".join(f"{kind} {count:,}" for kind, count in by_kind))
     return "\n".join(lines)
 
 
@@ -269,7 +295,9 @@ def _report_json(report: searchlib.BuildReport) -> dict[str, Any]:
         "removed": report.removed,
         "seconds": round(report.seconds, 3),
         "corpus": str(report.corpus),
-        "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in report.skipped],
+        "skipped": [{"path": s.path, "line": s.line, "reason": s.reason, "kind": s.kind} for s in report.skipped],
+        "skipped_count": report.skipped_count,
+        "skipped_reasons": report.skipped_reasons,
     }
 
 
@@ -758,7 +786,21 @@ def entities(source: Path, ner: str | None, as_json: bool) -> None:
 
 
 def _echo_skipped(item: Skipped) -> None:
-    _log(f"skipped {item}")
+    """Log a skipped input on stderr: the first ``SKIPPED_SHOWN`` of a command (and of them,
+    ``SKIPPED_SHOWN_OF_A_KIND`` of a kind), then, when it ends, one line that counts the rest
+    (a corpus can hold millions of bad lines)."""
+    context = click.get_current_context()
+    kinds = context.meta.setdefault("searchlib.skipped", collections.Counter())
+    kinds[item.kind] += 1
+    shown = context.meta.setdefault("searchlib.shown", [0])
+    if shown[0] < SKIPPED_SHOWN and kinds[item.kind] <= SKIPPED_SHOWN_OF_A_KIND:
+        shown[0] += 1
+        _log(f"skipped {item}")
+    elif kinds.total() - shown[0] == 1:  # the first not shown
+        def count_the_rest() -> None:
+            _log(f"… {kinds.total() - shown[0]:,} more skipped inputs not shown; see the report (--report or --json)")
+
+        context.call_on_close(count_the_rest)
 
 
 def _log(message: str) -> None:

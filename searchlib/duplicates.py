@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "signature", "signatures"]
+__all__ = ["DuplicateFinder", "THRESHOLD", "WINDOW", "SIGNATURE_CHARACTERS", "signature", "signatures"]
 
 #: The estimated Jaccard similarity of shingle sets from which two articles are one story.
 THRESHOLD = 0.7
@@ -36,6 +37,15 @@ WINDOW = timedelta(days=7)
 PERMUTATIONS = 64
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+")
+#: The characters of an article its signature is made from: the first 100,000 (some 16,000
+#: words; the longest article of the corpora we test with, a Wikipedia page, has 93,000). Two
+#: articles alike that far are one story whatever follows. Without a cap, each distinct shingle
+#: cost 256 bytes in the permutations' matrix: one 200 MB article made numpy ask for 8 GiB.
+SIGNATURE_CHARACTERS = 100_000
+#: The characters whose shingles one numpy pass of ``signatures`` takes at most (a single
+#: text of up to ``SIGNATURE_CHARACTERS`` aside): a batch of long articles is signed a part at a
+#: time, in some 100 MB, while a batch of news articles (a few KB each) still takes one pass.
+_PASS_CHARACTERS = 400_000
 
 
 def signature(text: str) -> np.ndarray | None:
@@ -46,12 +56,34 @@ def signature(text: str) -> np.ndarray | None:
 
 
 def signatures(texts: list[str]) -> list[np.ndarray | None]:
-    """``signature`` of each of ``texts``, computed together.
+    """``signature`` of each of ``texts`` (of its first ``SIGNATURE_CHARACTERS``), computed
+    together.
 
     A shingle's hash is made from its words' hashes (each word hashed once, then remembered),
     for all shingles of all the texts at once in numpy: hashing each shingle's text with SHA-1,
     one at a time, was four fifths of the time a build spent on stories, and numpy's calls for
     each text alone half of what was left."""
+    result: list[np.ndarray | None] = []
+    for part in _parts([text[:SIGNATURE_CHARACTERS] for text in texts]):
+        result += _signatures(part)
+    return result
+
+
+def _parts(texts: list[str]) -> Iterator[list[str]]:
+    """``texts`` in runs of at most ``_PASS_CHARACTERS`` characters (a longer text alone)."""
+    part: list[str] = []
+    size = 0
+    for text in texts:
+        if part and size + len(text) > _PASS_CHARACTERS:
+            yield part
+            part, size = [], 0
+        part.append(text)
+        size += len(text)
+    if part:
+        yield part
+
+
+def _signatures(texts: list[str]) -> list[np.ndarray | None]:
     words = [_WORD.findall(text.lower()) for text in texts]
     if len(_WORD_HASHES) > 1_000_000:
         _WORD_HASHES.clear()
@@ -190,7 +222,7 @@ class DuplicateFinder:
             while row >= 0:
                 candidates.add(row)
                 row = int(self._before[row, band])
-        moment = date.timestamp() if date is not None else np.nan
+        moment = _seconds(date)
         best, similarity = None, 0.0
         for row in sorted(candidates):  # of equals, the one met first
             if self._known(row) and self._close_in_time(moment, float(self._dates[row])):
@@ -261,3 +293,15 @@ class DuplicateFinder:
     @staticmethod
     def _close_in_time(first: float, second: float) -> bool:
         return np.isnan(first) or np.isnan(second) or abs(first - second) <= WINDOW.total_seconds()
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _seconds(date: datetime | None) -> float:
+    """A date as POSIX seconds (NaN if unknown). Dates are UTC, naive or not: subtracted from
+    the epoch rather than ``datetime.timestamp``, which takes a naive one for local time and
+    fails on any date that local time puts before the year 1."""
+    if date is None:
+        return np.nan
+    return (date - (_EPOCH if date.tzinfo is None else _EPOCH.replace(tzinfo=timezone.utc))).total_seconds()

@@ -37,7 +37,7 @@ from .duplicates import DuplicateFinder, signatures
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
-from .models import Article, BuildReport, Skipped
+from .models import SKIPPED_EXAMPLES, SKIPPED_EXAMPLES_OF_A_KIND, Article, BuildReport, Skipped
 from .schema import (
     CURRENT_FILE,
     METADATA_FILE,
@@ -99,6 +99,7 @@ def build(
     wait: float = 0.0,
     max_delete: int | str | None = None,
     switch_corpus: bool = False,
+    follow_symlinks: bool = False,
 ) -> BuildReport:
     """Index every article under ``corpus`` into a new generation of the index at ``index``.
 
@@ -121,9 +122,13 @@ def build(
             a share of the index as text (``"50%"``, the default; ``"100%"`` for no limit), as
             rsync's ``--max-delete``. A corpus that vanished, or the wrong one, stops here.
         switch_corpus: allow reading a corpus other than the one the index was built from.
+        follow_symlinks: also read what symbolic links lead to outside the corpus (by default
+            such links are skipped and reported: nothing outside the corpus is read).
 
     Returns:
-        A ``BuildReport``: the articles indexed (``added``), the inputs skipped, the corpus read.
+        A ``BuildReport``: the articles indexed (``added``), the corpus read and the inputs
+        skipped (the first ``SKIPPED_EXAMPLES`` of them, ``SKIPPED_EXAMPLES_OF_A_KIND`` of a
+        kind, and the counts of all).
 
     Raises:
         CorpusError: the corpus does not exist, none was given and the index records none, or
@@ -134,7 +139,7 @@ def build(
     """
     return _write(_optional_path(corpus), Path(index), incremental=False, on_skip=on_skip,
                   on_progress=on_progress, ner=ner, jobs=jobs, wait=wait,
-                  max_delete=max_delete, switch_corpus=switch_corpus)
+                  max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
 
 
 def update(
@@ -147,6 +152,7 @@ def update(
     wait: float = 0.0,
     max_delete: int | str | None = None,
     switch_corpus: bool = False,
+    follow_symlinks: bool = False,
 ) -> BuildReport:
     """Bring the index at ``index`` up to date with ``corpus`` (``None``: the corpus it was
     built from), re-analysing only what changed.
@@ -158,7 +164,7 @@ def update(
     """
     return _write(_optional_path(corpus), Path(index), incremental=True, on_skip=on_skip,
                   on_progress=on_progress, ner=ner, jobs=1, wait=wait,
-                  max_delete=max_delete, switch_corpus=switch_corpus)
+                  max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
 
 
 def _optional_path(value: Path | str | None) -> Path | None:
@@ -295,20 +301,29 @@ def _write(
     wait: float,
     max_delete: int | str | None,
     switch_corpus: bool,
+    follow_symlinks: bool,
 ) -> BuildReport:
     started = time.perf_counter()
     extractor(ner)  # an extractor that is not installed fails here, before anything is read
     corpus = _corpus_to_read(corpus, index, "update" if incremental else "build")
-    files = list(corpus_files(corpus))  # a missing corpus fails here, before any lock is taken
-    skipped: list[Skipped] = []
+    # A missing corpus fails here, before any lock is taken; what the listing leaves out is
+    # reported once the lock is held, with the rest.
+    left_out: list[Skipped] = []
+    files = list(corpus_files(corpus, on_skip=left_out.append, follow_symlinks=follow_symlinks))
+    skipped: list[Skipped] = []  # the first SKIPPED_EXAMPLES (so many of a kind); beyond them only counts
+    reasons: Counter[str] = Counter()
 
     def skip(item: Skipped) -> None:
-        skipped.append(item)
-        logger.warning("skipped %s", item)
+        reasons[item.kind] += 1
+        if len(skipped) < SKIPPED_EXAMPLES and reasons[item.kind] <= SKIPPED_EXAMPLES_OF_A_KIND:
+            skipped.append(item)
+            logger.warning("skipped %s", item)
         if on_skip is not None:
             on_skip(item)
 
     with WriterLock(index).acquire(wait=wait) as lock:
+        for item in left_out:
+            skip(item)
         remove_leftovers(index)
         held = _Held.read(index)
         held.check_corpus(corpus, index, switch_corpus)
@@ -320,7 +335,7 @@ def _write(
             articles = sum(len(state.articles) for state in files_now.values())
             if articles == 0:
                 raise CorpusError(
-                    f"No article could be read from '{corpus}' ({len(skipped)} skipped); "
+                    f"No article could be read from '{corpus}' ({reasons.total()} skipped); "
                     "the index was left as it was",
                     path=corpus,
                 )
@@ -329,7 +344,7 @@ def _write(
                 generation.writer.commit()  # merging small segments, as Whoosh does
             if generation.path is not None:
                 save_vocabulary(generation.path, generation.vocabulary, generation.stems)
-                _finish(generation.path, corpus, files_now, generation.finder, articles, len(skipped), counts)
+                _finish(generation.path, corpus, files_now, generation.finder, articles, reasons.total(), counts)
                 switch_generation(index, generation.path)
             elif live is not None and files_now != previous:
                 write_json(live / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
@@ -340,6 +355,8 @@ def _write(
                 try_remove_generation(generation.path)
             raise
         remove_old_generations(index)
+    if reasons.total() > len(skipped):
+        logger.warning("… %s more skipped inputs not logged; see the report", f"{reasons.total() - len(skipped):,}")
     return BuildReport(
         index=index,
         added=counts["added"],
@@ -349,6 +366,8 @@ def _write(
         seconds=time.perf_counter() - started,
         kind="update" if incremental else "build",
         corpus=corpus,
+        skipped_count=reasons.total(),
+        skipped_reasons=dict(reasons),
     )
 
 
@@ -484,7 +503,7 @@ def _apply(
                 for article, line in reading:
                     if article.id in claimed:
                         reason = f"duplicate id {article.id!r}, first read from {claimed[article.id]}"
-                        skip(Skipped(str(path), reason, line=line))
+                        skip(Skipped(str(path), reason, line=line, kind="duplicate-id"))
                         continue
                     claimed[article.id] = name if line is None else f"{name}:{line}"
                     digest = articles[article.id] = article_digest(article)
@@ -532,7 +551,8 @@ def _apply(
         generation.remove(article_id)
         counts["removed"] += 1
     for article_id, path, problem in failed:
-        skip(Skipped(path, f"article {article_id!r} could not be indexed ({problem}); the next update tries it again"))
+        skip(Skipped(path, f"article {article_id!r} could not be indexed ({problem}); the next update tries it again",
+                     kind="not-indexed"))
     if failed and generation.live is None:  # a build counted them, and gave them stories
         counts["added"] -= len(failed)
         for article_id, *_ in failed:

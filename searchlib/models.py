@@ -8,6 +8,8 @@ external data lives in the modules that read it (``corpus``, ``query``).
 from __future__ import annotations
 
 import html
+import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,6 +21,8 @@ __all__ = [
     "Entity",
     "ENTITY_KINDS",
     "Skipped",
+    "SKIPPED_EXAMPLES",
+    "SKIPPED_EXAMPLES_OF_A_KIND",
     "BuildReport",
     "Snippet",
     "Hit",
@@ -31,10 +35,29 @@ __all__ = [
 
 
 def naive_utc(value: datetime | None) -> datetime | None:
-    """Dates are timezone-naive throughout; aware ones are first converted to UTC."""
+    """Dates are timezone-naive throughout; aware ones are first converted to UTC.
+
+    A time that has no UTC date Python can hold (``9999-12-31T23:59:59-14:00`` is in the year
+    10000) is ``None``, unknown, as a date that cannot be read is."""
     if value is not None and value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            return None
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD, the replacement character.
+
+    Lone surrogates come from ``\\ud800`` escapes in JSON and from the bytes of a file name
+    that are not UTF-8 (Python decodes those as surrogates); no UTF-8 output can hold them, so
+    they are replaced where text enters searchlib: the same input always gives the same text,
+    and so the same id."""
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
 
 
 @attrs.frozen
@@ -42,16 +65,17 @@ class Article:
     """One news article as read from the corpus.
 
     ``id`` is stable across builds: the path relative to the corpus root for article files,
-    the ``id`` key for JSON Lines records. ``date`` is ``None`` when unknown.
+    the ``id`` key for JSON Lines records. ``date`` is ``None`` when unknown. Lone surrogates in
+    the text fields are replaced (``valid_text``), so every article can be written as UTF-8.
     """
 
-    id: str
-    title: str
-    body: str
+    id: str = attrs.field(converter=valid_text)
+    title: str = attrs.field(converter=valid_text)
+    body: str = attrs.field(converter=valid_text)
     date: datetime | None = attrs.field(default=None, converter=naive_utc)
-    url: str = ""
-    caption: str = ""
-    path: str = ""
+    url: str = attrs.field(default="", converter=valid_text)
+    caption: str = attrs.field(default="", converter=valid_text)
+    path: str = attrs.field(default="", converter=valid_text)
 
 
 ENTITY_KINDS = ("person", "organization", "place")
@@ -67,21 +91,51 @@ class Entity:
 
 @attrs.frozen
 class Skipped:
-    """An input that was not indexed, and why (``line`` is 1-based, for JSON Lines records)."""
+    """An input that was not indexed, and why (``line`` is 1-based, for JSON Lines records).
 
-    path: str
-    reason: str
+    ``kind`` names the reason for counting (``BuildReport.skipped_reasons``): ``unreadable``
+    (a file or folder that cannot be read, a damaged gzip file), ``special-file`` (a FIFO,
+    device or socket: never opened), ``outside-corpus`` (a symbolic link that leaves the
+    corpus), ``too-large`` (a file or line over ``corpus.MAX_ARTICLE_BYTES``), ``too-deep``
+    (JSON nested deeper than ``corpus.MAX_JSON_NESTING``), ``binary``, ``not-utf8``, ``empty``,
+    ``not-json``, ``not-object``, ``no-id``, ``bad-field``, ``no-text``, ``duplicate-id``,
+    ``not-indexed`` (the article's analysis failed), or ``other``."""
+
+    path: str = attrs.field(converter=valid_text)
+    reason: str = attrs.field(converter=valid_text)
     line: int | None = None
+    kind: str = "other"
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.reason}"
 
 
+#: The skipped inputs a report lists, and a build logs, one by one: the first thousand. Beyond
+#: them only counts are kept, so that a corpus of millions of bad lines (a gzip file of one
+#: repeated line) costs neither memory nor gigabytes of log.
+SKIPPED_EXAMPLES = 1_000
+#: Of one kind, only the first hundred are listed: a flood of one kind (three million repeated
+#: ids) would otherwise fill the list before the one file too large or too deep came up.
+SKIPPED_EXAMPLES_OF_A_KIND = 100
+
+
+def _count_skipped(report: BuildReport) -> int:
+    return len(report.skipped)
+
+
+def _count_reasons(report: BuildReport) -> dict[str, int]:
+    return dict(Counter(item.kind for item in report.skipped))
+
+
 @attrs.frozen
 class BuildReport:
     """What a build or an update (``kind``) did: articles added, updated and removed, the inputs
-    skipped, how long it took, and the corpus it read."""
+    skipped, how long it took, and the corpus it read.
+
+    ``skipped`` lists the first ``SKIPPED_EXAMPLES`` inputs skipped, at most
+    ``SKIPPED_EXAMPLES_OF_A_KIND`` of each kind; ``skipped_count`` counts them all, and
+    ``skipped_reasons`` counts them by ``Skipped.kind``."""
 
     index: Path
     added: int
@@ -91,6 +145,8 @@ class BuildReport:
     seconds: float = 0.0
     kind: str = "build"
     corpus: Path | None = None
+    skipped_count: int = attrs.field(default=attrs.Factory(_count_skipped, takes_self=True))
+    skipped_reasons: dict[str, int] = attrs.field(default=attrs.Factory(_count_reasons, takes_self=True), hash=False)
 
 
 def _as_spans(spans: Iterable[Iterable[int]]) -> tuple[tuple[int, int], ...]:

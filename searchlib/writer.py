@@ -73,11 +73,22 @@ Task = tuple[Article, str, str]  # an article, its digest and its story
 Built = tuple[list[Any], list[Failure], "Counter[str]", dict[str, "str | None"]]  # segments, failures, vocabulary, stems
 
 
+#: The characters of each of an article's title, caption and body that are analysed (words,
+#: positions, names): the first 1,000,000, Elasticsearch's limit for highlighting
+#: (``index.highlight.max_analyzed_offset``), ten times the longest article of the corpora we
+#: test with. The whole text is stored and shown; words beyond the limit are not searchable.
+#: Analysis holds some 200 bytes a word: one article of 10 MB of one-letter words, the most
+#: words it can hold, now costs a build 200 MB more than the rest (one of 10 MB of news text took
+#: 1.15 GB before the limit, 60 MB with it).
+ANALYSED_CHARACTERS = 1_000_000
+
+
 def document_fields(article: Article, extract: Extractor, digest: str) -> dict[str, Any]:
     """The Whoosh fields of one article, its entities extracted with ``extract`` and its text
     fields' postings made here (``text_postings``); ``_words`` (which Whoosh ignores, as every
-    name that starts with ``_``) has its words for the spelling vocabulary, with their stems."""
-    entities = extract(f"{article.caption}\n\n{article.body}")
+    name that starts with ``_``) has its words for the spelling vocabulary, with their stems.
+    Only the first ``ANALYSED_CHARACTERS`` of each text are analysed."""
+    entities = extract(f"{article.caption[:ANALYSED_CHARACTERS]}\n\n{article.body[:ANALYSED_CHARACTERS]}")
     postings, words = text_postings(_schema(), article.title, article.caption, article.body)
     fields: dict[str, Any] = {
         "id": article.id,
@@ -126,12 +137,15 @@ def text_postings(schema: Any, title: str, caption: str, body: str) -> tuple[dic
 
     One pass over each part's tokens makes its own field's postings and its share of ``text``:
     there a token's position is the number of words kept before it in the joined text plus the
-    line breaks before it (NltkTokenizer with ``line_gap=1``, then StopFilter)."""
+    line breaks before it (NltkTokenizer with ``line_gap=1``, then StopFilter).
+
+    Of each part, only the first ``ANALYSED_CHARACTERS`` are analysed."""
     postings: dict[str, Postings] = {}
     words: dict[str, str | None] = {}
     combined: dict[str, list[int]] = {}
     base = 0  # positions in ``text`` before this part
     for name, value, copies in (("title", title, TITLE_WEIGHT), ("caption", caption, 1), ("body", body, 1)):
+        value = value[:ANALYSED_CHARACTERS]
         tokens = token_terms(value)
         words.update(map(_SPELLING_AND_TERM, tokens))
         seen: dict[str, list[tuple[int, int, int]]] = {}
