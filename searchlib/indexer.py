@@ -331,7 +331,8 @@ def _write(
         previous = _load_files(live) if live is not None else {}
         generation = _NewGeneration(index, live, jobs, ner)
         try:
-            counts, files_now = _apply(corpus, files, previous, generation, ner, skip, lock.noting(on_progress))
+            unreadable = [Path(item.path) for item in left_out if item.kind == "unreadable"]
+            counts, files_now = _apply(corpus, files, previous, generation, ner, skip, lock.noting(on_progress), unreadable)
             articles = sum(len(state.articles) for state in files_now.values())
             if articles == 0:
                 raise CorpusError(
@@ -477,14 +478,31 @@ def _apply(
     ner: str | None,
     skip: SkipHandler,
     on_progress: ProgressHandler | None,
+    unreadable: list[Path] = [],  # noqa: B006 (read only)
 ) -> tuple[dict[str, int], dict[str, _FileState]]:
-    """Write what changed into ``generation``; return the counts and the corpus state now."""
+    """Write what changed into ``generation``; return the counts and the corpus state now.
+
+    A file or folder that cannot be read now (permissions, a disk gone for a moment) keeps what
+    was indexed of it, to be read again next time: only what the corpus no longer has is removed.
+    """
     base = corpus_base(corpus)
     digest_before = {i: d for state in previous.values() for i, d in state.articles.items()}
     claimed: dict[str, str] = {}  # id -> where it was first read, for duplicate-id reports
     counts = {"added": 0, "updated": 0, "removed": 0}
     files_now: dict[str, _FileState] = {}
     fingerprints = _fingerprints(corpus, files)
+
+    def keep(name: str, state: _FileState) -> None:
+        """What was indexed of a file that cannot be read now, kept, and read again next time."""
+        articles = {i: d for i, d in state.articles.items() if i not in claimed}
+        claimed.update(dict.fromkeys(articles, name))
+        files_now[name] = attrs.evolve(state, articles=articles, racy=True)
+
+    hidden = [folder.resolve().relative_to(base.resolve()).as_posix() for folder in unreadable
+              if folder.resolve().is_relative_to(base.resolve())]
+    for name, state in previous.items():
+        if name not in fingerprints and any(name.startswith(f"{folder}/") or folder == "." for folder in hidden):
+            keep(name, state)
     racy_after = time.time_ns() - _RACY_NS  # files changed since may change again unseen
     total = sum(size for _, size, _ in fingerprints.values())
 
@@ -499,7 +517,13 @@ def _apply(
                 files_now[name] = attrs.evolve(state, articles=articles)
             else:
                 articles = {}
-                reading = read_file(path, base, skip, on_bytes=_progress_at(on_progress, done, total, counts))
+                problems: list[Skipped] = []
+
+                def noted(item: Skipped) -> None:
+                    problems.append(item)
+                    skip(item)
+
+                reading = read_file(path, base, noted, on_bytes=_progress_at(on_progress, done, total, counts))
                 for article, line in reading:
                     if article.id in claimed:
                         reason = f"duplicate id {article.id!r}, first read from {claimed[article.id]}"
@@ -509,7 +533,10 @@ def _apply(
                     digest = articles[article.id] = article_digest(article)
                     if digest_before.get(article.id) != digest:
                         yield article, digest
-                files_now[name] = _FileState(size, mtime_ns, articles, racy=mtime_ns >= racy_after)
+                if state is not None and not articles and any(p.kind == "unreadable" and p.line is None for p in problems):
+                    keep(name, state)
+                else:
+                    files_now[name] = _FileState(size, mtime_ns, articles, racy=mtime_ns >= racy_after)
             done += size
             if on_progress is not None:
                 on_progress(Progress(counts["added"] + counts["updated"], done, total))

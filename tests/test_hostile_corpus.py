@@ -368,6 +368,34 @@ def test_an_unreadable_folder_is_reported_like_an_unreadable_file(tmp_path: Path
     ]
 
 
+def test_an_update_keeps_what_was_indexed_of_a_folder_or_file_it_cannot_read_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Permissions or a disk gone for a moment must not remove articles: only what the corpus no
+    longer has is removed (issue 16's rule that nothing is lost by surprise)."""
+    folder = good_corpus(tmp_path)
+    (folder / "locked").mkdir()
+    (folder / "locked" / "inside.txt").write_text(GOOD.replace("Headline", "Locked Headline"))
+    (folder / "flaky.txt").write_text(GOOD.replace("Headline", "Flaky Headline"))
+    index = tmp_path / "index"
+    searchlib.build(folder, index)
+    real_scandir, real_open = os.scandir, os.open
+    monkeypatch.setattr(os, "scandir", lambda path=".": _locked(path, folder / "locked", real_scandir))
+
+    def flaky_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(os.fsdecode(path)).name == "flaky.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", flaky_open)
+    (folder / "flaky.txt").touch()  # changed, so that the update reads it
+    report = searchlib.update(folder, index)
+    assert (report.removed, report.skipped_reasons) == (0, {"unreadable": 2})
+    with searchlib.Index.open(index) as opened:
+        assert opened.article_count == 3
+    monkeypatch.undo()
+    (folder / "locked" / "inside.txt").unlink()
+    assert searchlib.update(folder, index).removed == 1  # readable again: what is gone is removed
+
+
 def test_follow_symlinks_on_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "outside.txt").write_text("Outside Headline\n\nMay 1, 2020\n\nThe outside text.\n")
     folder = good_corpus(tmp_path)
