@@ -82,14 +82,19 @@ _TITLES = frozenset(
     chief executive director king queen prince princess senator sen rep representative governor
     gov mayor judge justice pope sheikh premier chancellor deputy spokesman spokeswoman ambassador
     commander colonel col lieutenant lt captain capt sergeant admiral officer leader speaker
-    economist analyst candidate founder
+    economist analyst candidate founder major-general brigadier marshal commissioner inspector
+    bishop cardinal archbishop rabbi imam cleric surgeon doctor professor prof lawyer attorney
+    envoy negotiator striker midfielder defender goalkeeper keeper coach manager skipper
+    batsman bowler spinner all-rounder winger referee umpire compatriot team-mate teammate
+    veteran champion seed
     """.split()
 )
 # Words that make a name before them a person when they follow it in apposition are not used;
 # these precede a person's name directly.
 _PERSON_PREFIXES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "dame", "rev"})
 _CONNECTORS = frozenset({"of", "the", "de", "du", "da", "del", "la", "le", "van", "von", "der", "bin", "al"})
-_JOINERS = _CONNECTORS | {"and", "&"}  # words that may stand inside a name, never at its end
+_JOINERS = _CONNECTORS | {"and", "&"}
+_SURNAME_PARTICLES = frozenset({"de", "van", "von", "der", "da", "del", "bin", "al", "le", "la", "du"})  # words that may stand inside a name, never at its end
 _ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic", "ean", "an")
 _ORG_WORDS = frozenset(
     """
@@ -125,6 +130,27 @@ _NOT_SURNAMES = frozenset(
     "agreement accord treaty act plan program programme report bill index rate sales zone world "
     "market markets project fund dutch".split()
 )
+# Last words that make a run an event, a competition or a day, which is no organisation: "World
+# Cup", "U.S. Open", "Labor Day", "Uruguay Round".
+_EVENT_WORDS = frozenset(
+    """
+    cup open championship championships games olympics olympiad series prix tournament trophy
+    classic masters bowl final finals rally marathon derby award awards prize festival day week
+    summit conference tour round talks
+    """.split()
+)
+# A body of an organisation, named after its acronym: "GATT Council" is GATT in a facet.
+_BODY_WORDS = frozenset("council secretariat commission board assembly members ministers meeting session".split())
+# The news agencies whose wire an archive holds: the credit of an article, no entity of it.
+_WIRES = frozenset({"Reuters", "Reuter", "AP", "AFP", "UPI", "Associated Press", "Agence France-Presse", "Agence France Presse", "United Press International"})
+# Nationality adjectives written before a person's name ("Australian Tom Moody") that the
+# endings below miss.
+_DEMONYMS = frozenset("Dutch French Swiss Greek Thai Czech Welsh Scottish Irish Danish Finnish Polish Swedish Turkish British Kurdish Spanish Uzbek Tajik Kazakh Kyrgyz Serb Croat Bosnian Slovak Slovene Basque Flemish Maltese Cypriot Briton Scot".split())
+# The endings of surnames of many languages: "Kolyvanov", "Popescu", "Ivanisevic", "Shevardnadze".
+_SURNAME_ENDING = re.compile(
+    r"(?:ov|ova|ev|eva|yev|yeva|enko|sky|ski|ska|skaya|vic|vich|wicz|escu|eanu|idis|ides|opoulos|oulos|"
+    r"shvili|dze|yan|oglu|sson|czyk|chuk|zadeh|ovski|evski|ovic|evic|ic|berg|stein|mann)$"
+)
 # Institutions named by one word that is otherwise a common noun.
 _INSTITUTIONS = frozenset({"Parliament", "Congress", "Senate", "Cabinet", "Customs", "Pentagon", "Kremlin"})
 _WORD = re.compile(r"[^\W\d_][\w'’.&\-]*|\d[\w.,/\-]*|\S")
@@ -138,7 +164,7 @@ _SENTENCE_BREAK = re.compile(
 # A whitespace-separated token with a digit in it, matched from its start to its first digit
 # (``\S*\d\S*`` tried every position of every token).
 _DIGIT_IN_TOKEN = re.compile(r"(?<!\S)[^\s\d]*\d")
-_DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:,[^—\n]{0,30})?\s+[—–-]+\s")
+_DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:(?:,[^—\n]{0,30})?\s+[—–-]+\s|\s+\d{4}-\d\d-\d\d\s*(?:\n|$))")
 _ANGLE_NAME = re.compile(r"<([^<>\n]{2,80})>")
 _TICKER = re.compile(r"^[A-Z0-9.\-]{1,12}$")
 _ACRONYM_DOTS = re.compile(r"(?:[A-Z]\.){2,}")
@@ -158,6 +184,7 @@ class _Run(NamedTuple):
     after_title: bool = False
     before_title: bool = False
     bracketed: bool = False
+    hint: str | None = None  # the kind the text says it is: a dateline, "(OECD)", ", 34,"
 
 
 def extract_entities(text: str) -> tuple[Entity, ...]:
@@ -177,7 +204,10 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     for paragraph in re.split(r"\n\s*\n", text):
         dateline = _DATELINE.match(paragraph)
         if dateline:
-            runs.append(_Run(tuple(dateline[1].strip().title().split())))
+            place = dateline[1].strip().title()
+            # "LONDON 1996-08-30" is a dateline; "SOCCER - ..." may be a headline's section
+            known = dateline[0].rstrip()[-1].isdigit() or gazetteer.place(place) or gazetteer.town(place)
+            runs.append(_Run(tuple(place.split()), hint="place" if known else None))
             paragraph = paragraph[dateline.end() :]
         for line in paragraph.split("\n"):
             if _is_table_line(line):
@@ -248,10 +278,15 @@ def _runs_in_sentence(
         if len(letters) >= 3 and sum(w.isupper() and len(w) > 1 for w in letters) * 2 > len(letters):
             return  # an ALL-CAPS headline or table heading: capitals say nothing here
     first_word = next((i for i, w in enumerate(words) if w[0].isalpha()), 0)
+    defined = _acronym_definitions(words, aliases, gazetteer) if "(" in words else {}
     index = 0
     for start in starts:
         if start < index:
             continue  # inside the last run
+        if start in defined:  # "Organisation for Economic Cooperation and Development (OECD)"
+            index = defined[start]
+            yield _Run(tuple(_clean(w) for w in words[start:index]), start == first_word, hint="organization")
+            continue
         index = start
         cleaned = _clean(words[index])
         if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned[:3].lower() in ("al-", "el-"):
@@ -281,8 +316,44 @@ def _runs_in_sentence(
         if words[index : index + 1] == ["("] and index + 2 < len(words) and words[index + 2] == ")":
             acronym = words[index + 1]
             if acronym.isupper() and 2 <= len(acronym) <= 8:
-                aliases[acronym] = _organization_name(_without_trailing_joiners(stretch), gazetteer)
-        yield from _split_stretch(stretch, start == first_word, bracketed, gazetteer)
+                aliases.setdefault(acronym, _organization_name(_without_trailing_joiners(stretch), gazetteer))
+        hint = "person" if _age_follows(words, index) else None
+        for run in _split_stretch(stretch, start == first_word, bracketed, gazetteer):
+            yield run._replace(hint=hint) if hint and len(run.words) == len(stretch) else run
+
+
+def _age_follows(words: list[str], index: int) -> bool:
+    """ "Lynn Reaser, 45, said": an age in apposition follows a person."""
+    return (
+        words[index : index + 1] == [","] and index + 2 < len(words) and words[index + 1].isdigit()
+        and len(words[index + 1]) == 2 and words[index + 2] in (",", ")")
+    )
+
+
+def _acronym_definitions(words: list[str], aliases: dict[str, str], gazetteer: Gazetteer) -> dict[int, int]:
+    """Names defined by the acronym after them, whose capitalised words' initials spell it:
+    "Organisation for Economic Cooperation and Development (OECD)" is one name, though "and"
+    and "for" would split it elsewhere. Maps the name's first word to the word after its end."""
+    spans = {}
+    for index in range(2, len(words) - 2):
+        acronym = words[index + 1]
+        if words[index] != "(" or words[index + 2] != ")" or not acronym.isupper() or not 2 <= len(acronym) <= 8:
+            continue
+        initials = ""
+        for start in range(index - 1, -1, -1):
+            word = words[start]
+            if word in _JOINERS or word in ("for", "in", "on"):
+                continue
+            if not word[:1].isupper():
+                break
+            initials = word[0] + initials
+            if initials == acronym.replace(".", "") and word == _clean(word):
+                spans[start] = index
+                aliases[acronym] = _organization_name([_clean(w) for w in words[start:index]], gazetteer)
+                break
+            if len(initials) >= len(acronym):
+                break
+    return spans
 
 
 def _is_acronym(word: str) -> bool:
@@ -390,8 +461,8 @@ def _split_at_of_place(words: list[str], gazetteer: Gazetteer) -> Iterator[list[
         cut = len(words) - 1 - words[::-1].index("of")
         before, after = words[:cut], words[cut + 1 :]
         before_is_organization = any(w.lower() in _ORG_WORDS for w in before) and not gazetteer.is_legal_form(before[-1] if before else "")
-        after_is_name = gazetteer.place(" ".join(after)) or (
-            _looks_like_person(before, gazetteer) and _ends_organization_word(gazetteer, after[-1] if after else "")
+        after_is_name = gazetteer.place(" ".join(after)) or _looks_like_person(before, gazetteer) or (
+            after and _is_acronym(after[0]) and len(after) == 1  # "Uruguay Round of GATT"
         )
         whole_is_organization = gazetteer.is_legal_form(words[-1])  # "Empire of Carolina Inc"
         if before and after and after_is_name and not before_is_organization and not whole_is_organization:
@@ -425,6 +496,22 @@ def _classify(
         return _organization_name(words[1:], gazetteer), "organization"  # "AB Astra"
     name = " ".join(words)
     last = words[-1]
+    if name in _WIRES or last == "Newsroom" or (words[0] in _WIRES and last == "Bureau"):
+        return None, None  # the wire's credit and desks ("Reuters", "Warsaw Newsroom")
+    if run.hint == "place":  # a dateline
+        return gazetteer.place(name) or gazetteer.town(name) or name, "place"
+    if run.hint == "organization":  # defined by its acronym
+        return _organization_name(words, gazetteer), "organization"
+    if len(words) > 1 and last.lower() in _EVENT_WORDS and not run.bracketed:
+        if _is_acronym(words[0]) and not gazetteer.place(words[0]) and words[0] not in _NOT_ACRONYMS:
+            return known.first(words[0]) or (aliases.get(words[0], words[0]), "organization")  # "UEFA Cup"
+        return None, None  # "World Cup", "Labor Day": events
+    if len(words) == 2 and last.lower() in _BODY_WORDS and _is_acronym(words[0]) and not gazetteer.place(words[0]):
+        return known.first(words[0]) or (aliases.get(words[0], words[0]), "organization")  # "GATT Council"
+    if len(words) > 2 and _is_demonym(words[0], gazetteer) and not _ends_organization_word(gazetteer, last):
+        rest = words[1:]
+        if _looks_like_person(rest, gazetteer):
+            return " ".join(rest), "person"  # "Australian Tom Moody"
     if run.bracketed or (len(words) > 1 and gazetteer.is_legal_form(last)):
         return _organization_name(words, gazetteer), "organization"
     if name in _NOT_ACRONYMS:
@@ -449,7 +536,7 @@ def _classify(
         return (name, "organization") if len(words) > 1 or name in _INSTITUTIONS else (None, None)
     if run.before_title:
         return None, None  # "Tajik President", "Environmental Affairs Minister"
-    if run.after_title and not name.isupper():
+    if (run.after_title or run.hint == "person") and not name.isupper():
         return name, "person"
     if len(words) == 1 and "-" in name and all(gazetteer.place(p) for p in name.split("-")):
         return None, None  # "U.S.-USSR": both sides are named elsewhere or not at all
@@ -468,13 +555,26 @@ def _classify(
 
 def _looks_like_person(words: list[str], gazetteer: Gazetteer) -> bool:
     core = [w for w in words if w not in _ROMAN]
-    if not 2 <= len(core) <= 4 or any(w in _CONNECTORS for w in core):
+    if not 2 <= len(core) <= 4 or any(w in _CONNECTORS and w not in _SURNAME_PARTICLES for w in core):
         return False
-    if core[-1].lower() in _NOT_SURNAMES or core[-1].lower() in _ORG_WORDS:
+    last = core[-1].lower()
+    if last in _NOT_SURNAMES or last in _ORG_WORDS or last in _EVENT_WORDS or last in _PLACE_WORDS:
         return False  # "General Agreement", "Export Sales"
-    if any(_INITIAL.match(w) for w in core[1:-1]):
-        return True  # "Frank B. Hall"
-    return core[0].lower() in gazetteer.first_names and not core[-1].isupper()
+    if core[-1].isupper() or gazetteer.place(core[-1]) and not gazetteer.is_first_name(core[0]):
+        return False
+    if any(_INITIAL.match(w) for w in core[:-1]):
+        return True  # "Frank B. Hall", "T. Boone Pickens", "K. Benjamin"
+    return core[0].lower() in gazetteer.first_names or bool(_SURNAME_ENDING.search(last))
+
+
+def _is_demonym(word: str, gazetteer: Gazetteer) -> bool:
+    """ "Australian", "Saudi", "Dutch": a nationality written before a name."""
+    if word in _DEMONYMS:
+        return True
+    return (
+        word.endswith(("an", "ese", "ish", "i")) and len(word) > 4 and word[0].isupper() and not word.isupper()
+        and not gazetteer.is_first_name(word) and not gazetteer.place(word)
+    )
 
 
 def _organization_name(words: list[str], gazetteer: Gazetteer) -> str:
