@@ -165,6 +165,27 @@ _SENTENCE_BREAK = re.compile(
 # (``\S*\d\S*`` tried every position of every token).
 _DIGIT_IN_TOKEN = re.compile(r"(?<!\S)[^\s\d]*\d")
 _DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:(?:,[^—\n]{0,30})?\s+[—–-]+\s|\s+\d{4}-\d\d-\d\d\s*(?:\n|$))")
+# Sports reports name teams by their towns ("Leicestershire beat Somerset", "Pohang 3 Ulsan 2")
+# and hold results tables; a section word starts their headline ("SOCCER - ...") or their
+# words give them away.
+_SPORTS_SECTION = re.compile(
+    r"\A\s*(?:SOCCER|FOOTBALL|CRICKET|TENNIS|GOLF|BASEBALL|BASKETBALL|ATHLETICS|CYCLING|RUGBY|BOXING|"
+    r"ICE HOCKEY|HOCKEY|MOTOR RACING|MOTOR-RACING|MOTORCYCLING|SQUASH|BADMINTON|SWIMMING|SKIING|"
+    r"ALPINE SKIING|HORSE RACING|ROWING|SAILING|YACHTING|NFL|NBA|NHL|NHL ICE HOCKEY|FORMULA ONE|"
+    r"VOLLEYBALL|HANDBALL|WRESTLING|JUDO|CHESS|TRIATHLON|SPORT|SPORTS|OLYMPICS|TABLE TENNIS|"
+    r"SNOOKER|DARTS|GYMNASTICS|FENCING|SPEED SKATING|FIGURE SKATING|AMERICAN FOOTBALL)\b"
+)
+_SPORTS_WORDS = frozenset(
+    """
+    halftime half-time scorers innings wickets standings goals seeded tournament league
+    championship striker midfielder goalkeeper coach semifinal semifinals semi-final quarterfinal
+    quarter-final playoff playoffs inning homer touchdown touchdowns podium referee penalty
+    equaliser equalizer batsman bowler overs unbeaten undefeated
+    """.split()
+)
+_LOCATIVES = frozenset({"in", "at", "near", "from", "to", "outside", "of"})
+_CRICKET_MARKS = frozenset({"b", "c", "st", "lbw"})  # "c Tillekeratne b Dharmasena": bowled, caught, stumped
+_BOWLING_FIGURES = re.compile(r"^\d+(?:\.\d)?-\d+-\d+-\d+,?$")
 _ANGLE_NAME = re.compile(r"<([^<>\n]{2,80})>")
 _TICKER = re.compile(r"^[A-Z0-9.\-]{1,12}$")
 _ACRONYM_DOTS = re.compile(r"(?:[A-Z]\.){2,}")
@@ -185,6 +206,9 @@ class _Run(NamedTuple):
     before_title: bool = False
     bracketed: bool = False
     hint: str | None = None  # the kind the text says it is: a dateline, "(OECD)", ", 34,"
+    after_locative: bool = False  # "in", "at", "near" before it: a place, if it may be one
+    sports: bool = False  # in a sports report, where a city or county is a team
+    in_table: bool = False  # a cell of a results table or standings
 
 
 def extract_entities(text: str) -> tuple[Entity, ...]:
@@ -201,6 +225,7 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     runs: list[_Run] = []
     sentences: list[list[str]] = []
     aliases: dict[str, str] = {}  # "ICCO" -> "International Cocoa Organization"
+    sports = _is_sports(text)
     for paragraph in re.split(r"\n\s*\n", text):
         dateline = _DATELINE.match(paragraph)
         if dateline:
@@ -210,12 +235,18 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             runs.append(_Run(tuple(place.split()), hint="place" if known else None))
             paragraph = paragraph[dateline.end() :]
         for line in paragraph.split("\n"):
-            if _is_table_line(line):
+            table = _is_table_line(line)
+            if table and not sports:
+                continue  # figures
+            if sports and (table or _has_figures(line)):
+                words = _table_words(line)
+                sentences.append(words)
+                runs.extend(r._replace(in_table=True, sentence_initial=False) for r in _runs_in_sentence(words, bracketed, gazetteer, aliases, sports))
                 continue
             for sentence in _SENTENCE_BREAK.split(line):
                 words = _WORD.findall(sentence)
                 sentences.append(words)
-                runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases))
+                runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases, sports))
     # Words capitalised inside a sentence, of those that may be (a capital, or "al-", "el-").
     inside = {_clean(w) for words in sentences for w in words[1:] if w[0].isupper() or w[0] in "ae"}
     capitalised_inside = {word for word in inside if _is_capitalised(word)}
@@ -234,6 +265,33 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
 
 def _ends_organization_word(gazetteer: Gazetteer, word: str) -> bool:
     return gazetteer.is_legal_form(word) or word.lower() in _ORG_WORDS
+
+
+def _is_sports(text: str) -> bool:
+    """Whether ``text`` is a sports report: a sports section in its headline, or three sports words."""
+    if _SPORTS_SECTION.match(text):
+        return True
+    found = set()
+    for word in re.findall(r"[a-z][a-z\-]+", text):
+        if word in _SPORTS_WORDS:
+            found.add(word)
+            if len(found) >= 3:
+                return True
+    return False
+
+
+def _has_figures(line: str) -> bool:
+    """A line with a figure in it, of a sports report: a result ("Pohang 3 Ulsan 2"), a
+    standing, a scorer ("Contra 31"), whether or not in capitals."""
+    return any(c.isdigit() for c in line)
+
+
+def _table_words(line: str) -> list[str]:
+    """The words of a table line; ALL-CAPS names as names are written ("NEW YORK" -> "New York")."""
+    words = _WORD.findall(line)
+    if sum(w.isupper() and len(w) > 2 for w in words) > 1:
+        words = [w.title() if w.isupper() and len(w) > 2 and w.isalpha() else w for w in words]
+    return words
 
 
 def _is_table_line(line: str) -> bool:
@@ -267,7 +325,7 @@ def _is_possessive(word: str) -> bool:
 
 
 def _runs_in_sentence(
-    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str]
+    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str], sports: bool = False
 ) -> Iterator[_Run]:
     """The runs of capitalised words in one sentence, each split at job titles."""
     # Most words start no name: only those with a capital may (or "al-Chalabi", "el-Sisi").
@@ -317,9 +375,21 @@ def _runs_in_sentence(
             acronym = words[index + 1]
             if acronym.isupper() and 2 <= len(acronym) <= 8:
                 aliases.setdefault(acronym, _organization_name(_without_trailing_joiners(stretch), gazetteer))
-        hint = "person" if _age_follows(words, index) else None
+        hint = "person" if _age_follows(words, index) or (sports and _is_cricketer(words, start, index)) else None
+        locative = start > 0 and words[start - 1] in _LOCATIVES
         for run in _split_stretch(stretch, start == first_word, bracketed, gazetteer):
-            yield run._replace(hint=hint) if hint and len(run.words) == len(stretch) else run
+            if hint and len(run.words) == len(stretch):
+                run = run._replace(hint=hint)
+            if locative or sports:
+                run = run._replace(after_locative=locative and run.words[0] == stretch[0], sports=sports)
+            yield run
+
+
+def _is_cricketer(words: list[str], start: int, end: int) -> bool:
+    """ "c Tillekeratne b Dharmasena", "Vaas 7-0-29-0": a scorecard's fielders and bowlers."""
+    if start > 0 and words[start - 1] in _CRICKET_MARKS:
+        return True
+    return end < len(words) and bool(_BOWLING_FIGURES.match(words[end]))
 
 
 def _age_follows(words: list[str], index: int) -> bool:
@@ -521,6 +591,10 @@ def _classify(
         return same
     if name in aliases:  # "ICCO", defined as "International Cocoa Organization (ICCO)"
         return known.first(aliases[name]) or (aliases[name], "organization")
+    if run.sports and not run.after_locative and not run.bracketed:
+        team = _team(run, name, gazetteer, known)
+        if team:
+            return team
     region = gazetteer.region(name)
     if region and not run.after_title:
         return region, "place"  # "China" stays a place beside "China Daily"
@@ -547,10 +621,32 @@ def _classify(
     if len(words) > 1 and _looks_like_person(words, gazetteer):
         return name, "person"
     if len(words) == 1:
-        return None, None  # a lone capitalised word the text says nothing more about
+        town = gazetteer.town(name) if run.after_locative else None
+        return (town, "place") if town else (None, None)  # a lone word the text says nothing more about
     if last.lower().endswith(_ADJECTIVE_ENDINGS) and not gazetteer.place(last):
         return None, None  # "Saudi Arabian", "West German": adjectives
     return name, "organization"
+
+
+def _team(run: _Run, name: str, gazetteer: Gazetteer, known: _Known) -> tuple[str, Kind] | None:
+    """What a name of a sports report is, where that differs from elsewhere: a town or county
+    is a team ("Leicestershire beat Somerset", "Atlanta 83 49 .629"), a country stays a place
+    (a national side is named as its country), and a name of a results table is a person
+    unless it is one word ("Pete Sampras (U.S.)", "1. Daniel Komen (Kenya)")."""
+    if gazetteer.country(name) or run.hint or run.after_title or run.before_title:
+        return None
+    words = run.words
+    if len(words) == 1:
+        if known.full_name(name) or name.isupper() or name in _NOT_ACRONYMS:
+            return None  # "Simmons" of "Phil Simmons", "NFL"
+        if run.sentence_initial and not gazetteer.place(name):
+            return None
+        return name, "organization"
+    if gazetteer.place(name):
+        return name if gazetteer.region(name) is None else gazetteer.place(name) or name, "organization"
+    if run.in_table and not any(w.lower() in _ORG_WORDS or w.lower() in _EVENT_WORDS or w in _CONNECTORS for w in words) and len(words) <= 4:
+        return name, "person"
+    return None
 
 
 def _looks_like_person(words: list[str], gazetteer: Gazetteer) -> bool:

@@ -66,6 +66,11 @@ PLACE_ALIASES = {
     "Laos": "Laos", "Syria": "Syria", "Iran": "Iran", "Vietnam": "Vietnam", "Bolivia": "Bolivia",
     "Venezuela": "Venezuela", "Tanzania": "Tanzania", "Congo": "Congo", "Brunei": "Brunei",
 }
+# The places of PLACE_ALIASES that are cities or parts of a country, not countries.
+_CITY_ALIASES = frozenset(
+    {"Beijing", "Mumbai", "Kolkata", "Chennai", "Ho Chi Minh City", "Saint Petersburg", "New York",
+     "Washington", "Gaza Strip", "Northern Ireland", "Yangon", "Guangzhou", "Harare", "Kinshasa", "Hong Kong"}
+)
 # City names that are ordinary words or common names far more often than places in news.
 NOT_CITIES = frozenset(
     """
@@ -100,6 +105,7 @@ class Gazetteer:
 
     places: dict[str, str]  # a place's name or alias -> its canonical name
     regions: frozenset[str]  # keys of the places that are no city: countries, states, regions
+    countries: frozenset[str]  # keys of countries and their aliases
     towns: dict[str, str]  # towns of 15,000 to 100,000 people: places only where the text says so
     first_names: frozenset[str]  # lower case, with and without accents
     legal_forms: frozenset[str]  # lower-cased legal-form suffixes ("inc", "corp", "ag")
@@ -111,6 +117,10 @@ class Gazetteer:
         """The place, if it is a country, state or region: names a word seldom means anything else."""
         key = place_key(name)
         return self.places.get(key) if key in self.regions else None
+
+    def country(self, name: str) -> str | None:
+        key = place_key(name)
+        return self.places.get(key) if key in self.countries else None
 
     def town(self, name: str) -> str | None:
         """A smaller town of that name, for where the text says a place is meant."""
@@ -166,6 +176,8 @@ def gazetteer() -> Gazetteer:
         name = country["name"]
         if " and " in name and not name.split()[0].endswith("s"):  # not "Turks"
             add(name.split(" and ")[0], name)
+    country_names = {country["name"] for country in countries.values()} | set(PLACE_ALIASES.values()) - _CITY_ALIASES
+    countries_and_aliases = frozenset(key for key, canonical in places.items() if canonical in country_names)
     for state in us.states.STATES_AND_TERRITORIES:
         add(state.name, state.name)
         if state.ap_abbr:
@@ -204,6 +216,7 @@ def gazetteer() -> Gazetteer:
     return Gazetteer(
         places=places,
         regions=regions,
+        countries=countries_and_aliases | {place_key(n) for n in "England|Scotland|Wales|Northern Ireland".split("|")},
         towns={key: name for key, name in towns.items() if key not in places},
         first_names=frozenset(first_names),
         legal_forms=frozenset(legal_forms),
