@@ -92,9 +92,11 @@ _TITLES = frozenset(
 # Words that make a name before them a person when they follow it in apposition are not used;
 # these precede a person's name directly.
 _PERSON_PREFIXES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "dame", "rev"})
-_CONNECTORS = frozenset({"of", "the", "de", "du", "da", "del", "la", "le", "van", "von", "der", "bin", "al"})
+_CONNECTORS = frozenset(
+    {"of", "the", "de", "du", "da", "del", "della", "di", "dos", "das", "la", "le", "van", "von", "der", "den", "ten", "ter", "bin", "ibn", "al"}
+)
 _JOINERS = _CONNECTORS | {"and", "&"}
-_SURNAME_PARTICLES = frozenset({"de", "van", "von", "der", "da", "del", "bin", "al", "le", "la", "du"})  # words that may stand inside a name, never at its end
+_SURNAME_PARTICLES = _CONNECTORS - {"of", "the"}  # words that may stand inside a name, never at its end
 _ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic", "ean", "an")
 _ORG_WORDS = frozenset(
     """
@@ -152,7 +154,24 @@ _SURNAME_ENDING = re.compile(
     r"shvili|dze|yan|oglu|sson|czyk|chuk|zadeh|ovski|evski|ovic|evic|ic|berg|stein|mann)$"
 )
 # Institutions named by one word that is otherwise a common noun.
-_INSTITUTIONS = frozenset({"Parliament", "Congress", "Senate", "Cabinet", "Customs", "Pentagon", "Kremlin"})
+_INSTITUTIONS = frozenset(
+    {"Parliament", "Congress", "Senate", "Cabinet", "Customs", "Pentagon", "Kremlin", "Treasury", "Fed", "Bundesbank", "Interpol", "Politburo", "Knesset", "Duma", "Bundestag", "Sejm"}
+)
+# Words of the names of sports clubs: "Manchester United", "Red Star", "Dinamo Bucharest".
+_TEAM_WORDS = frozenset(
+    """
+    united city rovers athletic athletico atletico wanderers rangers celtic albion town county fc
+    afc cf sc sporting real dynamo dinamo spartak lokomotiv olympique olympic racing inter borussia
+    eintracht werder hertha fortuna hotspur villa forest palace argyle alexandra orient vale
+    thistle academical hibernian hearts rovers juventus lazio sampdoria fiorentina steaua rapid
+    partizan hajduk sparta slavia legia ajax feyenoord psv benfica porto deportivo red star
+    giants yankees mets dodgers cubs braves pirates padres cardinals reds astros rockies marlins
+    expos phillies orioles tigers indians twins royals brewers athletics mariners angels rangers
+    jays blue white sox bulls bears lions eagles patriots cowboys packers raiders dolphins jets
+    knicks lakers celtics pistons bulls rockets spurs suns kings bruins flyers canadiens oilers
+    wolves bulls saints sharks broncos warriors tigers
+    """.split()
+)
 _WORD = re.compile(r"[^\W\d_][\w'’.&\-]*|\d[\w.,/\-]*|\S")
 _SENTENCE_BREAK = re.compile(
     r"(?<=[.!?])"  # first: most positions fail here, before the lookbehinds below are tried
@@ -239,7 +258,7 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             if table and not sports:
                 continue  # figures
             if sports and (table or _has_figures(line)):
-                words = _table_words(line)
+                words = _table_words(line, gazetteer)
                 sentences.append(words)
                 runs.extend(r._replace(in_table=True, sentence_initial=False) for r in _runs_in_sentence(words, bracketed, gazetteer, aliases, sports))
                 continue
@@ -253,6 +272,8 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     runs = [r for r in (_drop_sentence_capital(r, capitalised_inside, gazetteer) for r in runs) if r.words]
     # Long names first, so that a short mention can be resolved against them.
     typed = _Known()
+    if sports:  # the words the text writes in lower case are no teams ("Attendance: 200")
+        typed.lower_words = {w.lower() for words in sentences for w in words if w[:1].islower()}
     found: list[tuple[int, str, Kind]] = []
     for order, run in sorted(enumerate(runs), key=lambda item: -len(item[1].words)):
         name, kind = _classify(run, gazetteer, typed, aliases)
@@ -286,12 +307,16 @@ def _has_figures(line: str) -> bool:
     return any(c.isdigit() for c in line)
 
 
-def _table_words(line: str) -> list[str]:
-    """The words of a table line; ALL-CAPS names as names are written ("NEW YORK" -> "New York")."""
+def _table_words(line: str, gazetteer: Gazetteer) -> list[str]:
+    """The words of a table line; ALL-CAPS names as names are written ("NEW YORK" -> "New York",
+    "DETROIT 4 Kansas City 0" -> "Detroit")."""
     words = _WORD.findall(line)
-    if sum(w.isupper() and len(w) > 2 for w in words) > 1:
-        words = [w.title() if w.isupper() and len(w) > 2 and w.isalpha() else w for w in words]
-    return words
+    capitals = [w for w in words if w.isupper() and len(w) > 2 and w.isalpha()]
+    if not capitals:
+        return words
+    if len(capitals) > 1 and " - " not in line:
+        return [w.title() if w.isupper() and len(w) > 2 and w.isalpha() else w for w in words]
+    return [w.title() if w in capitals and gazetteer.place(w) else w for w in words]
 
 
 def _is_table_line(line: str) -> bool:
@@ -509,7 +534,7 @@ def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[st
         initial = sentence_initial and position == 0 and words[0] == stretch[0]
         for part in _split_at_of_place(words, gazetteer):
             yield _Run(tuple(part), initial, after_title, before_title, " ".join(part) in bracketed)
-            initial = False
+            initial = after_title = False  # "President Tono Eitel of Germany": Germany is no person
 
 
 def _person_after_portfolio(words: list[str], gazetteer: Gazetteer) -> list[str]:
@@ -637,13 +662,23 @@ def _team(run: _Run, name: str, gazetteer: Gazetteer, known: _Known) -> tuple[st
         return None
     words = run.words
     if len(words) == 1:
-        if known.full_name(name) or name.isupper() or name in _NOT_ACRONYMS:
-            return None  # "Simmons" of "Phil Simmons", "NFL"
+        if known.full_name(name) or name.isupper() or name in _NOT_ACRONYMS or name.lower() in known.lower_words:
+            return None  # "Simmons" of "Phil Simmons", "NFL", "Attendance"
         if run.sentence_initial and not gazetteer.place(name):
             return None
+        if gazetteer.place(name):
+            return name, "organization"
+        if _is_demonym(name, gazetteer) or name.endswith(_ADJECTIVE_ENDINGS[:4]):
+            return None  # "European", "Olympic"
+        if gazetteer.is_first_name(name) or _SURNAME_ENDING.search(name.lower()):
+            return None  # "Peter", "Panayiotopoulos": people named once
         return name, "organization"
+    if gazetteer.is_first_name(words[0]) and _looks_like_person(list(words), gazetteer):
+        return None  # "Carla Sacramento"
     if gazetteer.place(name):
-        return name if gazetteer.region(name) is None else gazetteer.place(name) or name, "organization"
+        return (name, "organization") if run.in_table else None  # "KANSAS CITY 61 74", not "in Kansas City"
+    if any(w.lower() in _TEAM_WORDS or gazetteer.place(w) for w in words):
+        return name, "organization"  # "Kansas City", "Manchester City", "Red Star", "Rotor Volgograd"
     if run.in_table and not any(w.lower() in _ORG_WORDS or w.lower() in _EVENT_WORDS or w in _CONNECTORS for w in words) and len(words) <= 4:
         return name, "person"
     return None
@@ -692,6 +727,7 @@ class _Known:
         self._first: dict[str, tuple[str, Kind]] = {}
         self._by_word: dict[str, int] = {}  # a one-word mention -> the first name it stands for
         self._by_initials: dict[str, int] = {}
+        self.lower_words: set[str] = set()
 
     def add(self, name: str, kind: Kind) -> None:
         number = len(self._names)
