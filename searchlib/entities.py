@@ -27,6 +27,7 @@ its model is installed; see ``extractor()``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -182,6 +183,7 @@ _SENTENCE_BREAK = re.compile(
 )
 # A whitespace-separated token with a digit in it, matched from its start to its first digit
 # (``\S*\d\S*`` tried every position of every token).
+_DIGIT = re.compile(r"\d")
 _DIGIT_IN_TOKEN = re.compile(r"(?<!\S)[^\s\d]*\d")
 _DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:(?:,[^—\n]{0,30})?\s+[—–-]+\s|\s+\d{4}-\d\d-\d\d\s*(?:\n|$))")
 # Sports reports name teams by their towns ("Leicestershire beat Somerset", "Pohang 3 Ulsan 2")
@@ -244,28 +246,39 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     runs: list[_Run] = []
     sentences: list[list[str]] = []
     aliases: dict[str, str] = {}  # "ICCO" -> "International Cocoa Organization"
-    sports = _is_sports(text)
+    # The lines, each a dateline's place, a table's line (None) or its sentences' words.
+    lines: list[tuple[str, _Run | list[list[str]] | None]] = []
     for paragraph in re.split(r"\n\s*\n", text):
         dateline = _DATELINE.match(paragraph)
         if dateline:
             place = dateline[1].strip().title()
             # "LONDON 1996-08-30" is a dateline; "SOCCER - ..." may be a headline's section
             known = dateline[0].rstrip()[-1].isdigit() or gazetteer.place(place) or gazetteer.town(place)
-            runs.append(_Run(tuple(place.split()), hint="place" if known else None))
+            lines.append(("", _Run(tuple(place.split()), hint="place" if known else None)))
             paragraph = paragraph[dateline.end() :]
         for line in paragraph.split("\n"):
-            table = _is_table_line(line)
-            if table and not sports:
-                continue  # figures
-            if sports and (table or _has_figures(line)):
-                words = _table_words(line, gazetteer)
-                sentences.append(words)
-                runs.extend(r._replace(in_table=True, sentence_initial=False) for r in _runs_in_sentence(words, bracketed, gazetteer, aliases, sports))
-                continue
-            for sentence in _SENTENCE_BREAK.split(line):
-                words = _WORD.findall(sentence)
-                sentences.append(words)
-                runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases, sports))
+            if _is_table_line(line):
+                lines.append((line, None))
+            else:
+                words = [_WORD.findall(sentence) for sentence in _SENTENCE_BREAK.split(line)]
+                lines.append((line, words))
+                sentences.extend(words)
+    sports = _is_sports(text, sentences)
+    if sports:
+        sentences = []
+    for line, read in lines:
+        if isinstance(read, _Run):
+            runs.append(read)
+        elif sports and (read is None or _DIGIT.search(line)):
+            # a results table, a standing, a scorer: read, as table cells
+            words = _table_words(line, gazetteer)
+            sentences.append(words)
+            runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases, sports=True, table=True))
+        elif read is not None:
+            if sports:
+                sentences.extend(read)
+            for words in read:
+                runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases, sports=sports))
     # Words capitalised inside a sentence, of those that may be (a capital, or "al-", "el-").
     inside = {_clean(w) for words in sentences for w in words[1:] if w[0].isupper() or w[0] in "ae"}
     capitalised_inside = {word for word in inside if _is_capitalised(word)}
@@ -288,23 +301,12 @@ def _ends_organization_word(gazetteer: Gazetteer, word: str) -> bool:
     return gazetteer.is_legal_form(word) or word.lower() in _ORG_WORDS
 
 
-def _is_sports(text: str) -> bool:
-    """Whether ``text`` is a sports report: a sports section in its headline, or three sports words."""
+def _is_sports(text: str, sentences: list[list[str]]) -> bool:
+    """Whether ``text`` is a sports report: a sports section in its headline, or three sports
+    words in its sentences."""
     if _SPORTS_SECTION.match(text):
         return True
-    found = set()
-    for word in re.findall(r"[a-z][a-z\-]+", text):
-        if word in _SPORTS_WORDS:
-            found.add(word)
-            if len(found) >= 3:
-                return True
-    return False
-
-
-def _has_figures(line: str) -> bool:
-    """A line with a figure in it, of a sports report: a result ("Pohang 3 Ulsan 2"), a
-    standing, a scorer ("Contra 31"), whether or not in capitals."""
-    return any(c.isdigit() for c in line)
+    return len(_SPORTS_WORDS.intersection(itertools.chain.from_iterable(sentences))) >= 3
 
 
 def _table_words(line: str, gazetteer: Gazetteer) -> list[str]:
@@ -321,6 +323,8 @@ def _table_words(line: str, gazetteer: Gazetteer) -> list[str]:
 
 def _is_table_line(line: str) -> bool:
     """A line of a table of figures (many numbers, few words) holds no sentences."""
+    if _DIGIT.search(line) is None:
+        return False
     tokens = line.split()
     return len(tokens) >= 4 and len(_DIGIT_IN_TOKEN.findall(line)) * 3 >= len(tokens)
 
@@ -350,9 +354,9 @@ def _is_possessive(word: str) -> bool:
 
 
 def _runs_in_sentence(
-    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str], sports: bool = False
+    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str], *, sports: bool = False, table: bool = False
 ) -> Iterator[_Run]:
-    """The runs of capitalised words in one sentence, each split at job titles."""
+    """The runs of capitalised words in one sentence (or a table's line), each split at job titles."""
     # Most words start no name: only those with a capital may (or "al-Chalabi", "el-Sisi").
     starts = [i for i, w in enumerate(words) if w[0].isupper() or w[0] in "ae"]
     # Those are words of letters: with as many ALL-CAPS words as twice their number, count.
@@ -368,7 +372,7 @@ def _runs_in_sentence(
             continue  # inside the last run
         if start in defined:  # "Organisation for Economic Cooperation and Development (OECD)"
             index = defined[start]
-            yield _Run(tuple(_clean(w) for w in words[start:index]), start == first_word, hint="organization")
+            yield _Run(tuple(_clean(w) for w in words[start:index]), start == first_word and not table, hint="organization")
             continue
         index = start
         cleaned = _clean(words[index])
@@ -402,12 +406,8 @@ def _runs_in_sentence(
                 aliases.setdefault(acronym, _organization_name(_without_trailing_joiners(stretch), gazetteer))
         hint = "person" if _age_follows(words, index) or (sports and _is_cricketer(words, start, index)) else None
         locative = start > 0 and words[start - 1] in _LOCATIVES
-        for run in _split_stretch(stretch, start == first_word, bracketed, gazetteer):
-            if hint and len(run.words) == len(stretch):
-                run = run._replace(hint=hint)
-            if locative or sports:
-                run = run._replace(after_locative=locative and run.words[0] == stretch[0], sports=sports)
-            yield run
+        context = (hint, locative, sports, table) if hint or locative or sports else None
+        yield from _split_stretch(stretch, start == first_word and not table, bracketed, gazetteer, context)
 
 
 def _is_cricketer(words: list[str], start: int, end: int) -> bool:
@@ -492,13 +492,18 @@ def _without_trailing_joiners(words: list[str]) -> list[str]:
     return words
 
 
-def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: Gazetteer) -> Iterator[_Run]:
+def _split_stretch(
+    stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: Gazetteer,
+    context: tuple[str | None, bool, bool, bool] | None = None,
+) -> Iterator[_Run]:
     """Split a stretch of capitalised words into runs: at job titles ("Tajik President Imomali
-    Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois")."""
+    Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois"). ``context`` is what
+    the text around says of the stretch: (hint, after "in", "at"..., in a sports report, in a table)."""
+    hint, locative, sports, table = context or (None, False, False, False)
     if len(stretch) == 1:  # most stretches: one word, a run unless it is a title or a joiner
         word = stretch[0]
         if word not in _JOINERS and (word in bracketed or word.lower().rstrip(".") not in _TITLES):
-            yield _Run((word,), sentence_initial, bracketed=word in bracketed)
+            yield _Run((word,), sentence_initial, False, False, word in bracketed, hint, locative, sports, table)
         return
     stretch = _without_trailing_joiners(stretch)
     if not stretch:
@@ -533,7 +538,11 @@ def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[st
             continue
         initial = sentence_initial and position == 0 and words[0] == stretch[0]
         for part in _split_at_of_place(words, gazetteer):
-            yield _Run(tuple(part), initial, after_title, before_title, " ".join(part) in bracketed)
+            whole = len(part) == len(stretch)
+            yield _Run(
+                tuple(part), initial, after_title, before_title, " ".join(part) in bracketed,
+                hint if whole else None, locative and part[0] == stretch[0], sports, table,
+            )
             initial = after_title = False  # "President Tono Eitel of Germany": Germany is no person
 
 

@@ -130,9 +130,11 @@ class Gazetteer:
         return word.lower() in self.first_names
 
     def is_legal_form(self, word: str) -> bool:
-        return word.lower() in self.legal_forms or word.lower().rstrip(".") in self.legal_forms
+        lowered = word.lower()
+        return lowered in self.legal_forms or lowered.rstrip(".") in self.legal_forms
 
 
+@lru_cache(maxsize=2**16)  # looked up for every run of every article; names recur
 def place_key(name: str) -> str:
     """How place names are compared: case, dots and accents ignored ("U.S." == "US", "Zürich" ==
     "zurich")."""
