@@ -204,7 +204,7 @@ _SPORTS_WORDS = frozenset(
     equaliser equalizer batsman bowler overs unbeaten undefeated
     """.split()
 )
-_LOCATIVES = frozenset({"in", "at", "near", "from", "to", "outside", "of"})
+_LOCATIVES = frozenset({"in", "at", "near", "from", "outside"})
 _CRICKET_MARKS = frozenset({"b", "c", "st", "lbw"})  # "c Tillekeratne b Dharmasena": bowled, caught, stumped
 _BOWLING_FIGURES = re.compile(r"^\d+(?:\.\d)?-\d+-\d+-\d+,?$")
 _ANGLE_NAME = re.compile(r"<([^<>\n]{2,80})>")
@@ -256,6 +256,8 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             known = dateline[0].rstrip()[-1].isdigit() or gazetteer.place(place) or gazetteer.town(place)
             lines.append(("", _Run(tuple(place.split()), hint="place" if known else None)))
             paragraph = paragraph[dateline.end() :]
+            if not known and paragraph.partition("\n")[0].isupper():
+                paragraph = paragraph.partition("\n")[2]  # the rest of a headline: "CRICKET - SCOREBOARD."
         for line in paragraph.split("\n"):
             if _is_table_line(line):
                 lines.append((line, None))
@@ -295,6 +297,12 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             found.append((order, name, kind))
     distinct = dict.fromkeys((name, kind) for _, name, kind in sorted(found))
     return tuple(Entity(name, kind) for name, kind in distinct)
+
+
+def _is_wire(name: str) -> bool:
+    """The news agency whose wire the archive holds ("Reuters", "AP") and its desks ("Warsaw
+    Newsroom", "Reuters Ottawa Bureau"): the article's credit, not one of its entities."""
+    return name in _WIRES or name.endswith(" Newsroom") or (name.endswith(" Bureau") and name.split()[0] in _WIRES)
 
 
 def _ends_organization_word(gazetteer: Gazetteer, word: str) -> bool:
@@ -362,7 +370,7 @@ def _runs_in_sentence(
     # Those are words of letters: with as many ALL-CAPS words as twice their number, count.
     if sum(map(str.isupper, words)) * 2 > len(starts):
         letters = [w for w in words if w[0].isalpha()]
-        if len(letters) >= 3 and sum(w.isupper() and len(w) > 1 for w in letters) * 2 > len(letters):
+        if len(letters) >= 2 and sum(w.isupper() and w not in ("I", "A") for w in letters) * 2 > len(letters):
             return  # an ALL-CAPS headline or table heading: capitals say nothing here
     first_word = next((i for i, w in enumerate(words) if w[0].isalpha()), 0)
     defined = _acronym_definitions(words, aliases, gazetteer) if "(" in words else {}
@@ -380,7 +388,7 @@ def _runs_in_sentence(
             continue
         stretch = [cleaned]
         index += 1
-        while index < len(words):
+        while index < len(words) and index not in defined:
             previous, word = words[index - 1], words[index]
             cleaned = _clean(word)
             if gazetteer.is_legal_form(stretch[-1]) and not gazetteer.is_legal_form(cleaned) and word != "of":
@@ -419,10 +427,12 @@ def _is_cricketer(words: list[str], start: int, end: int) -> bool:
 
 def _age_follows(words: list[str], index: int) -> bool:
     """ "Lynn Reaser, 45, said": an age in apposition follows a person."""
-    return (
-        words[index : index + 1] == [","] and index + 2 < len(words) and words[index + 1].isdigit()
-        and len(words[index + 1]) == 2 and words[index + 2] in (",", ")")
-    )
+    if words[index : index + 1] != [","] or index + 1 >= len(words):
+        return False
+    age = words[index + 1]  # "34," is one token
+    if age.endswith(","):
+        return len(age) == 3 and age[:2].isdigit()
+    return len(age) == 2 and age.isdigit() and words[index + 2 : index + 3] in ([","], [")"])
 
 
 def _acronym_definitions(words: list[str], aliases: dict[str, str], gazetteer: Gazetteer) -> dict[int, int]:
@@ -600,8 +610,8 @@ def _classify(
         return _organization_name(words[1:], gazetteer), "organization"  # "AB Astra"
     name = " ".join(words)
     last = words[-1]
-    if name in _WIRES or last == "Newsroom" or (words[0] in _WIRES and last == "Bureau"):
-        return None, None  # the wire's credit and desks ("Reuters", "Warsaw Newsroom")
+    if _is_wire(name):
+        return None, None
     if run.hint == "place":  # a dateline
         return gazetteer.place(name) or gazetteer.town(name) or name, "place"
     if run.hint == "organization":  # defined by its acronym
@@ -629,10 +639,12 @@ def _classify(
         team = _team(run, name, gazetteer, known)
         if team:
             return team
+    full = known.full_name(name) if len(words) == 1 else None
+    if full and full[1] == "person" and full[0].endswith(" " + name):
+        return full  # "Jordan said", after "Bill Jordan": the person, not the country
     region = gazetteer.region(name)
     if region and not run.after_title:
         return region, "place"  # "China" stays a place beside "China Daily"
-    full = known.full_name(name) if len(words) == 1 else None
     if full:
         return full
     place = gazetteer.place(name)
@@ -832,19 +844,32 @@ def _nltk_extractor() -> Extractor:
             f"python -m nltk.downloader {' '.join(missing)}"
         )
 
+    tagger, chunker = _nltk_models()
+
     def extract(text: str) -> tuple[Entity, ...]:
         found: dict[str, Kind] = {}
         for sentence in nltk.sent_tokenize(text):
-            tree = nltk.ne_chunk(nltk.pos_tag(nltk.word_tokenize(sentence)))
+            tree = chunker.parse(tagger.tag(nltk.word_tokenize(sentence)))
             for subtree in tree.subtrees(lambda t: t.label() in _NLTK_KINDS):
                 name = " ".join(word for word, _ in subtree.leaves())
                 kind = _NLTK_KINDS[subtree.label()]
                 if kind == "place":
                     name = canonical_place(name) or name
-                found.setdefault(name, kind)
+                if not _is_wire(name):
+                    found.setdefault(name, kind)
         return tuple(Entity(name, kind) for name, kind in found.items())
 
     return extract
+
+
+@lru_cache(maxsize=1)
+def _nltk_models() -> tuple[Any, Any]:
+    """NLTK's part-of-speech tagger and named-entity chunker, loaded once per process:
+    ``nltk.ne_chunk`` loads its model again on every call, about 0.9 s a sentence."""
+    import nltk.chunk
+    import nltk.tag
+
+    return nltk.tag.PerceptronTagger(), nltk.chunk.ne_chunker()
 
 
 _SPACY_KINDS: dict[str, Kind] = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place"}
@@ -869,7 +894,7 @@ def _spacy_extractor() -> Extractor:
         found: dict[str, Kind] = {}
         for ent in nlp(text).ents:
             kind = _SPACY_KINDS.get(ent.label_)
-            if kind:
+            if kind and not _is_wire(ent.text.strip()):
                 name = ent.text.strip()
                 found.setdefault(canonical_place(name) or name if kind == "place" else name, kind)
         return tuple(Entity(name, kind) for name, kind in found.items())
