@@ -73,6 +73,8 @@ _NOT_NAMES = frozenset(
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december jan feb mar apr jun jul aug sep sept oct nov
     dec mr mrs ms dr reuter total terms proceeds interest redemption turnover output demand shares
+    unlike besides despite including following according among amid anything everything something
+    nothing senior latest earlier later further instead overall currently recently initially
     under affirmed separately published representatives officials sources analysts traders
     """.split()
 )
@@ -96,7 +98,7 @@ _PERSON_PREFIXES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "d
 _CONNECTORS = frozenset(
     {"of", "the", "de", "du", "da", "del", "della", "di", "dos", "das", "la", "le", "van", "von", "der", "den", "ten", "ter", "bin", "ibn", "al"}
 )
-_JOINERS = _CONNECTORS | {"and", "&"}
+_JOINERS = _CONNECTORS | {"and", "&", "for"}
 _SURNAME_PARTICLES = _CONNECTORS - {"of", "the"}  # words that may stand inside a name, never at its end
 _ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic", "ean", "an")
 _ORG_WORDS = frozenset(
@@ -401,6 +403,8 @@ def _runs_in_sentence(
                 stretch.append(cleaned)
             elif word in _CONNECTORS and _capitalised_after(words, index + 1):
                 stretch.append(word)
+            elif word == "for" and stretch[0].lower() in _ORG_WORDS and _capitalised_after(words, index + 1):
+                stretch.append(word)  # "Organisation for Economic Cooperation", "Institute for Fiscal Studies"
             elif word in ("and", "&") and _joins_organization(stretch, words, index + 1, gazetteer):
                 stretch.append(word)
             elif word == "," and index + 1 < len(words) and gazetteer.is_legal_form(words[index + 1]):
@@ -493,7 +497,14 @@ def _joins_organization(before: list[str], words: list[str], index: int, gazette
         return False
     if len(core) == 2 and core[0].isupper():
         return False  # "... and LTV Corp", "... and NYLIFE Equity Inc": a second organisation
-    return _ends_organization_word(gazetteer, after[-1])
+    if _ends_organization_word(gazetteer, after[-1]):
+        return True
+    # "Organisation for Economic Cooperation and Development", "Ministry of Trade and Industry":
+    # an institution's portfolio, unless the words after name a place ("Bank of England and France")
+    return (
+        before[0].lower() in _ORG_WORDS and ("of" in before or "for" in before)
+        and not any(gazetteer.place(w) for w in core) and not gazetteer.place(" ".join(core))
+    )
 
 
 def _without_trailing_joiners(words: list[str]) -> list[str]:
@@ -612,6 +623,8 @@ def _classify(
     last = words[-1]
     if _is_wire(name):
         return None, None
+    if words[0] in _WIRES and not _ends_organization_word(gazetteer, last):
+        return _classify(run._replace(words=run.words[1:]), gazetteer, known, aliases)  # "told Reuters MITI would"
     if run.hint == "place":  # a dateline
         return gazetteer.place(name) or gazetteer.town(name) or name, "place"
     if run.hint == "organization":  # defined by its acronym
