@@ -75,6 +75,7 @@ _NOT_NAMES = frozenset(
     dec mr mrs ms dr reuter total terms proceeds interest redemption turnover output demand shares
     unlike besides despite including following according among amid anything everything something
     nothing senior latest earlier later further instead overall currently recently initially
+    former ex two three four five six seven eight nine ten i'm i've i'll i'd
     under affirmed separately published representatives officials sources analysts traders
     """.split()
 )
@@ -150,7 +151,13 @@ _BODY_WORDS = frozenset("council secretariat commission board assembly members m
 _WIRES = frozenset({"Reuters", "Reuter", "AP", "AFP", "UPI", "Associated Press", "Agence France-Presse", "Agence France Presse", "United Press International"})
 # Nationality adjectives written before a person's name ("Australian Tom Moody") that the
 # endings below miss.
-_DEMONYMS = frozenset("Dutch French Swiss Greek Thai Czech Welsh Scottish Irish Danish Finnish Polish Swedish Turkish British Kurdish Spanish Uzbek Tajik Kazakh Kyrgyz Serb Croat Bosnian Slovak Slovene Basque Flemish Maltese Cypriot Briton Scot".split())
+_DEMONYMS = frozenset(
+    """
+    Dutch French Swiss Greek Thai Czech Welsh Scottish Irish Danish Finnish Polish Swedish Turkish
+    British Kurdish Spanish Uzbek Tajik Kazakh Kyrgyz Serb Croat Bosnian Slovak Slovene Basque
+    Flemish Maltese Cypriot Briton Scot Scots Swede Dane Finn Pole Turk Kurd Arab Jew Brit Czech
+    """.split()
+)
 # The endings of surnames of many languages: "Kolyvanov", "Popescu", "Ivanisevic", "Shevardnadze".
 _SURNAME_ENDING = re.compile(
     r"(?:ov|ova|ev|eva|yev|yeva|enko|sky|ski|ska|skaya|vic|vich|wicz|escu|eanu|idis|ides|opoulos|oulos|"
@@ -264,9 +271,9 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             if _is_table_line(line):
                 lines.append((line, None))
             else:
-                words = [_WORD.findall(sentence) for sentence in _SENTENCE_BREAK.split(line)]
-                lines.append((line, words))
-                sentences.extend(words)
+                line_sentences = [_WORD.findall(sentence) for sentence in _SENTENCE_BREAK.split(line)]
+                lines.append((line, line_sentences))
+                sentences.extend(line_sentences)
     sports = _is_sports(text, sentences)
     if sports:
         sentences = []
@@ -275,14 +282,14 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             runs.append(read)
         elif sports and (read is None or _DIGIT.search(line)):
             # a results table, a standing, a scorer: read, as table cells
-            words = _table_words(line, gazetteer)
-            sentences.append(words)
-            runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases, sports=True, table=True))
+            cells = _table_words(line, gazetteer)
+            sentences.append(cells)
+            runs.extend(_runs_in_sentence(cells, bracketed, gazetteer, aliases, sports=True, table=True))
         elif read is not None:
             if sports:
                 sentences.extend(read)
-            for words in read:
-                runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases, sports=sports))
+            for sentence in read:
+                runs.extend(_runs_in_sentence(sentence, bracketed, gazetteer, aliases, sports=sports))
     # Words capitalised inside a sentence, of those that may be (a capital, or "al-", "el-").
     inside = {_clean(w) for words in sentences for w in words[1:] if w[0].isupper() or w[0] in "ae"}
     capitalised_inside = {word for word in inside if _is_capitalised(word)}
@@ -417,6 +424,8 @@ def _runs_in_sentence(
             if acronym.isupper() and 2 <= len(acronym) <= 8:
                 aliases.setdefault(acronym, _organization_name(_without_trailing_joiners(stretch), gazetteer))
         hint = "person" if _age_follows(words, index) or (sports and _is_cricketer(words, start, index)) else None
+        if table and start == 0 and words[index : index + 1] == [":"]:
+            hint = "label"  # "Leicester: Leicestershire beat ...", "Attendance: 200": a venue, or a label
         locative = start > 0 and words[start - 1] in _LOCATIVES
         context = (hint, locative, sports, table) if hint or locative or sports else None
         yield from _split_stretch(stretch, start == first_word and not table, bracketed, gazetteer, context)
@@ -627,6 +636,9 @@ def _classify(
         return _classify(run._replace(words=run.words[1:]), gazetteer, known, aliases)  # "told Reuters MITI would"
     if run.hint == "place":  # a dateline
         return gazetteer.place(name) or gazetteer.town(name) or name, "place"
+    if run.hint == "label":  # "Leicester:" is where a match was played; "Scorers:" is no name
+        place = gazetteer.place(name) or gazetteer.town(name)
+        return (place, "place") if place else (None, None)
     if run.hint == "organization":  # defined by its acronym
         return _organization_name(words, gazetteer), "organization"
     if len(words) > 1 and last.lower() in _EVENT_WORDS and not run.bracketed:
@@ -698,6 +710,8 @@ def _team(run: _Run, name: str, gazetteer: Gazetteer, known: _Known) -> tuple[st
     if len(words) == 1:
         if known.full_name(name) or name.isupper() or name in _NOT_ACRONYMS or name.lower() in known.lower_words:
             return None  # "Simmons" of "Phil Simmons", "NFL", "Attendance"
+        if name.lower() in _EVENT_WORDS or gazetteer.is_area(name):
+            return None  # "Open", "Cup", "Europe"
         if run.sentence_initial and not gazetteer.place(name):
             return None
         if gazetteer.place(name):
@@ -734,8 +748,10 @@ def _looks_like_person(words: list[str], gazetteer: Gazetteer) -> bool:
 
 def _is_demonym(word: str, gazetteer: Gazetteer) -> bool:
     """ "Australian", "Saudi", "Dutch": a nationality written before a name."""
-    if word in _DEMONYMS:
-        return True
+    if word in _DEMONYMS or word.endswith("s") and word[:-1] in _DEMONYMS:
+        return True  # "Dutch", "Swedes"
+    if word.endswith("s") and len(word) > 5:
+        word = word[:-1]  # "Americans", "Mexicans"
     return (
         word.endswith(("an", "ese", "ish", "i")) and len(word) > 4 and word[0].isupper() and not word.isupper()
         and not gazetteer.is_first_name(word) and not gazetteer.place(word)

@@ -106,6 +106,7 @@ class Gazetteer:
     places: dict[str, str]  # a place's name or alias -> its canonical name
     regions: frozenset[str]  # keys of the places that are no city: countries, states, regions
     countries: frozenset[str]  # keys of countries and their aliases
+    areas: frozenset[str]  # keys of continents, seas and regions
     towns: dict[str, str]  # towns of 15,000 to 100,000 people: places only where the text says so
     first_names: frozenset[str]  # lower case, with and without accents
     legal_forms: frozenset[str]  # lower-cased legal-form suffixes ("inc", "corp", "ag")
@@ -117,6 +118,10 @@ class Gazetteer:
         """The place, if it is a country, state or region: names a word seldom means anything else."""
         key = place_key(name)
         return self.places.get(key) if key in self.regions else None
+
+    def is_area(self, name: str) -> bool:
+        """A continent, sea or region that is no country, state or city: "Europe", "Balkans"."""
+        return place_key(name) in self.areas
 
     def country(self, name: str) -> str | None:
         key = place_key(name)
@@ -134,16 +139,22 @@ class Gazetteer:
         return lowered in self.legal_forms or lowered.rstrip(".") in self.legal_forms
 
 
-@lru_cache(maxsize=2**16)  # looked up for every run of every article; names recur
-def place_key(name: str) -> str:
-    """How place names are compared: case, dots and accents ignored ("U.S." == "US", "Zürich" ==
-    "zurich")."""
+def _place_key(name: str) -> str:
     key = name.lower().replace(".", "").replace("’", "'").strip()
     return key if key.isascii() else fold_accents(key)
 
 
+@lru_cache(maxsize=2**16)  # looked up for every run of every article; names recur
+def place_key(name: str) -> str:
+    """How place names are compared: case, dots and accents ignored ("U.S." == "US", "Zürich" ==
+    "zurich")."""
+    return _place_key(name)
+
+
 def fold_accents(text: str) -> str:
     """ "Zürich" -> "Zurich", "Bistriţa" -> "Bistrita"."""
+    if text.isascii():
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
@@ -160,7 +171,7 @@ def gazetteer() -> Gazetteer:
     places: dict[str, str] = {}
 
     def add(alias: str, canonical: str) -> None:
-        places.setdefault(place_key(alias), canonical)
+        places.setdefault(_place_key(alias), canonical)
 
     countries = cache.get_countries()
     for alias, canonical in PLACE_ALIASES.items():
@@ -203,7 +214,7 @@ def gazetteer() -> Gazetteer:
         if city["population"] >= 100_000 or (" " in name and city["population"] >= 50_000):
             add(name, name)
         else:
-            towns.setdefault(place_key(name), name)
+            towns.setdefault(_place_key(name), name)
     for city in cities:  # other spellings of large cities: "Frankfurt", "Hanover", "Zurich"
         if city["population"] < 250_000:
             break
@@ -214,11 +225,12 @@ def gazetteer() -> Gazetteer:
     legal_forms = {term.strip().lower() for term in itertools.chain.from_iterable(terms_by_type.values())}
     legal_forms |= {"co", "co.", "cos", "plc", "ltd", "l.p.", "lp", "fsb", "nv", "n.v.", "sa", "spa", "inc", "corp"}
     first_names = {name.lower() for name in Detector().names}
-    first_names |= {fold_accents(name) for name in first_names}
+    first_names |= {fold_accents(name) for name in first_names if not name.isascii()}
     return Gazetteer(
         places=places,
         regions=regions,
-        countries=countries_and_aliases | {place_key(n) for n in "England|Scotland|Wales|Northern Ireland".split("|")},
+        areas=frozenset(_place_key(area) for area in CONTINENTS_AND_REGIONS.split("|")) - countries_and_aliases,
+        countries=countries_and_aliases | {_place_key(n) for n in "England|Scotland|Wales|Northern Ireland".split("|")},
         towns={key: name for key, name in towns.items() if key not in places},
         first_names=frozenset(first_names),
         legal_forms=frozenset(legal_forms),
@@ -231,7 +243,7 @@ def _is_spelling_of(alias: str, name: str) -> bool:
     one of the many transliterations that are English words ("Rest" of "Rasht")."""
     from rapidfuzz.fuzz import ratio
 
-    if " " in alias or not alias.isascii() or not alias[:1].isupper() or len(alias) < 5 or alias in NOT_CITIES:
+    if alias[:1] != name[:1] or " " in alias or len(alias) < 5 or not alias.isascii() or alias in NOT_CITIES:
         return False
     return name.split()[0] == alias or ratio(alias.lower(), name.lower()) >= 85
 
