@@ -75,10 +75,13 @@ _NOT_NAMES = frozenset(
     dec mr mrs ms dr reuter total terms proceeds interest redemption turnover output demand shares
     unlike besides despite including following according among amid anything everything something
     nothing senior latest earlier later further instead overall currently recently initially
-    former ex two three four five six seven eight nine ten i'm i've i'll i'd
     under affirmed separately published representatives officials sources analysts traders
     """.split()
 )
+# Words that start no name but may stand inside one ("Group of Seven").
+_NOT_FIRST_WORDS = frozenset("former ex two three four five six seven eight nine ten i'm i've i'll i'd".split())
+# Nouns whose "of" is followed by a place: "the Sardinian resort of Porto Cervo".
+_LOCALITY_NOUNS = frozenset("town city village resort port province region island district suburb capital county".split())
 # Words that name an office; a run is split at them, and a name right after one is a person.
 _TITLES = frozenset(
     """
@@ -393,7 +396,7 @@ def _runs_in_sentence(
             continue
         index = start
         cleaned = _clean(words[index])
-        if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned[:3].lower() in ("al-", "el-"):
+        if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned.lower() in _NOT_FIRST_WORDS or cleaned[:3].lower() in ("al-", "el-"):
             continue
         stretch = [cleaned]
         index += 1
@@ -427,6 +430,8 @@ def _runs_in_sentence(
         if table and start == 0 and words[index : index + 1] == [":"]:
             hint = "label"  # "Leicester: Leicestershire beat ...", "Attendance: 200": a venue, or a label
         locative = start > 0 and words[start - 1] in _LOCATIVES
+        if start > 1 and words[start - 1] == "of" and words[start - 2].lower() in _LOCALITY_NOUNS:
+            hint = hint or "locality"
         context = (hint, locative, sports, table) if hint or locative or sports else None
         yield from _split_stretch(stretch, start == first_word and not table, bracketed, gazetteer, context)
 
@@ -635,6 +640,8 @@ def _classify(
     if words[0] in _WIRES and not _ends_organization_word(gazetteer, last):
         return _classify(run._replace(words=run.words[1:]), gazetteer, known, aliases)  # "told Reuters MITI would"
     if run.hint == "place":  # a dateline
+        return gazetteer.place(name) or gazetteer.town(name) or name, "place"
+    if run.hint == "locality" and not known.first(name) and not _ends_organization_word(gazetteer, last):
         return gazetteer.place(name) or gazetteer.town(name) or name, "place"
     if run.hint == "label":  # "Leicester:" is where a match was played; "Scorers:" is no name
         place = gazetteer.place(name) or gazetteer.town(name)
