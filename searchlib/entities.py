@@ -314,7 +314,10 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
 def _is_wire(name: str) -> bool:
     """The news agency whose wire the archive holds ("Reuters", "AP") and its desks ("Warsaw
     Newsroom", "Reuters Ottawa Bureau"): the article's credit, not one of its entities."""
-    return name in _WIRES or name.endswith(" Newsroom") or (name.endswith(" Bureau") and name.split()[0] in _WIRES)
+    if name in _WIRES:
+        return True
+    last = name[name.rfind(" ") + 1 :]
+    return last == "Newsroom" or (last == "Bureau" and name[: name.find(" ")] in _WIRES)
 
 
 def _ends_organization_word(gazetteer: Gazetteer, word: str) -> bool:
@@ -634,6 +637,10 @@ def _classify(
     if len(words) > 1 and words[0] in _LEGAL_PREFIXES:
         return _organization_name(words[1:], gazetteer), "organization"  # "AB Astra"
     name = " ".join(words)
+    if run.hint is None and not run.bracketed:
+        same = known.first(name)
+        if same:
+            return same  # a name seen again: what it was the first time (the checks below agree)
     last = words[-1]
     if _is_wire(name):
         return None, None
