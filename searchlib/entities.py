@@ -216,6 +216,14 @@ _SPORTS_WORDS = frozenset(
     equaliser equalizer batsman bowler overs unbeaten undefeated
     """.split()
 )
+_TEAM_SPORTS = frozenset(
+    "SOCCER FOOTBALL CRICKET BASEBALL BASKETBALL RUGBY ICE HOCKEY HOCKEY NFL NBA NHL VOLLEYBALL "
+    "HANDBALL AMERICAN FOOTBALL".split()
+) | {"ICE HOCKEY", "NHL ICE HOCKEY", "AMERICAN FOOTBALL"}
+_TEAM_SPORTS_WORDS = frozenset(
+    "halftime half-time scorers innings wickets standings goalkeeper striker midfielder touchdown "
+    "touchdowns inning homer batsman bowler overs equaliser equalizer league".split()
+)
 _LOCATIVES = frozenset({"in", "at", "near", "from", "outside"})
 _CRICKET_MARKS = frozenset({"b", "c", "st", "lbw"})  # "c Tillekeratne b Dharmasena": bowled, caught, stumped
 _BOWLING_FIGURES = re.compile(r"^\d+(?:\.\d)?-\d+-\d+-\d+,?$")
@@ -240,7 +248,7 @@ class _Run(NamedTuple):
     bracketed: bool = False
     hint: str | None = None  # the kind the text says it is: a dateline, "(OECD)", ", 34,"
     after_locative: bool = False  # "in", "at", "near" before it: a place, if it may be one
-    sports: bool = False  # in a sports report, where a city or county is a team
+    sports: int = 0  # in a sports report (1), of a team sport (2), where a city or county is a team
     in_table: bool = False  # a cell of a results table or standings
 
 
@@ -277,7 +285,7 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
                 line_sentences = [_WORD.findall(sentence) for sentence in _SENTENCE_BREAK.split(line)]
                 lines.append((line, line_sentences))
                 sentences.extend(line_sentences)
-    sports = _is_sports(text, sentences)
+    sports = _sports(text, sentences)
     if sports:
         sentences = []
     for line, read in lines:
@@ -287,7 +295,7 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
             # a results table, a standing, a scorer: read, as table cells
             cells = _table_words(line, gazetteer)
             sentences.append(cells)
-            runs.extend(_runs_in_sentence(cells, bracketed, gazetteer, aliases, sports=True, table=True))
+            runs.extend(_runs_in_sentence(cells, bracketed, gazetteer, aliases, sports=sports, table=True))
         elif read is not None:
             if sports:
                 sentences.extend(read)
@@ -324,12 +332,17 @@ def _ends_organization_word(gazetteer: Gazetteer, word: str) -> bool:
     return gazetteer.is_legal_form(word) or word.lower() in _ORG_WORDS
 
 
-def _is_sports(text: str, sentences: list[list[str]]) -> bool:
-    """Whether ``text`` is a sports report: a sports section in its headline, or three sports
-    words in its sentences."""
-    if _SPORTS_SECTION.match(text):
-        return True
-    return len(_SPORTS_WORDS.intersection(itertools.chain.from_iterable(sentences))) >= 3
+def _sports(text: str, sentences: list[list[str]]) -> int:
+    """Whether ``text`` is a sports report (1), of a team sport (2), where towns name teams: a
+    sports section in its headline, or three sports words in its sentences; a team sport's
+    section or one of its words ("halftime", "innings", "standings")."""
+    section = _SPORTS_SECTION.match(text)
+    words = _SPORTS_WORDS.intersection(itertools.chain.from_iterable(sentences))
+    if section:
+        return 2 if section[0].strip() in _TEAM_SPORTS or not words.isdisjoint(_TEAM_SPORTS_WORDS) else 1
+    if len(words) >= 3:
+        return 2 if not words.isdisjoint(_TEAM_SPORTS_WORDS) else 1
+    return 0
 
 
 def _table_words(line: str, gazetteer: Gazetteer) -> list[str]:
@@ -377,7 +390,7 @@ def _is_possessive(word: str) -> bool:
 
 
 def _runs_in_sentence(
-    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str], *, sports: bool = False, table: bool = False
+    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str], *, sports: int = 0, table: bool = False
 ) -> Iterator[_Run]:
     """The runs of capitalised words in one sentence (or a table's line), each split at job titles."""
     # Most words start no name: only those with a capital may (or "al-Chalabi", "el-Sisi").
@@ -432,7 +445,7 @@ def _runs_in_sentence(
         hint = "person" if _age_follows(words, index) or (sports and _is_cricketer(words, start, index)) else None
         if table and start == 0 and words[index : index + 1] == [":"]:
             hint = "label"  # "Leicester: Leicestershire beat ...", "Attendance: 200": a venue, or a label
-        locative = start > 0 and words[start - 1] in _LOCATIVES
+        locative = start > 0 and (words[start - 1] in _LOCATIVES or words[start - 1] == "the" and start > 1 and words[start - 2] in _LOCATIVES)
         if start > 1 and words[start - 1] == "of" and words[start - 2].lower() in _LOCALITY_NOUNS:
             hint = hint or "locality"
         context = (hint, locative, sports, table) if hint or locative or sports else None
@@ -532,12 +545,12 @@ def _without_trailing_joiners(words: list[str]) -> list[str]:
 
 def _split_stretch(
     stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: Gazetteer,
-    context: tuple[str | None, bool, bool, bool] | None = None,
+    context: tuple[str | None, bool, int, bool] | None = None,
 ) -> Iterator[_Run]:
     """Split a stretch of capitalised words into runs: at job titles ("Tajik President Imomali
     Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois"). ``context`` is what
     the text around says of the stretch: (hint, after "in", "at"..., in a sports report, in a table)."""
-    hint, locative, sports, table = context or (None, False, False, False)
+    hint, locative, sports, table = context or (None, False, 0, False)
     if len(stretch) == 1:  # most stretches: one word, a run unless it is a title or a joiner
         word = stretch[0]
         if word not in _JOINERS and (word in bracketed or word.lower().rstrip(".") not in _TITLES):
@@ -729,17 +742,17 @@ def _team(run: _Run, name: str, gazetteer: Gazetteer, known: _Known) -> tuple[st
         if run.sentence_initial and not gazetteer.place(name):
             return None
         if gazetteer.place(name):
-            return name, "organization"
+            return (name, "organization") if run.sports == 2 else None  # no teams in golf
         if _is_demonym(name, gazetteer) or name.endswith(_ADJECTIVE_ENDINGS[:4]):
             return None  # "European", "Olympic"
-        if gazetteer.is_first_name(name) or _SURNAME_ENDING.search(name.lower()):
+        if gazetteer.is_first_name(name) or _SURNAME_ENDING.search(name.lower()) or run.sports < 2:
             return None  # "Peter", "Panayiotopoulos": people named once
         return name, "organization"
     if gazetteer.is_first_name(words[0]) and _looks_like_person(list(words), gazetteer):
         return None  # "Carla Sacramento"
     if gazetteer.place(name):
-        return (name, "organization") if run.in_table else None  # "KANSAS CITY 61 74", not "in Kansas City"
-    if any(w.lower() in _TEAM_WORDS or gazetteer.place(w) for w in words):
+        return (name, "organization") if run.in_table and run.sports == 2 else None  # "KANSAS CITY 61 74", not "in Kansas City"
+    if run.sports == 2 and any(w.lower() in _TEAM_WORDS or gazetteer.place(w) for w in words):
         return name, "organization"  # "Kansas City", "Manchester City", "Red Star", "Rotor Volgograd"
     if run.in_table and not any(w.lower() in _ORG_WORDS or w.lower() in _EVENT_WORDS or w in _CONNECTORS for w in words) and len(words) <= 4:
         return name, "person"
