@@ -657,7 +657,7 @@ def _classify(
     last = words[-1]
     if _is_wire(name):
         return None, None
-    if words[0] in _WIRES and not _ends_organization_word(gazetteer, last):
+    if len(words) > 1 and words[0] in _WIRES and not _ends_organization_word(gazetteer, last):
         return _classify(run._replace(words=run.words[1:]), gazetteer, known, aliases)  # "told Reuters MITI would"
     if run.hint == "place":  # a dateline
         return gazetteer.place(name) or gazetteer.town(name) or name, "place"
