@@ -220,7 +220,7 @@ def gazetteer() -> Gazetteer:
             break
         name = fold_accents(city["name"])
         for alias in city["alternatenames"]:
-            if _is_spelling_of(alias, name):
+            if alias[:1] == name[:1] and _is_spelling_of(alias, city["name"]):
                 add(alias, name)
     legal_forms = {term.strip().lower() for term in itertools.chain.from_iterable(terms_by_type.values())}
     legal_forms |= {"co", "co.", "cos", "plc", "ltd", "l.p.", "lp", "fsb", "nv", "n.v.", "sa", "spa", "inc", "corp"}
@@ -237,15 +237,26 @@ def gazetteer() -> Gazetteer:
     )
 
 
-def _is_spelling_of(alias: str, name: str) -> bool:
-    """Whether a city's alternate name is another spelling of its name ("Hanover" of "Hannover",
-    "Frankfurt" of "Frankfurt am Main"), not a translation ("White House" of "Casablanca") or
-    one of the many transliterations that are English words ("Rest" of "Rasht")."""
-    from rapidfuzz.fuzz import ratio
-
-    if alias[:1] != name[:1] or " " in alias or len(alias) < 5 or not alias.isascii() or alias in NOT_CITIES:
+def _is_spelling_of(alias: str, original: str) -> bool:
+    """Whether a city's alternate name is another spelling of its name: its first word
+    ("Frankfurt" of "Frankfurt am Main"), a doubled letter single ("Hanover" of "Hannover"), an
+    umlaut written out ("Zuerich"). Geonames' alternates also hold translations ("White House"
+    of Casablanca), other languages' endings ("Londonas") and transliterations that are English
+    words ("Rest" of Rasht), which would be indexed as aliases of every place they stand for."""
+    name = fold_accents(original)
+    if alias == name or not alias.isascii() or len(alias) < 5:
         return False
-    return name.split()[0] == alias or ratio(alias.lower(), name.lower()) >= 85
+    if " " in name and alias == name.split()[0]:
+        return True
+    written_out = original
+    for umlaut, letters in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue")):
+        written_out = written_out.replace(umlaut, letters)
+    if alias == written_out:
+        return True
+    shorter, longer = sorted((alias, name), key=len)
+    return len(longer) == len(shorter) + 1 and any(
+        longer[i] == longer[i - 1] and longer[:i] + longer[i + 1 :] == shorter for i in range(1, len(longer))
+    )
 
 
 def canonical_place(name: str) -> str | None:
