@@ -140,7 +140,7 @@ _NOT_ACRONYMS = frozenset(
     """.split()
 )
 # News agencies and other one-word organisations no rule can tell from a surname.
-_KNOWN_ORGANIZATIONS = frozenset({"Reuters", "Tass", "Xinhua", "Kyodo", "Interfax", "Bernama", "Nasdaq", "NASDAQ"})
+_KNOWN_ORGANIZATIONS = frozenset({"Tass", "Xinhua", "Kyodo", "Interfax", "Bernama", "Nasdaq", "NASDAQ"})
 # Legal forms written before the name.
 _LEGAL_PREFIXES = frozenset({"AB", "PT", "OAO", "ZAO", "PJSC"})
 # Last words that make a capitalised run a thing, not a person: "General Agreement".
@@ -167,7 +167,7 @@ _DEMONYMS = frozenset(
     """
     Dutch French Swiss Greek Thai Czech Welsh Scottish Irish Danish Finnish Polish Swedish Turkish
     British Kurdish Spanish Uzbek Tajik Kazakh Kyrgyz Serb Croat Bosnian Slovak Slovene Basque
-    Flemish Maltese Cypriot Briton Scot Scots Swede Dane Finn Pole Turk Kurd Arab Jew Brit Czech
+    Flemish Maltese Cypriot Briton Scot Scots Swede Dane Finn Pole Turk Kurd Arab Jew Brit
     """.split()
 )
 # The endings of surnames of many languages: "Kolyvanov", "Popescu", "Ivanisevic", "Shevardnadze".
@@ -185,13 +185,12 @@ _TEAM_WORDS = frozenset(
     united city rovers athletic athletico atletico wanderers rangers celtic albion town county fc
     afc cf sc sporting real dynamo dinamo spartak lokomotiv olympique olympic racing inter borussia
     eintracht werder hertha fortuna hotspur villa forest palace argyle alexandra orient vale
-    thistle academical hibernian hearts rovers juventus lazio sampdoria fiorentina steaua rapid
-    partizan hajduk sparta slavia legia ajax feyenoord psv benfica porto deportivo red star
-    giants yankees mets dodgers cubs braves pirates padres cardinals reds astros rockies marlins
-    expos phillies orioles tigers indians twins royals brewers athletics mariners angels rangers
-    jays blue white sox bulls bears lions eagles patriots cowboys packers raiders dolphins jets
-    knicks lakers celtics pistons bulls rockets spurs suns kings bruins flyers canadiens oilers
-    wolves bulls saints sharks broncos warriors tigers
+    thistle academical hibernian hearts juventus lazio sampdoria fiorentina steaua rapid partizan
+    hajduk sparta slavia legia ajax feyenoord psv benfica porto deportivo red star giants yankees
+    mets dodgers cubs braves pirates padres cardinals reds astros rockies marlins expos phillies
+    orioles tigers indians twins royals brewers athletics mariners angels jays sox bulls bears
+    lions eagles patriots cowboys packers raiders dolphins jets knicks lakers celtics pistons
+    rockets spurs suns kings bruins flyers canadiens oilers wolves saints sharks broncos warriors
     """.split()
 )
 _WORD = re.compile(r"[^\W\d_][\w'’.&\-]*|\d[\w.,/\-]*|\S")
@@ -226,9 +225,9 @@ _SPORTS_WORDS = frozenset(
     """.split()
 )
 _TEAM_SPORTS = frozenset(
-    "SOCCER FOOTBALL CRICKET BASEBALL BASKETBALL RUGBY ICE HOCKEY HOCKEY NFL NBA NHL VOLLEYBALL "
-    "HANDBALL AMERICAN FOOTBALL".split()
-) | {"ICE HOCKEY", "NHL ICE HOCKEY", "AMERICAN FOOTBALL"}
+    {"SOCCER", "FOOTBALL", "CRICKET", "BASEBALL", "BASKETBALL", "RUGBY", "ICE HOCKEY", "HOCKEY", "NFL",
+     "NBA", "NHL", "NHL ICE HOCKEY", "VOLLEYBALL", "HANDBALL", "AMERICAN FOOTBALL"}
+)
 _TEAM_SPORTS_WORDS = frozenset(
     "halftime half-time scorers innings wickets standings goalkeeper striker midfielder touchdown "
     "touchdowns inning homer batsman bowler overs equaliser equalizer league".split()
