@@ -136,7 +136,7 @@ _PLACE_WORDS = frozenset(
 _NOT_ACRONYMS = frozenset(
     """
     AIDS AM PM CIF FOB GMT EST EDT GDP GNP CEO CFO NIL NA TV OK II III IV VI USD ECU SDR LIBOR
-    ADR DLRS MLN PCT REUTER REUTERS ETA TAM IDB
+    ADR DLRS MLN PCT REUTER REUTERS ETA TAM IDB NOTE CORRECTION CORRECTED REPEAT UPDATE URGENT FLASH
     """.split()
 )
 # News agencies and other one-word organisations no rule can tell from a surname.
@@ -606,7 +606,9 @@ def _split_stretch(
 
 
 def _person_after_portfolio(words: list[str], gazetteer: Gazetteer) -> list[str]:
-    """ "Secretary of State George Shultz": after the title comes the portfolio, then the person."""
+    """ "Secretary of State George Shultz": after the title comes the portfolio, then the person;
+    "Minister of Agriculture" names no person at all."""
+    portfolio = bool(words) and words[0] == "of"
     while words and words[0] in _CONNECTORS:
         words = words[1:]
     if words and words[0].lower() in gazetteer.first_names:
@@ -614,6 +616,8 @@ def _person_after_portfolio(words: list[str], gazetteer: Gazetteer) -> list[str]
     for start in range(1, len(words) - 1):
         if words[start].lower() in gazetteer.first_names and 2 <= len(words) - start <= 3:
             return words[start:]
+    if portfolio:
+        return words[1:]  # "Secretary of State Shultz", "Secretary of Agriculture"
     return words
 
 
@@ -644,6 +648,8 @@ def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: G
         return run  # "Algeria will tender", "Canada, Britain and France agreed"
     if len(run.words) > 1 and run.words[1] not in _CONNECTORS and run.words[1] != "and":
         return run  # "Central Asia has ...": a capitalised pair is a name even at the start
+    if len(run.words) > 2 and (_ends_organization_word(gazetteer, run.words[-1]) or first.lower() in _ORG_WORDS):
+        return run  # "Standard and Poor's Corp said", "Bank of England said"
     words = run.words[1:]
     while words and words[0] in _JOINERS:
         words = words[1:]

@@ -68,6 +68,10 @@ def test_extraction_cases(text: str, expected: list[tuple[str, str]]) -> None:
          [("Richard Lyng", "person"), ("Agriculture Department", "organization")]),
         ("The U.S. Agriculture Department (USDA) said exports rose. USDA officials agreed.",
          [("U.S. Agriculture Department", "organization")]),
+        ("John Kerin, Minister of Agriculture, said so. The Secretary of Agriculture agreed.", [("John Kerin", "person")]),
+        ("Standard and Poor's Corp cut the rating. Standard and Poor's said more.", [("Standard and Poor's", "organization")]),
+        ("Bank of England officials met on Monday.", [("Bank of England", "organization")]),
+        ("NOTE: the full name of the company is Acme Corp.", [("Acme", "organization")]),
         # the wire is the article's credit, not its entity
         ("LONDON (Reuters) - Britain will sell bonds, Reuters reported. AP and AFP said so too.",
          [("London", "place"), ("United Kingdom", "place")]),
