@@ -111,7 +111,7 @@ _PERSON_PREFIXES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "d
 _CONNECTORS = frozenset(
     {"of", "the", "de", "du", "da", "del", "della", "di", "dos", "das", "la", "le", "van", "von", "der", "den", "ten", "ter", "bin", "ibn", "al"}
 )
-_JOINERS = _CONNECTORS | {"and", "&", "for"}
+_JOINERS = _CONNECTORS | {"and", "&", "for", "on"}
 _SURNAME_PARTICLES = _CONNECTORS - {"of", "the"}  # words that may stand inside a name, never at its end
 _ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic", "ean", "an")
 _ORG_WORDS = frozenset(
@@ -123,9 +123,12 @@ _ORG_WORDS = frozenset(
     ministry motors network news nations navy organization organisation parliament partners
     party petroleum pharmaceuticals police post productions program reserve resources securities
     senate service services society steel steelworkers systems technologies telecommunications
-    times trust union university utilities
+    times trust union university utilities brothers bros club
     """.split()
 )
+# The first words of names whose "of", "for", "on" and "and" stand inside them: "General
+# Agreement on Tariffs and Trade", "Organisation for Economic Cooperation and Development".
+_INSTITUTION_HEADS = _ORG_WORDS | {"agreement", "convention", "treaty", "accord", "conference"}
 _PLACE_WORDS = frozenset(
     """
     airport avenue basin bay beach canal cape city coast county desert district gulf island islands lake
@@ -437,8 +440,8 @@ def _runs_in_sentence(
                 stretch.append(cleaned)
             elif word in _CONNECTORS and _capitalised_after(words, index + 1):
                 stretch.append(word)
-            elif word == "for" and stretch[0].lower() in _ORG_WORDS and _capitalised_after(words, index + 1):
-                stretch.append(word)  # "Organisation for Economic Cooperation", "Institute for Fiscal Studies"
+            elif word in ("for", "on") and stretch[-1].lower() in _INSTITUTION_HEADS and _capitalised_after(words, index + 1):
+                stretch.append(word)  # "Organisation for Economic Cooperation", "General Agreement on Tariffs"
             elif word in ("and", "&") and _joins_organization(stretch, words, index + 1, gazetteer):
                 stretch.append(word)
             elif word == "," and index + 1 < len(words) and gazetteer.is_legal_form(words[index + 1]):
@@ -540,7 +543,7 @@ def _joins_organization(before: list[str], words: list[str], index: int, gazette
     # "Organisation for Economic Cooperation and Development", "Ministry of Trade and Industry":
     # an institution's portfolio, unless the words after name a place ("Bank of England and France")
     return (
-        before[0].lower() in _ORG_WORDS and ("of" in before or "for" in before)
+        any(w.lower() in _INSTITUTION_HEADS for w in before) and ("of" in before or "for" in before or "on" in before)
         and not any(gazetteer.place(w) for w in core) and not gazetteer.place(" ".join(core))
     )
 

@@ -62,6 +62,8 @@ def test_extraction_cases(text: str, expected: list[tuple[str, str]]) -> None:
         ("Members of the Organisation for Economic Cooperation and Development (OECD) met. The OECD said so.",
          [("Organisation for Economic Cooperation and Development", "organization")]),
         ("The GATT Council met on Monday.", [("GATT", "organization")]),
+        ("Talks under the General Agreement on Tariffs and Trade resumed; Salomon Brothers agreed.",
+         [("General Agreement on Tariffs and Trade", "organization"), ("Salomon Brothers", "organization")]),
         ("Talks in the Uruguay Round of GATT resumed.", [("GATT", "organization")]),
         ("Texas oilman T. Boone Pickens sold his stake.", [("Texas", "place"), ("T. Boone Pickens", "person")]),
         ("U.S. Agriculture Secretary Richard Lyng said the Agriculture Department would act.",
