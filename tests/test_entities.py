@@ -55,12 +55,69 @@ def test_extraction_cases(text: str, expected: list[tuple[str, str]]) -> None:
     assert typed(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Reuters-21578, as a user found them (issue 21)
+        ("Members of the Organisation for Economic Cooperation and Development (OECD) met. The OECD said so.",
+         [("Organisation for Economic Cooperation and Development", "organization")]),
+        ("The GATT Council met on Monday.", [("GATT", "organization")]),
+        ("Talks under the General Agreement on Tariffs and Trade resumed; Salomon Brothers agreed.",
+         [("General Agreement on Tariffs and Trade", "organization"), ("Salomon Brothers", "organization")]),
+        ("Talks in the Uruguay Round of GATT resumed.", [("GATT", "organization")]),
+        ("Texas oilman T. Boone Pickens sold his stake.", [("Texas", "place"), ("T. Boone Pickens", "person")]),
+        ("U.S. Agriculture Secretary Richard Lyng said the Agriculture Department would act.",
+         [("Richard Lyng", "person"), ("Agriculture Department", "organization")]),
+        ("The U.S. Agriculture Department (USDA) said exports rose. USDA officials agreed.",
+         [("U.S. Agriculture Department", "organization")]),
+        ("John Kerin, Minister of Agriculture, said so. The Secretary of Agriculture agreed.", [("John Kerin", "person")]),
+        ("Standard and Poor's Corp cut the rating. Standard and Poor's said more.", [("Standard and Poor's", "organization")]),
+        ("Bank of England officials met on Monday.", [("Bank of England", "organization")]),
+        ("NOTE: the full name of the company is Acme Corp.", [("Acme", "organization")]),
+        # the wire is the article's credit, not its entity
+        ("LONDON (Reuters) - Britain will sell bonds, Reuters reported. AP and AFP said so too.",
+         [("London", "place"), ("United Kingdom", "place")]),
+        ("The central bank met on Friday.\n-- Warsaw Newsroom +48 22 653 9700", []),
+        # places the gazetteer did not know; datelines of the form "CITY YYYY-MM-DD"
+        ("FRANKFURT 1996-12-06\nDealers in Hanover and Rangoon said so.",
+         [("Frankfurt am Main", "place"), ("Hannover", "place"), ("Yangon", "place")]),
+        ("He flew from Northern Ireland to Zürich via Bosnia.",
+         [("Northern Ireland", "place"), ("Zurich", "place"), ("Bosnia and Herzegovina", "place")]),
+        # people the capitals alone did not give
+        ("K. Benjamin and Takanobu Okabe, 34, won.", [("K. Benjamin", "person"), ("Takanobu Okabe", "person")]),
+        ("Surgeon Renat Akchurin operated.", [("Renat Akchurin", "person")]),
+        ("Australian Tom Moody took six wickets.", [("Tom Moody", "person")]),
+        ("Bill Jordan, the union leader, spoke. Jordan said he would strike.", [("Bill Jordan", "person")]),
+        ("Analyst John Casesa of Schroder Wertheim said so.",
+         [("John Casesa", "person"), ("Schroder Wertheim", "organization")]),
+        # events are no organisations
+        ("He won the World Cup before Labor Day.", []),
+        # sports reports: results tables, teams named by their towns
+        ("SOCCER - KOREAN RESULTS.\n\nSEOUL 1996-08-30\nPohang 3 Ulsan 2 (halftime 1-0)\nRomania - Cosmin Contra (31st)",
+         [("Seoul", "place"), ("Pohang", "organization"), ("Ulsan", "organization"), ("Romania", "place"), ("Cosmin Contra", "person")]),
+        ("CRICKET - SCOREBOARD.\n\nLONDON 1996-08-30\nLeicestershire beat Somerset, and Somerset lost to Leicestershire again.\nM. Waugh c Healy b Fleming 50",
+         [("London", "place"), ("Somerset", "organization"), ("Leicestershire", "organization"), ("M. Waugh", "person"),
+          ("Healy", "person"), ("Fleming", "person")]),
+        ("BASEBALL - STANDINGS.\n\nNEW YORK 1996-08-30\nW L PCT GB\nNEW YORK 74 59 .556 -\nKANSAS CITY 61 74 .452 20",
+         [("New York", "place"), ("Kansas City", "organization")]),
+    ],
+)
+def test_issue_21_cases(text: str, expected: list[tuple[str, str]]) -> None:
+    assert typed(text) == expected
+
+
 def test_place_aliases_share_one_canonical_name() -> None:
     assert {canonical_place(alias) for alias in ["U.S.", "US", "USA", "United States", "America"]} == {"United States"}
     assert canonical_place("Britain") == canonical_place("U.K.") == "United Kingdom"
     assert canonical_place("Fla.") == "Florida" and canonical_place("Peking") == "Beijing"
     assert {"us", "usa", "united states", "america"} <= set(place_aliases("U.S."))
     assert canonical_place("Tuesday") is None
+    for alias, place in [("Frankfurt", "Frankfurt am Main"), ("Hanover", "Hannover"), ("Rangoon", "Yangon"),
+                         ("Northern Ireland", "Northern Ireland"), ("England", "England"), ("Kazakstan", "Kazakhstan"),
+                         ("Zurich", "Zurich"), ("Zürich", "Zurich")]:
+        assert canonical_place(alias) == place
+    # a large city's other names count only when they are spellings of its name
+    assert canonical_place("White House") is None and canonical_place("Rest") is None
 
 
 def test_empty_and_lowercase_text_have_no_entities() -> None:
@@ -108,3 +165,48 @@ def test_auto_falls_back_to_the_offline_extractor(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "spacy", None)
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
     assert searchlib.entity_extractor("auto") is extract_entities
+
+
+def test_nltk_chunker_and_tagger_load_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nltk.ne_chunk`` loads its model on every call (0.9 s a sentence); the extractor loads the
+    chunker and the tagger once, however many extractors and texts. Stand-ins for NLTK's models,
+    so that the test runs where NLTK's data is not installed."""
+    import nltk
+    import nltk.chunk
+    import nltk.tag
+
+    from searchlib import entities
+
+    loaded: list[str] = []
+
+    class Tagger:
+        def tag(self, tokens: list[str]) -> list[tuple[str, str]]:
+            return [(token, "NNP") for token in tokens]
+
+    class Chunker:
+        def parse(self, tagged: list[tuple[str, str]]) -> nltk.Tree:
+            return nltk.Tree("S", [nltk.Tree("GPE", tagged[:1]), *tagged[1:]])
+
+    monkeypatch.setattr(nltk.data, "find", lambda path: path)
+    monkeypatch.setattr(nltk, "sent_tokenize", lambda text: text.split(". "))
+    monkeypatch.setattr(nltk, "word_tokenize", str.split)
+    monkeypatch.setattr(nltk.tag, "PerceptronTagger", lambda: loaded.append("tagger") or Tagger())
+    monkeypatch.setattr(nltk.chunk, "ne_chunker", lambda: loaded.append("chunker") or Chunker())
+    entities._nltk_models.cache_clear()
+    try:
+        for _ in range(2):
+            extract = searchlib.entity_extractor("nltk")
+            assert extract("Moscow is big. Reuters said so") == (Entity("Moscow", "place"),)
+            assert extract("Paris is far") == (Entity("Paris", "place"),)
+    finally:
+        entities._nltk_models.cache_clear()
+    assert loaded == ["tagger", "chunker"]
+
+
+def test_nltk_extractor_with_nltk_data() -> None:
+    try:
+        extract = searchlib.entity_extractor("nltk")
+    except NerBackendError:
+        pytest.skip("NLTK's tagger and chunker data are not installed")
+    found = extract("Prime Minister Dmitry Medvedev spoke in Moscow on Tuesday.")
+    assert Entity("Moscow", "place") in found
