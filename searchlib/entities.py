@@ -630,6 +630,8 @@ def _split_at_of_place(words: list[str], gazetteer: Gazetteer) -> Iterator[list[
     if "of" in words:
         cut = len(words) - 1 - words[::-1].index("of")
         before, after = words[:cut], words[cut + 1 :]
+        while after and after[0] == "the":  # "Paul Volcker of the Federal Reserve"
+            after = after[1:]
         before_is_organization = any(w.lower() in _ORG_WORDS for w in before) and not gazetteer.is_legal_form(before[-1] if before else "")
         after_is_name = gazetteer.place(" ".join(after)) or _looks_like_person(before, gazetteer) or (
             after and _is_acronym(after[0]) and len(after) == 1  # "Uruguay Round of GATT"

@@ -201,12 +201,3 @@ def test_nltk_chunker_and_tagger_load_once_per_process(monkeypatch: pytest.Monke
     finally:
         entities._nltk_models.cache_clear()
     assert loaded == ["tagger", "chunker"]
-
-
-def test_nltk_extractor_with_nltk_data() -> None:
-    try:
-        extract = searchlib.entity_extractor("nltk")
-    except NerBackendError:
-        pytest.skip("NLTK's tagger and chunker data are not installed")
-    found = extract("Prime Minister Dmitry Medvedev spoke in Moscow on Tuesday.")
-    assert Entity("Moscow", "place") in found
