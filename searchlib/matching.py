@@ -151,9 +151,7 @@ class _Evaluation:
         if q is whoosh_query.NullQuery or isinstance(q, type(whoosh_query.NullQuery)):
             return self.empty()
         logger.info("matching %r with Whoosh's matcher: no score", q)
-        mask, _ = self.empty()
-        mask[np.fromiter(self.snapshot.searcher.docs_for_query(q), dtype=np.int64)] = True
-        return mask, np.zeros(self.size)
+        return self._whoosh_matches(q), np.zeros(self.size)
 
     def terms(self, terms: list[tuple[str, str, float]], boost: float, positive: bool) -> tuple[np.ndarray, np.ndarray]:
         """The articles with any of ``terms`` (field, term, scale) and the sum of their parts."""
@@ -209,10 +207,20 @@ class _Evaluation:
     def phrase(self, q: whoosh_query.Phrase, boost: float, positive: bool) -> tuple[np.ndarray, np.ndarray]:
         """Articles with the words in order (within ``slop``), checked on positions by Whoosh
         among the articles that have them all; scored as the words."""
-        mask, _ = self.empty()
-        mask[np.fromiter(self.snapshot.searcher.docs_for_query(q.with_boost(1.0)), dtype=np.int64)] = True
+        mask = self._whoosh_matches(q.with_boost(1.0))
         _, scores = self.terms([(q.fieldname, word, 1.0) for word in dict.fromkeys(q.words)], boost, positive)
         return mask, np.where(mask, scores, 0.0)
+
+    def _whoosh_matches(self, q: whoosh_query.Query) -> np.ndarray:
+        """The articles Whoosh's own matcher finds for ``q`` (none, where Whoosh cannot match it:
+        a phrase in a field without positions, words a date field cannot hold)."""
+        mask, _ = self.empty()
+        try:
+            mask[np.fromiter(self.snapshot.searcher.docs_for_query(q), dtype=np.int64)] = True
+        except Exception as exc:  # noqa: BLE001 (Whoosh raises bare Exception and many kinds)
+            logger.info("no articles for %r: Whoosh cannot match it (%s: %s)", q, type(exc).__name__, exc)
+            mask[:] = False
+        return mask
 
     def dates(self, q: whoosh_query.DateRange) -> tuple[np.ndarray, np.ndarray]:
         dates = self.snapshot.dates()
@@ -227,7 +235,7 @@ class _Evaluation:
         """A word with wildcards, or a range: the field's terms it stands for, as an OR, the
         terms in the most articles first when there are too many."""
         field = q.fieldname
-        terms, frequencies = self.snapshot.terms(field)
+        terms, frequencies = self.snapshot.terms(field, _literal_start(q))
         chosen = _matching_terms(q, terms)
         if len(chosen) > self.share:
             order = sorted(chosen, key=lambda at: (-frequencies[at], at))
@@ -315,6 +323,15 @@ def _matching_terms(q: whoosh_query.Query, terms: list[str]) -> list[int]:
         if compiled.match(term):
             chosen.append(at)
     return chosen
+
+
+def _literal_start(q: whoosh_query.Query) -> str:
+    """What every term ``q`` stands for starts with (nothing, for a leading wildcard or a range)."""
+    if isinstance(q, whoosh_query.Prefix):
+        return q.text
+    if isinstance(q, whoosh_query.Wildcard):
+        return _literal_prefix(q.text)
+    return ""
 
 
 def _literal_prefix(pattern: str) -> str:

@@ -57,7 +57,10 @@ class TermPostings:
         if key in self._postings:
             self._postings.move_to_end(key)
             return self._postings[key]
-        docs = self._read_docs_and_weights(field, term)
+        try:
+            docs = self._read_docs_and_weights(field, term)
+        except Exception:  # noqa: BLE001 (Whoosh raises bare Exception for a word its field cannot hold)
+            docs = np.zeros(0, dtype=np.int64), np.zeros(0)  # a date field asked for "last": no article has it
         if docs[0].size:
             lengths = self._field_lengths(field)[docs[0]]
             weighting = self._searcher.weighting

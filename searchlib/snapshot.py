@@ -127,7 +127,7 @@ class Snapshot:
 
     @property
     def schema(self) -> Any:
-        return self.whoosh.schema
+        return self.searcher.schema  # the index's own reads its table of contents again each time
 
     @property
     def size(self) -> int:
@@ -225,17 +225,26 @@ class Snapshot:
 
         return self.cached("vocabulary", make)
 
-    def terms(self, field: str) -> tuple[list[str], np.ndarray]:
-        """The terms of ``field`` in order, with the number of articles each is in."""
+    def terms(self, field: str, prefix: str = "") -> tuple[list[str], np.ndarray]:
+        """The terms of ``field`` that start with ``prefix``, in order, with the number of
+        articles each is in; read segment by segment (a reader of several segments looks each
+        term up in all of them: 26 s for the 50,000 words of Reuters' text against 0.3 s), and
+        kept for the whole field."""
+        if not prefix:
+            return self.cached(f"terms {field}", lambda: self._read_terms(field, ""))
+        return self._read_terms(field, prefix)
 
-        def make() -> tuple[list[str], np.ndarray]:
-            reader = self.searcher.reader()
-            if field not in self.schema or not self.schema[field].indexed:
-                return [], np.zeros(0, dtype=np.int64)
-            pairs = [(self.schema[field].from_bytes(term), info.doc_frequency()) for term, info in reader.iter_field(field)]
-            return [term for term, _ in pairs], np.array([df for _, df in pairs], dtype=np.int64)
-
-        return self.cached(f"terms {field}", make)
+    def _read_terms(self, field: str, prefix: str) -> tuple[list[str], np.ndarray]:
+        if field not in self.schema or not self.schema[field].indexed:
+            return [], np.zeros(0, dtype=np.int64)
+        found: dict[bytes, int] = {}
+        start = self.schema[field].to_bytes(prefix)
+        for leaf, _ in self.leaves():
+            for term, info in leaf.iter_prefix(field, start):
+                found[term] = found.get(term, 0) + info.doc_frequency()
+        from_bytes = self.schema[field].from_bytes
+        ordered = sorted(found)
+        return [from_bytes(term) for term in ordered], np.array([found[term] for term in ordered], dtype=np.int64)
 
     def stored(self, docnum: int) -> dict[str, Any]:
         return self.searcher.stored_fields(docnum)

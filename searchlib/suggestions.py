@@ -28,6 +28,9 @@ RARE = 2
 #: though "corp" is in 5,150.
 MORE_POPULAR = 20
 POPULAR = 10
+#: How many words of a query are looked up (a few milliseconds each): a pasted paragraph of
+#: 2,000 words would take ten seconds.
+MOST_WORDS = 12
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 # Words a user typed: not field names ("title:"), not inside date clauses or ranges.
 _SUGGESTABLE_WORD = re.compile(r"(?<![\w*~^\[])[^\W\d_][\w'’]*(?![\w:*~\]])(?!\S*\])")
@@ -41,13 +44,15 @@ def suggest(snapshot: Snapshot, query: str) -> str | None:
     """
     vocabulary = snapshot.vocabulary()
     changed = False
+    looked_up = 0
 
     def correct(match: re.Match[str]) -> str:
-        nonlocal changed
+        nonlocal changed, looked_up
         word = match.group()
         typed = fold(word)
-        if len(typed) < 3 or word in _OPERATORS:
+        if len(typed) < 3 or word in _OPERATORS or looked_up >= MOST_WORDS:
             return word
+        looked_up += 1
         count = vocabulary.count(typed)
         if count > max(RARE, snapshot.size // 10_000):
             return word  # too common to be a slip
