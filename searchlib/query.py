@@ -831,12 +831,12 @@ def _term_weights(query: whoosh_query.Query) -> dict[tuple[str, str], float]:
     return weights
 
 
-_SYNTAX_CHARACTERS = re.compile(r'["():\[\]{}^~*\\]|(?<!\w)[+\-!]')
+_SYNTAX_CHARACTERS = re.compile(r'["():\[\]{}^~*?\\]|(?<!\w)[+\-!]')
 
 
 def plain_query(text: str) -> str:
     """``text`` with nothing the query language would read as syntax: quotes, brackets, colons,
-    ``^ ~ * + - !`` go, and ``AND``/``OR``/``NOT``/``TO`` become ordinary (stop) words. For text
+    ``^ ~ * ? + - !`` go, and ``AND``/``OR``/``NOT``/``TO`` become ordinary (stop) words. For text
     typed as a whole, such as test-collection topics; an empty result means no words at all."""
     words = _SYNTAX_CHARACTERS.sub(" ", text).split()
     return " ".join(word.lower() if word in _OPERATORS else word for word in words)
