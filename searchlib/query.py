@@ -47,7 +47,7 @@ from .schema import (
     read_metadata,
     rebuild_hint,
 )
-from .scoring import BM25, Word, WordScorer, plain_words
+from .scoring import BM25, Rescorer, Word, WordScorer, plain_words
 from .snippets import body_highlighter, highlight_matches, leading_snippet, title_highlighter
 from .vocabulary import load_vocabulary
 
@@ -285,9 +285,20 @@ class Index:
         (see ``plain_query``), as test collections' topics are.
         """
         all_words, any_word = self._parse(plain_query(query) if plain else query)
-        ranked = self._fetch(self._relevance_passes(all_words, any_word, None), limit)
+        everything = any_word or all_words
+        words = plain_words(everything)
         ids = self._ids()
-        return tuple((ids[hit.docnum], float(hit.score or 0.0)) for hit in ranked)
+        if words is None:
+            ranked = self._fetch(self._relevance_passes(all_words, any_word, None), limit)
+            return tuple((ids[hit.docnum], float(hit.score or 0.0)) for hit in ranked)
+        # As _rank_words ranks (without folding, filters or pages).
+        scorer: WordScorer = self._cached("scorer", lambda: WordScorer(self._searcher, self._cached("leaves", self._leaves)))
+        rescorer: Rescorer = self._cached("rescorer", lambda: Rescorer(scorer, self._searcher, self.ranking))
+        scores, found = scorer.scores(words)
+        matched = found >= (len(words) if isinstance(everything, whoosh_query.And) else 1)
+        groups = [matched & (found == len(words)), matched & (found < len(words))] if any_word is not None else [matched]
+        scores = rescorer.rescore(scores, words, groups).scores
+        return tuple((ids[docnum], float(scores[docnum])) for docnum in _best(scores, groups, limit))
 
     def _allowed(
         self,
@@ -328,12 +339,13 @@ class Index:
         if sort not in SORTS:
             raise InvalidOptionError(f"Unknown sort order {sort!r}: use {', '.join(SORTS)}")
         everything = any_word or all_words
-        words = plain_words(everything) if sort == "relevance" and not explain else None
+        words = plain_words(everything) if sort == "relevance" else None
         if words is not None:
             required = isinstance(everything, whoosh_query.And)
             return self._rank_words(
                 text, words, required=required, tiers=any_word is not None, allowed=allowed, exclude=exclude,
                 limit=limit, page=page, facets=facets, facet_limit=facet_limit, fold=fold, everything=everything,
+                explain=explain,
             )
         matched = self._matching(everything, allowed) - exclude
         if sort == "relevance":
@@ -385,10 +397,13 @@ class Index:
         facet_limit: int,
         fold: bool,
         everything: whoosh_query.Query,
+        explain: bool = False,
     ) -> SearchResult:
-        """``_rank`` for a query of plain words, by relevance: the same hits in the same order,
-        scored a posting list at a time (scoring.WordScorer) instead of an article at a time."""
+        """``_rank`` for a query of plain words, by relevance, scored a posting list at a time
+        (scoring.WordScorer) instead of an article at a time, then rescored (scoring.Rescorer:
+        closeness, and feedback if the ranking asks for it)."""
         scorer: WordScorer = self._cached("scorer", lambda: WordScorer(self._searcher, self._cached("leaves", self._leaves)))
+        rescorer: Rescorer = self._cached("rescorer", lambda: Rescorer(scorer, self._searcher, self.ranking))
         scores, found = scorer.scores(words)
         matched = found >= (len(words) if required else 1)
         if allowed is not None:
@@ -399,6 +414,8 @@ class Index:
         codes, by_story, story_starts = self._story_index()
         offset, wanted = (page - 1) * limit, page * limit
         groups = [matched & (found == len(words)), matched & (found < len(words))] if tiers else [matched]
+        rescored = rescorer.rescore(scores, words, groups)
+        scores = rescored.scores
         count = wanted
         while True:
             order = _best(scores, groups, count)
@@ -422,7 +439,8 @@ class Index:
                 copies = by_story[story_starts[code] : story_starts[code + 1]]
                 similar = tuple(ids[d] for d in copies[matched[copies]].tolist() if d != docnum)
             hit_words = {term for word in words for field, term, _ in word if _has(scorer.postings(field, term)[0], docnum)}
-            hits.append((rank, docnum, float(scores[docnum]), hit_words, (), similar))
+            explanation = rescorer.explain(rescored, words, docnum) if explain else ()
+            hits.append((rank, docnum, float(scores[docnum]), hit_words, explanation, similar))
         counted = self._facets(everything, set(np.flatnonzero(matched).tolist()), facet_limit) if facets else {}
         return SearchResult(query=text, total=total, stories=stories, hits=self._hits(hits), facets=counted, page=page, limit=limit)
 

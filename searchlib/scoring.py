@@ -8,6 +8,9 @@ reads each word's posting list once into numpy arrays, with its BM25 part alread
 the stored field lengths, keeps the arrays of recently used words, and adds them up into one
 array of scores over all articles. The scores are Whoosh's, formula for formula (see the test
 that pins them); only the order of additions may differ, by a rounding unit.
+
+``Rescorer`` is the second pass over the best of those articles: closeness (proximity.py). It
+also says what each hit's score is made of, for ``search(explain=True)``.
 """
 
 from __future__ import annotations
@@ -17,12 +20,17 @@ from collections.abc import Sequence
 from math import log
 from typing import Any
 
+import attrs
 import numpy as np
 from whoosh import query as whoosh_query
 from whoosh import scoring
 from whoosh.matching import FilterMatcher, ListMatcher
 
-__all__ = ["BM25", "Word", "plain_words", "WordScorer"]
+from .config import Ranking
+from .models import ScorePart
+from .proximity import DEPTH, PositionReader, closeness, top
+
+__all__ = ["BM25", "Word", "plain_words", "WordScorer", "Rescorer", "Rescored"]
 
 #: One word of a query: the ``(field, term, boost)`` clauses it is searched with, one per field.
 Word = tuple[tuple[str, str, float], ...]
@@ -69,6 +77,11 @@ class WordScorer:
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached, self._cache_limit = 0, cache_postings
 
+    @property
+    def leaves(self) -> list[tuple[Any, int]]:
+        """The segments scored, each with the number of its first article."""
+        return self._leaves
+
     def scores(self, words: Sequence[Word]) -> tuple[np.ndarray, np.ndarray]:
         """The score of every article, and how many of ``words`` it has (0 for no match)."""
         scores = np.zeros(self.size)
@@ -94,7 +107,7 @@ class WordScorer:
             return self._postings[key]
         docs = self._read_docs_and_weights(field, term)
         if docs[0].size:
-            lengths = self._field_lengths(field)[docs[0]]
+            lengths = self.field_lengths(field)[docs[0]]
             weighting = self._searcher.weighting
             idf, average = self._searcher.idf(field, term), self._searcher.avg_field_length(field) or 1
             k1, b = weighting.K1, weighting._field_B.get(field, weighting.B)
@@ -137,7 +150,7 @@ class WordScorer:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(ids), np.concatenate(weights)
 
-    def _field_lengths(self, field: str) -> np.ndarray:
+    def field_lengths(self, field: str) -> np.ndarray:
         """Every article's length in ``field``, as Whoosh stores it (one byte, coarse when long)."""
         if field not in self._lengths:
             lengths = np.zeros(self.size)
@@ -146,3 +159,83 @@ class WordScorer:
                 lengths[offset : offset + count] = [leaf.doc_field_length(doc, field, 0) or 0 for doc in range(count)]
             self._lengths[field] = lengths
         return self._lengths[field]
+
+
+#: The field whose positions closeness is measured in.
+TEXT = "text"
+
+
+@attrs.frozen
+class Rescored:
+    """Every article's score after the second pass, and what went into it: ``closeness`` is the
+    closeness score of each rescored article, weighted."""
+
+    scores: np.ndarray
+    closeness: dict[int, float] = attrs.field(factory=dict)
+
+
+class Rescorer:
+    """The second pass over the articles a plain-word query matched, on one searcher's generation.
+
+    Args:
+        scorer: the first pass's ``WordScorer`` (its postings are read again for explanations).
+        searcher: the Whoosh searcher, for idfs and its BM25 parameters.
+        ranking: the settings: ``proximity``.
+    """
+
+    def __init__(self, scorer: WordScorer, searcher: Any, ranking: Ranking) -> None:
+        self._scorer, self._searcher, self._ranking = scorer, searcher, ranking
+        self._positions = PositionReader(scorer.leaves, TEXT)
+
+    def rescore(self, scores: np.ndarray, words: Sequence[Word], groups: Sequence[np.ndarray]) -> Rescored:
+        """``scores`` (from ``WordScorer.scores(words)``) after the second pass.
+
+        ``groups`` are the matching articles in the order they rank (those with all the words,
+        then the others); each keeps its articles, only their order within it can change.
+        """
+        weight = self._ranking.proximity
+        terms = _distinct_terms(words)
+        if not weight or len(terms) < 2:
+            return Rescored(scores)
+        candidates = np.sort(top(scores, groups, DEPTH))
+        if not candidates.size:
+            return Rescored(scores)
+        weighting = self._searcher.weighting
+        k1, b = weighting.K1, weighting._field_B.get(TEXT, weighting.B)
+        average = self._searcher.avg_field_length(TEXT) or 1
+        saturation = k1 * ((1 - b) + b * self._scorer.field_lengths(TEXT)[candidates] / average)
+        close = weight * closeness(
+            [self._positions.positions(term, candidates) for term in terms],
+            [self._searcher.idf(TEXT, term) for term in terms],
+            saturation,
+            k1,
+        )
+        scores = scores.copy()
+        scores[candidates] += close
+        found = np.flatnonzero(close)
+        return Rescored(scores, dict(zip(candidates[found].tolist(), close[found].tolist())))
+
+    def explain(self, rescored: Rescored, words: Sequence[Word], docnum: int) -> tuple[ScorePart, ...]:
+        """The parts of one article's score, largest first: each word's BM25 in each field times
+        its weight (the field's weight times how often the query gives the word), and closeness
+        (field ``closeness``, the query's words as ``term``). They add up to the score."""
+        weights: dict[tuple[str, str], float] = {}
+        for word in words:
+            for field, term, boost in word:
+                weights[field, term] = weights.get((field, term), 0.0) + boost
+        parts = []
+        for (field, term), weight in weights.items():
+            docs, scores = self._scorer.postings(field, term)
+            at = int(np.searchsorted(docs, docnum))
+            if at < docs.size and docs[at] == docnum:
+                parts.append(ScorePart(field, term, weight, weight * float(scores[at])))
+        if docnum in rescored.closeness:
+            query = " ".join(_distinct_terms(words))
+            parts.append(ScorePart("closeness", query, self._ranking.proximity, rescored.closeness[docnum]))
+        return tuple(sorted(parts, key=lambda part: -part.score))
+
+
+def _distinct_terms(words: Sequence[Word]) -> list[str]:
+    """The terms of the query's words in the order given, each once (every searched field has
+    the same analysis, so a term is the same word in each)."""
+    return list(dict.fromkeys(term for word in words for _field, term, _boost in word))

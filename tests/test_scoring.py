@@ -1,16 +1,19 @@
-"""Plain-word queries are scored a posting list at a time (scoring.WordScorer); every other query,
-and any search with ``explain``, one article at a time by Whoosh. This pins the two together: on a
-fixed corpus, with deleted articles in the index, the same hits in the same order with the same
-scores, totals, folded copies and pages."""
+"""Plain-word queries are scored a posting list at a time (scoring.WordScorer), then rescored
+(scoring.Rescorer: closeness); every other query one article at a time by Whoosh. This pins the
+two together: with closeness off, on a fixed corpus with deleted articles in the index, the same
+hits in the same order with the same scores, explanations, totals, folded copies and pages; and
+``ranked`` (what ``searchlib eval`` measures) ranks as ``search`` does, closeness on or off."""
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 
 import pytest
 
 import searchlib
+from searchlib import query as query_module
 
 VOCABULARY = (
     "grain wheat export harbour strike minister bank rates oil price tanker frost coffee cocoa "
@@ -38,7 +41,14 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
         changed["body"] = f"{changed['body']} harvest"
     corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
     searchlib.update(corpus, where / "index")
-    with searchlib.Index.open(where / "index") as opened:
+    with searchlib.Index.open(where / "index", ranking=searchlib.Ranking()) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def bm25_only(index: searchlib.Index) -> Iterator[searchlib.Index]:
+    """The same index with closeness off: BM25F alone, which Whoosh's searcher computes too."""
+    with searchlib.Index.open(index.path, ranking=searchlib.Ranking(proximity=0)) as opened:
         yield opened
 
 
@@ -65,10 +75,40 @@ def _tied(result: searchlib.SearchResult, hit: searchlib.Hit) -> bool:
     return sum(abs(other.score - hit.score) < 1e-9 for other in result.hits) > 1
 
 
+OPTIONS = ({"limit": 15}, {"limit": 10, "page": 3}, {"limit": 20, "fold_duplicates": False}, {"since": "2012-06"})
+
+
 @pytest.mark.parametrize("query", queries())
-def test_plain_words_rank_as_whoosh_does(index: searchlib.Index, query: str) -> None:
-    for options in ({"limit": 15}, {"limit": 10, "page": 3}, {"limit": 20, "fold_duplicates": False}, {"since": "2012-06"}):
-        same(index.search(query, **options), index.search(query, explain=True, **options))  # type: ignore[arg-type]
+def test_plain_words_rank_as_whoosh_does(bm25_only: searchlib.Index, query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = [bm25_only.search(query, explain=explain, **options) for options in OPTIONS for explain in (False, True)]  # type: ignore[arg-type]
+    fast_ranked = bm25_only.ranked(query, limit=60)
+    monkeypatch.setattr(query_module, "plain_words", lambda query: None)  # from here on, Whoosh's searcher
+    whoosh = [bm25_only.search(query, explain=explain, **options) for options in OPTIONS for explain in (False, True)]  # type: ignore[arg-type]
+    for mine, theirs in zip(fast, whoosh):
+        same(mine, theirs)
+        for hit, other in zip(mine.hits, theirs.hits):
+            if hit.id == other.id:
+                assert [(p.field, p.term, p.weight) for p in hit.explanation] == [(p.field, p.term, p.weight) for p in other.explanation]
+                assert [p.score for p in hit.explanation] == pytest.approx([p.score for p in other.explanation], rel=1e-12)
+    whoosh_ranked = bm25_only.ranked(query, limit=60)
+    assert [score for _, score in fast_ranked] == pytest.approx([score for _, score in whoosh_ranked], rel=1e-12)
+    assert sorted((round(score, 9), doc) for doc, score in fast_ranked) == sorted((round(score, 9), doc) for doc, score in whoosh_ranked)
+
+
+@pytest.mark.parametrize("query", queries())
+def test_ranked_ranks_as_search_does(index: searchlib.Index, query: str) -> None:
+    # searchlib eval measures ranked(): the order of search, closeness and all, every copy kept.
+    ranked = index.ranked(query, limit=40)
+    hits = index.search(query, limit=40, fold_duplicates=False).hits
+    assert [doc for doc, _ in ranked] == [hit.id for hit in hits]
+    assert [score for _, score in ranked] == [hit.score for hit in hits]
+
+
+@pytest.mark.parametrize("query", queries()[:20])
+def test_explained_parts_add_up_to_the_score(index: searchlib.Index, query: str) -> None:
+    for hit in index.search(query, explain=True, limit=10).hits:
+        assert sum(part.score for part in hit.explanation) == pytest.approx(hit.score, rel=1e-9)
+    assert [h.id for h in index.search(query, explain=True).hits] == [h.id for h in index.search(query).hits]
 
 
 def test_the_pinned_corpus_really_has_copies_deletions_and_segments(index: searchlib.Index) -> None:
@@ -91,15 +131,20 @@ def test_plain_words_are_parsed_as_the_query_parser_would(index: searchlib.Index
 
 
 @pytest.mark.parametrize(
-    ("query", "total", "top"),
+    ("query", "total", "top", "closeness"),
     [
-        ("cocoa frost", 400, ["a394", "a60", "a86", "a150", "a257"]),
-        ("harvest drought court", 398, ["a6", "a81", "a330", "a105", "a104"]),
-        ("airline merger union steel", 402, ["a193", "a35", "a309", "a68", "a255"]),
+        ("cocoa frost", 400, ["a394", "a60", "a86", "a150", "a257"], ["a394", "a86", "a246", "a106", "a167"]),
+        ("harvest drought court", 398, ["a6", "a81", "a330", "a105", "a104"], ["a6", "a81", "a330", "a105", "a104"]),
+        ("airline merger union steel", 402, ["a193", "a35", "a309", "a68", "a255"], ["a309", "a35", "a193", "a68", "a291"]),
     ],
 )
-def test_top_results_stay_as_pinned(index: searchlib.Index, query: str, total: int, top: list[str]) -> None:
-    # Recorded when the posting-list scorer came in (issue 6): a speed-up must not move them.
-    # A deliberate ranking change updates them, saying why.
-    result = index.search(query, limit=5)
+def test_top_results_stay_as_pinned(
+    index: searchlib.Index, bm25_only: searchlib.Index, query: str, total: int, top: list[str], closeness: list[str]
+) -> None:
+    # BM25F's were recorded when the posting-list scorer came in (issue 6), those with closeness
+    # when it came in (issue 20): a speed-up must not move them. A deliberate ranking change
+    # updates them, saying why.
+    result = bm25_only.search(query, limit=5)
     assert (result.total, [hit.id for hit in result.hits]) == (total, top)
+    result = index.search(query, limit=5)
+    assert (result.total, [hit.id for hit in result.hits]) == (total, closeness)
