@@ -9,13 +9,14 @@ the stored field lengths, keeps the arrays of recently used words, and adds them
 array of scores over all articles. The scores are Whoosh's, formula for formula (see the test
 that pins them); only the order of additions may differ, by a rounding unit.
 
-``Rescorer`` is the second pass over the best of those articles: closeness (proximity.py). It
-also says what each hit's score is made of, for ``search(explain=True)``.
+``Rescorer`` is the second pass over the best of those articles: query expansion by
+pseudo-relevance feedback when ``Ranking.feedback`` asks for it, then closeness (proximity.py).
+It also says what each hit's score is made of, for ``search(explain=True)``.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from math import log
 from typing import Any
@@ -26,9 +27,11 @@ from whoosh import query as whoosh_query
 from whoosh import scoring
 from whoosh.matching import FilterMatcher, ListMatcher
 
+from .analysis import token_terms
 from .config import Ranking
 from .models import ScorePart
 from .proximity import DEPTH, PositionReader, closeness, top
+from .schema import combined_text
 
 __all__ = ["BM25", "Word", "plain_words", "WordScorer", "Rescorer", "Rescored"]
 
@@ -161,16 +164,22 @@ class WordScorer:
         return self._lengths[field]
 
 
-#: The field whose positions closeness is measured in.
+#: The field whose positions closeness is measured in, and whose words feedback draws from.
 TEXT = "text"
 
 
 @attrs.frozen
 class Rescored:
-    """Every article's score after the second pass, and what went into it: ``closeness`` is the
-    closeness score of each rescored article, weighted."""
+    """Every article's score after the second pass, and what went into it.
+
+    ``kept`` is the share of the first pass's score kept (``1 - `` feedback's share),
+    ``expansion`` the words feedback added, each with the weight it is searched with in each
+    field, and ``closeness`` the closeness score of each rescored article, weighted.
+    """
 
     scores: np.ndarray
+    kept: float = 1.0
+    expansion: tuple[tuple[str, str, float], ...] = ()
     closeness: dict[int, float] = attrs.field(factory=dict)
 
 
@@ -178,9 +187,11 @@ class Rescorer:
     """The second pass over the articles a plain-word query matched, on one searcher's generation.
 
     Args:
-        scorer: the first pass's ``WordScorer`` (its postings are read again for explanations).
-        searcher: the Whoosh searcher, for idfs and its BM25 parameters.
-        ranking: the settings: ``proximity``.
+        scorer: the first pass's ``WordScorer`` (its postings are read again for feedback's
+            words and for explanations).
+        searcher: the Whoosh searcher, for idfs, its BM25 parameters and stored fields.
+        ranking: the settings: ``proximity``, ``feedback``, ``feedback_terms``,
+            ``feedback_weight`` and ``field_weights``.
     """
 
     def __init__(self, scorer: WordScorer, searcher: Any, ranking: Ranking) -> None:
@@ -193,13 +204,17 @@ class Rescorer:
         ``groups`` are the matching articles in the order they rank (those with all the words,
         then the others); each keeps its articles, only their order within it can change.
         """
+        kept: float = 1.0
+        expansion: tuple[tuple[str, str, float], ...] = ()
+        if self._ranking.feedback:
+            scores, kept, expansion = self._expand(scores, words, groups)
         weight = self._ranking.proximity
         terms = _distinct_terms(words)
         if not weight or len(terms) < 2:
-            return Rescored(scores)
+            return Rescored(scores, kept, expansion)
         candidates = np.sort(top(scores, groups, DEPTH))
         if not candidates.size:
-            return Rescored(scores)
+            return Rescored(scores, kept, expansion)
         weighting = self._searcher.weighting
         k1, b = weighting.K1, weighting._field_B.get(TEXT, weighting.B)
         average = self._searcher.avg_field_length(TEXT) or 1
@@ -213,16 +228,19 @@ class Rescorer:
         scores = scores.copy()
         scores[candidates] += close
         found = np.flatnonzero(close)
-        return Rescored(scores, dict(zip(candidates[found].tolist(), close[found].tolist())))
+        return Rescored(scores, kept, expansion, dict(zip(candidates[found].tolist(), close[found].tolist())))
 
     def explain(self, rescored: Rescored, words: Sequence[Word], docnum: int) -> tuple[ScorePart, ...]:
         """The parts of one article's score, largest first: each word's BM25 in each field times
-        its weight (the field's weight times how often the query gives the word), and closeness
-        (field ``closeness``, the query's words as ``term``). They add up to the score."""
+        its weight (the field's weight times how often the query gives the word, times the share
+        feedback leaves it), each word feedback added, and closeness (field ``closeness``, the
+        query's words as ``term``). They add up to the score."""
         weights: dict[tuple[str, str], float] = {}
         for word in words:
             for field, term, boost in word:
-                weights[field, term] = weights.get((field, term), 0.0) + boost
+                weights[field, term] = weights.get((field, term), 0.0) + boost * rescored.kept
+        for field, term, weight in rescored.expansion:
+            weights[field, term] = weights.get((field, term), 0.0) + weight
         parts = []
         for (field, term), weight in weights.items():
             docs, scores = self._scorer.postings(field, term)
@@ -234,8 +252,57 @@ class Rescorer:
             parts.append(ScorePart("closeness", query, self._ranking.proximity, rescored.closeness[docnum]))
         return tuple(sorted(parts, key=lambda part: -part.score))
 
+    def _expand(
+        self, scores: np.ndarray, words: Sequence[Word], groups: Sequence[np.ndarray]
+    ) -> tuple[np.ndarray, float, tuple[tuple[str, str, float], ...]]:
+        """RM3 (Lavrenko and Croft's relevance model, mixed with the query as Anserini does): the
+        best ``feedback`` articles are taken as relevant, each weighted by its score; a word's
+        weight is its share of each one's words, summed; the ``feedback_terms`` heaviest words
+        join the query with ``1 - feedback_weight`` of its weight. The matching articles stay
+        those of the query's own words: feedback only reorders them."""
+        ranking = self._ranking
+        relevant = top(scores, groups, ranking.feedback)
+        model: defaultdict[str, float] = defaultdict(float)
+        total = float(scores[relevant].sum())
+        if not relevant.size or total <= 0:
+            return scores, 1.0, ()
+        for docnum in relevant.tolist():
+            fields = self._searcher.stored_fields(docnum)
+            text = combined_text(fields.get("title", ""), fields.get("caption", ""), fields.get("body", ""))
+            terms = [term for _, term, *_ in token_terms(text) if term is not None]
+            share = float(scores[docnum]) / total / max(len(terms), 1)
+            for term, count in Counter(terms).items():
+                model[term] += share * count
+        heaviest = sorted(model.items(), key=lambda item: -item[1])
+        chosen = [(term, p) for term, p in heaviest if len(term) > 1 and not term.isdigit()][: ranking.feedback_terms]
+        mass = sum(p for _, p in chosen)
+        if not chosen or mass <= 0:
+            return scores, 1.0, ()
+        query_weight = sum(_repeats(word, ranking) for word in words)  # the query's words, counted
+        kept = ranking.feedback_weight
+        matched = np.logical_or.reduce(list(groups))
+        expanded = scores * kept
+        expansion = []
+        for term, p in chosen:
+            for field, field_weight in ranking.field_weights.items():
+                if field == "entities":
+                    continue  # names are searched by kind (query._across_kinds); feedback keeps to text
+                weight = (1 - kept) * query_weight * p / mass * field_weight
+                docs, parts = self._scorer.postings(field, term)
+                inside = matched[docs]
+                expanded[docs[inside]] += weight * parts[inside]
+                expansion.append((field, term, weight))
+        return expanded, kept, tuple(expansion)
+
 
 def _distinct_terms(words: Sequence[Word]) -> list[str]:
     """The terms of the query's words in the order given, each once (every searched field has
     the same analysis, so a term is the same word in each)."""
     return list(dict.fromkeys(term for word in words for _field, term, _boost in word))
+
+
+def _repeats(word: Word, ranking: Ranking) -> float:
+    """How often the query gives a word: its boost over the weight of its field."""
+    field, _term, boost = word[0]
+    weights = ranking.field_weights
+    return boost / weights.get(field, weights.get("entities", 1.0))

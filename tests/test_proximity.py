@@ -1,5 +1,6 @@
-"""Closeness counts (proximity.py), on small hand-made corpora whose BM25 scores are equal by
-construction, so that only closeness can order them."""
+"""Closeness counts (proximity.py), and pseudo-relevance feedback (scoring.Rescorer), on small
+hand-made corpora whose BM25 scores are equal by construction, so that only closeness, or
+feedback, can order them."""
 
 from __future__ import annotations
 
@@ -155,8 +156,44 @@ def test_positions_are_read_as_whoosh_reads_them(tmp_path: Path) -> None:
             assert list(zip(which.tolist(), where.tolist())) == sorted(expected)
 
 
+@pytest.fixture(scope="module")
+def volcanoes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three articles about a volcano's ash, then two that name a volcano once, one about ash and
+    one about football, alike for BM25 (the football one first in the corpus)."""
+    where = tmp_path_factory.mktemp("feedback")
+    about = "volcano volcano ash eruption ash cloud eruption flights grounded ash"
+    articles = [{"id": f"eruption{n}", "title": "Volcano erupts", "body": " ".join([about, *filler(f"e{n}", 10)])} for n in range(3)]
+    articles.append({"id": "football", "title": "Local news", "body": " ".join(["volcano match goal penalty referee", *filler("f", 10)])})
+    articles.append({"id": "ash", "title": "Local news", "body": " ".join(["volcano ash cloud eruption flights", *filler("a", 10)])})
+    articles.append({"id": "unrelated", "title": "Local news", "body": " ".join(["ash trees planted in the park", *filler("u", 10)])})
+    searchlib.build(write(where, articles), where / "index")
+    return where / "index"
+
+
+def test_feedback_is_off_by_default(volcanoes: Path) -> None:
+    with searchlib.Index.open(volcanoes, ranking=Ranking()) as index:
+        assert ids(index.search("volcano"))[3:] == ["football", "ash"]  # alike: corpus order
+
+
+def test_feedback_brings_up_articles_like_the_best(volcanoes: Path) -> None:
+    with searchlib.Index.open(volcanoes, ranking=Ranking(feedback=3)) as index:
+        result = index.search("volcano", explain=True)
+        assert ids(result)[3:] == ["ash", "football"]  # "ash", "eruption" are the best's words
+        assert result.total == 5  # feedback reorders what the query's words match; "unrelated" stays out
+        hit = result.hits[3]
+        parts = {p.term: p for p in hit.explanation}
+        assert {"volcano", "ash", "erupt"} <= set(parts)
+        # The query keeps half its weight; "volcano", also a word of the best articles, gains more.
+        assert Ranking().feedback_weight < parts["volcano"].weight < 1
+        assert sum(p.score for p in hit.explanation) == pytest.approx(hit.score)
+        assert [doc for doc, _ in index.ranked("volcano")] == ids(result)
+
+
 def test_ranking_settings_from_the_environment() -> None:
-    assert Ranking.from_env({"SEARCHLIB_PROXIMITY": "0"}) == Ranking(proximity=0)
-    assert Ranking().proximity == 0.25
+    env = {"SEARCHLIB_PROXIMITY": "0", "SEARCHLIB_FEEDBACK": "10", "SEARCHLIB_FEEDBACK_TERMS": "20", "SEARCHLIB_FEEDBACK_WEIGHT": "0.7"}
+    assert Ranking.from_env(env) == Ranking(proximity=0, feedback=10, feedback_terms=20, feedback_weight=0.7)
+    assert (Ranking().proximity, Ranking().feedback) == (0.25, 0)
+    with pytest.raises(ValueError, match="SEARCHLIB_FEEDBACK_WEIGHT: 'feedback_weight' must be <= 1"):
+        Ranking.from_env({"SEARCHLIB_FEEDBACK_WEIGHT": "1.5"})
     with pytest.raises(ValueError, match="SEARCHLIB_PROXIMITY: 'proximity' must be >= 0"):
         Ranking.from_env({"SEARCHLIB_PROXIMITY": "-1"})
