@@ -46,7 +46,8 @@ _STRIDE = 1 << 32
 class PositionReader:
     """Where terms occur in one field, read from the index's postings a whole list at a time and
     kept, as ``scoring.WordScorer`` keeps its postings: ``cache_positions`` bounds how many
-    positions are kept (about 12 bytes each, with their articles).
+    positions are kept (4 bytes each, and 16 for each article they are in: about 14 bytes a
+    position on Reuters, 110 MB at most).
 
     ``leaves`` are the searcher's segments with the number of each one's first article.
     """
@@ -101,7 +102,7 @@ class PositionReader:
         entry = (
             np.concatenate(articles) if articles else np.zeros(0, dtype=np.int64),
             starts,
-            (running - before).astype(np.int64),
+            (running - before).astype(np.int32),
         )
         self._terms[term] = entry
         self._cached += entry[2].size
