@@ -63,17 +63,30 @@ def _weights(value: Mapping[str, float] | str) -> dict[str, float]:
 
 @attrs.frozen(kw_only=True)
 class Ranking:
-    """How plain words are scored: Whoosh's BM25F parameters and the weight of each field.
+    """How plain words are scored: Whoosh's BM25F parameters, the weight of each field, how much
+    closeness counts, and query expansion.
 
     ``k1`` sets how fast repeats of a word stop adding to the score, ``b`` how much a long
     article is discounted; ``field_weights`` names the fields a plain query searches and how
-    much a match in each counts. ``Ranking.from_env()`` reads ``SEARCHLIB_BM25_K1``,
-    ``SEARCHLIB_BM25_B`` and ``SEARCHLIB_FIELD_WEIGHTS`` (``title=2,body=1``).
+    much a match in each counts. ``proximity`` is the weight of the closeness score
+    (proximity.py; 0 turns it off). ``feedback`` is the number of best articles taken as
+    relevant for pseudo-relevance feedback (RM3, as Anserini has it; 0, the default, turns it
+    off): the ``feedback_terms`` words most typical of them are added to the query, which keeps
+    ``feedback_weight`` of the weight. ``Ranking.from_env()`` reads ``SEARCHLIB_BM25_K1``,
+    ``SEARCHLIB_BM25_B``, ``SEARCHLIB_FIELD_WEIGHTS`` (``title=2,body=1``),
+    ``SEARCHLIB_PROXIMITY``, ``SEARCHLIB_FEEDBACK``, ``SEARCHLIB_FEEDBACK_TERMS`` and
+    ``SEARCHLIB_FEEDBACK_WEIGHT``.
     """
 
     k1: float = attrs.field(default=1.2, converter=float, validator=attrs.validators.ge(0))
     b: float = attrs.field(default=0.75, converter=float, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
     field_weights: dict[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_WEIGHTS), converter=_weights)
+    proximity: float = attrs.field(default=0.25, converter=float, validator=attrs.validators.ge(0))
+    feedback: int = attrs.field(default=0, converter=int, validator=attrs.validators.ge(0))
+    feedback_terms: int = attrs.field(default=10, converter=int, validator=attrs.validators.ge(1))
+    feedback_weight: float = attrs.field(
+        default=0.5, converter=float, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Ranking:
@@ -91,4 +104,12 @@ class Ranking:
             raise ValueError(f"{names}: {error}") from None
 
 
-_RANKING_VARIABLES = {"k1": "SEARCHLIB_BM25_K1", "b": "SEARCHLIB_BM25_B", "field_weights": "SEARCHLIB_FIELD_WEIGHTS"}
+_RANKING_VARIABLES = {
+    "k1": "SEARCHLIB_BM25_K1",
+    "b": "SEARCHLIB_BM25_B",
+    "field_weights": "SEARCHLIB_FIELD_WEIGHTS",
+    "proximity": "SEARCHLIB_PROXIMITY",
+    "feedback": "SEARCHLIB_FEEDBACK",
+    "feedback_terms": "SEARCHLIB_FEEDBACK_TERMS",
+    "feedback_weight": "SEARCHLIB_FEEDBACK_WEIGHT",
+}

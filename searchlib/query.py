@@ -264,7 +264,7 @@ class Index:
         exclude[snapshot.stories().members(docnum) if fold_duplicates else docnum] = True
         like = ParsedQuery(f"like:{article_id}", _like_query(snapshot, docnum, self.ranking.field_weights), None)
         allowed = self._allowed(since, until, person, place, organization)
-        selection = select(snapshot, like, allowed=allowed, exclude=exclude)
+        selection = select(snapshot, like, ranking=self.ranking, allowed=allowed, exclude=exclude)
         return self._result(f"like:{article_id}", selection, limit=limit, page_number=page, sort=sort, facets=facets,
                             facet_limit=10, explain=explain, fold=fold_duplicates, mode="any")
 
@@ -303,7 +303,7 @@ class Index:
         (see ``plain_query``), as test collections' topics are.
         """
         parsed = self._parse(plain_query(query) if plain else query, strict=False)
-        selection = select(self._snapshot, parsed, mode="any")
+        selection = select(self._snapshot, parsed, ranking=self.ranking, mode="any")
         ids = self._snapshot.ids()
         return tuple((ids[docnum], float(selection.scores[docnum])) for docnum in ordered(self._snapshot, selection, "relevance", limit))
 
@@ -329,7 +329,7 @@ class Index:
     def _select(self, parsed: ParsedQuery, since: date | str | None, until: date | str | None, person: Names,
                 place: Names, organization: Names, mode: str) -> Selection:
         allowed = self._allowed(since, until, person, place, organization)
-        return select(self._snapshot, parsed, allowed=allowed, mode=mode)
+        return select(self._snapshot, parsed, ranking=self.ranking, allowed=allowed, mode=mode)
 
     def _result(self, text: str, selection: Selection, *, limit: int, page_number: int, sort: str, facets: bool,
                 facet_limit: int, explain: bool, fold: bool, mode: str) -> SearchResult:

@@ -19,8 +19,10 @@ import attrs
 import numpy as np
 
 from .errors import InvalidOptionError
+from .config import Ranking
 from .matching import Leaf, match_both
 from .query_language import ParsedQuery
+from .rescoring import Rescored, Rescorer
 from .snapshot import UNDATED, Snapshot
 
 __all__ = ["Selection", "select", "page", "ordered", "SORTS", "MATCHES", "Placed"]
@@ -44,6 +46,7 @@ class Selection:
     leaves: tuple[Leaf, ...]
     scaled: dict[tuple[str, str], float]
     notices: tuple[str, ...]
+    rescored: Rescored | None = None
 
     @property
     def mask(self) -> np.ndarray:
@@ -61,12 +64,14 @@ def select(
     snapshot: Snapshot,
     parsed: ParsedQuery,
     *,
+    ranking: Ranking,
     allowed: np.ndarray | None = None,
     exclude: np.ndarray | None = None,
     mode: str = "all",
 ) -> Selection:
     """The articles ``parsed`` selects among those ``allowed`` (all when ``None``), less those in
-    ``exclude``, counted as ``mode`` says.
+    ``exclude``, counted as ``mode`` says, scored by BM25 then rescored (rescoring.py: closeness,
+    and feedback if ``ranking`` asks for it).
 
     Raises:
         InvalidOptionError: ``mode`` is neither ``all`` nor ``any``.
@@ -93,7 +98,9 @@ def select(
             notices.append("No article has all the words, so these are the articles with some of them")
     if not parsed.has_words:
         notices.append("The query has no words to search for (only words such as 'the' and 'and', which are not indexed)")
-    return Selection(tiers, everything.scores, some_words, everything.leaves, everything.scaled, tuple(notices))
+    rescorer = snapshot.cached(f"rescorer {ranking!r}", lambda: Rescorer(snapshot, ranking))
+    rescored = rescorer.rescore(everything.scores, everything.leaves, tiers)
+    return Selection(tiers, rescored.scores, some_words, everything.leaves, everything.scaled, tuple(notices), rescored)
 
 
 def page(

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from .matching import Leaf
 from .models import Entity, FacetValue, Hit, ScorePart, Snippet, TimelineBucket
 from .ranking import Placed, Selection
 from .snapshot import UNDATED, Snapshot
@@ -40,24 +39,33 @@ def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *,
     body, title = _matches(snapshot, matched, "body"), _matches(snapshot, matched, "title")
     return tuple(
         _hit(snapshot, rank, docnum, score, body[docnum], title[docnum],
-             explanation(snapshot, docnum, selection.leaves, selection.scaled) if explain else (),
+             explanation(snapshot, docnum, selection) if explain else (),
              tuple(ids[d] for d in similar))
         for rank, docnum, score, similar in placed
     )
 
 
-def explanation(snapshot: Snapshot, docnum: int, leaves: tuple[Leaf, ...], scaled: dict[tuple[str, str], float]) -> tuple[ScorePart, ...]:
-    """The BM25 score of each matched word in each field, with its weight in the query: the
-    field's weight times how often the word was given (and any ``^`` boost)."""
+def explanation(snapshot: Snapshot, docnum: int, selection: Selection) -> tuple[ScorePart, ...]:
+    """The parts of one article's score, largest first: each matched word's BM25 in each field
+    times its weight (the field's weight times how often the query gives the word and any ``^``
+    boost, times the share feedback leaves it), each word feedback added, and closeness (field
+    ``closeness``, the query's words as ``term``). They add up to the score."""
+    rescored = selection.rescored
+    kept = rescored.kept if rescored is not None else 1.0
     weights: dict[tuple[str, str], float] = defaultdict(float)
-    for field, term, weight in leaves:
+    for field, term, weight in selection.leaves:
+        weights[field, term] += weight * kept
+    for field, term, weight in rescored.expansion if rescored is not None else ():
         weights[field, term] += weight
     postings = snapshot.postings()
     parts = []
     for (field, term), weight in sorted(weights.items()):
         if postings.has(field, term, docnum):
-            part = postings.part(field, term, docnum) * weight * scaled.get((field, term), 1.0)
+            part = postings.part(field, term, docnum) * weight * selection.scaled.get((field, term), 1.0)
             parts.append(ScorePart(field, term, weight, part))
+    if rescored is not None and docnum in rescored.closeness:
+        close = rescored.closeness[docnum]
+        parts.append(ScorePart("closeness", " ".join(rescored.close_terms), rescored.close_weight, close))
     return tuple(sorted(parts, key=lambda p: -p.score))
 
 

@@ -62,7 +62,7 @@ class TermPostings:
         except Exception:  # noqa: BLE001 (Whoosh raises bare Exception for a word its field cannot hold)
             docs = np.zeros(0, dtype=np.int64), np.zeros(0)  # a date field asked for "last": no article has it
         if docs[0].size:
-            lengths = self._field_lengths(field)[docs[0]]
+            lengths = self.field_lengths(field)[docs[0]]
             weighting = self._searcher.weighting
             idf, average = self._searcher.idf(field, term), self._searcher.avg_field_length(field) or 1
             k1, b = weighting.K1, weighting._field_B.get(field, weighting.B)
@@ -120,7 +120,7 @@ class TermPostings:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(ids), np.concatenate(weights)
 
-    def _field_lengths(self, field: str) -> np.ndarray:
+    def field_lengths(self, field: str) -> np.ndarray:
         """Every article's length in ``field``, as Whoosh stores it (one byte, coarse when long),
         read a column at a time (``doc_field_length`` for each article took 20 ms on Reuters)."""
         if field not in self._lengths:

@@ -213,7 +213,11 @@ def test_explain_parts_add_up_to_the_score(index: searchlib.Index) -> None:
         assert hit.explanation
         assert sum(part.score for part in hit.explanation) == pytest.approx(hit.score)
     top = result.hits[0].explanation
-    assert {(p.field, p.term, p.weight) for p in top} == {("text", "militari", 1.0), ("text", "base", 1.0)}
+    assert {(p.field, p.term, p.weight) for p in top} == {
+        ("text", "militari", 1.0),
+        ("text", "base", 1.0),
+        ("closeness", "militari base", Ranking().proximity),  # the words stand near each other
+    }
     assert index.search("military base").hits[0].explanation == ()
 
 

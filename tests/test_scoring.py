@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 
 import pytest
 
@@ -39,7 +40,14 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
         changed["body"] = f"{changed['body']} harvest"
     corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
     searchlib.update(corpus, where / "index")
-    with searchlib.Index.open(where / "index") as opened:
+    with searchlib.Index.open(where / "index", ranking=searchlib.Ranking()) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def bm25_only(index: searchlib.Index) -> Iterator[searchlib.Index]:
+    """The same index with closeness off: BM25F alone, which Whoosh's searcher computes too."""
+    with searchlib.Index.open(index.path, ranking=searchlib.Ranking(proximity=0)) as opened:
         yield opened
 
 
@@ -74,11 +82,26 @@ OPERATOR_QUERIES = ['"harvest drought"', '"wheat export"~3', "title:grain", "gra
 
 
 @pytest.mark.parametrize("query", queries() + OPERATOR_QUERIES)
-def test_matching_scores_as_whoosh_does(index: searchlib.Index, query: str) -> None:
-    ours = index.search(query, match="any", limit=1000, fold_duplicates=False)
-    assert ours.total == len(whoosh_ranked(index, query))
-    in_order_but_ties([(hit.id, hit.score) for hit in ours.hits], whoosh_ranked(index, query))
-    assert [(i, round(s, 9)) for i, s in index.ranked(query)] == [(h.id, round(h.score, 9)) for h in ours.hits]
+def test_matching_scores_as_whoosh_does(bm25_only: searchlib.Index, query: str) -> None:
+    ours = bm25_only.search(query, match="any", limit=1000, fold_duplicates=False)
+    assert ours.total == len(whoosh_ranked(bm25_only, query))
+    in_order_but_ties([(hit.id, hit.score) for hit in ours.hits], whoosh_ranked(bm25_only, query))
+
+
+@pytest.mark.parametrize("query", queries() + OPERATOR_QUERIES)
+def test_ranked_ranks_as_search_does(index: searchlib.Index, query: str) -> None:
+    # searchlib eval measures ranked(): the order of search, closeness and all, every copy kept.
+    ranked = index.ranked(query, limit=40)
+    hits = index.search(query, limit=40, fold_duplicates=False, match="any").hits
+    assert [doc for doc, _ in ranked] == [hit.id for hit in hits]
+    assert [score for _, score in ranked] == [hit.score for hit in hits]
+
+
+@pytest.mark.parametrize("query", queries()[:20] + OPERATOR_QUERIES)
+def test_explained_parts_add_up_to_the_score(index: searchlib.Index, query: str) -> None:
+    for hit in index.search(query, explain=True, limit=10, match="any").hits:
+        assert sum(part.score for part in hit.explanation) == pytest.approx(hit.score, rel=1e-9)
+    assert [h.id for h in index.search(query, explain=True).hits] == [h.id for h in index.search(query).hits]
 
 
 def test_the_pinned_corpus_really_has_copies_deletions_and_segments(index: searchlib.Index) -> None:
@@ -93,7 +116,7 @@ def test_the_pinned_corpus_really_has_copies_deletions_and_segments(index: searc
 @pytest.mark.parametrize("field_weights", ["text=1", "title=2,body=1,entities=1.5"])
 def test_plain_words_are_parsed_as_the_query_parser_would(index: searchlib.Index, field_weights: str) -> None:
     # Words alone skip Whoosh's parser; in brackets, they go through it.
-    with searchlib.Index.open(index.path, ranking=searchlib.Ranking(field_weights=field_weights)) as weighted:
+    with searchlib.Index.open(index.path, ranking=searchlib.Ranking(field_weights=field_weights, proximity=0)) as weighted:
         for query in [*queries()[:10], "harvest harvest", "the of", "Grain 1987 Ürümqi", "and or not"]:
             direct, parsed = weighted.search(query, limit=30, match="any"), weighted.search(f"({query})", limit=30, match="any")
             assert [(h.id, h.score) for h in direct.hits] == [(h.id, h.score) for h in parsed.hits]
@@ -101,15 +124,20 @@ def test_plain_words_are_parsed_as_the_query_parser_would(index: searchlib.Index
 
 
 @pytest.mark.parametrize(
-    ("query", "total", "top"),
+    ("query", "total", "top", "closeness"),
     [
-        ("cocoa frost", 400, ["a394", "a60", "a86", "a150", "a257"]),
-        ("harvest drought court", 398, ["a6", "a81", "a330", "a105", "a104"]),
-        ("airline merger union steel", 402, ["a193", "a35", "a309", "a68", "a255"]),
+        ("cocoa frost", 400, ["a394", "a60", "a86", "a150", "a257"], ["a394", "a86", "a246", "a106", "a167"]),
+        ("harvest drought court", 398, ["a6", "a81", "a330", "a105", "a104"], ["a6", "a81", "a330", "a105", "a104"]),
+        ("airline merger union steel", 402, ["a193", "a35", "a309", "a68", "a255"], ["a309", "a35", "a193", "a68", "a291"]),
     ],
 )
-def test_top_results_stay_as_pinned(index: searchlib.Index, query: str, total: int, top: list[str]) -> None:
-    # Recorded when the posting-list scorer came in (issue 6): a speed-up must not move them.
-    # A deliberate ranking change updates them, saying why.
-    result = index.search(query, limit=5, match="any")
+def test_top_results_stay_as_pinned(
+    index: searchlib.Index, bm25_only: searchlib.Index, query: str, total: int, top: list[str], closeness: list[str]
+) -> None:
+    # BM25F's were recorded when the posting-list scorer came in (issue 6), those with closeness
+    # when it came in (issue 20): a speed-up must not move them. A deliberate ranking change
+    # updates them, saying why.
+    result = bm25_only.search(query, limit=5, match="any")
     assert (result.total, [hit.id for hit in result.hits]) == (total, top)
+    result = index.search(query, limit=5, match="any")
+    assert (result.total, [hit.id for hit in result.hits]) == (total, closeness)

@@ -46,6 +46,15 @@ def test_shared_data_reuters_searches_are_sensible(reuters: tuple[searchlib.Buil
         assert all(hit.date is not None and hit.date.year == 1987 for hit in dated)
 
 
+def test_shared_data_reuters_military_base_ranks_the_phrase_first(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    # Issue 20: without closeness, stories with "military" in the title and "Air Force Base" far
+    # below came first, and the two with "military bases" were third and sixth.
+    with searchlib.Index.open(reuters[1], ranking=searchlib.Ranking()) as index:
+        hits = index.search("military base", limit=2).hits
+    assert [hit.id for hit in hits] == ["reuters-7431", "reuters-3934"]
+    assert all("military bases" in hit.snippet.text.lower() for hit in hits)
+
+
 def test_shared_data_reuters_damaged_copy_keeps_the_good_articles(tmp_path: Path) -> None:
     lines = gzip.open(REUTERS, "rb").read().splitlines()[:400]
     lines[10] = b'{"id": "broken", "title": '
