@@ -8,8 +8,9 @@ scored as its words; a date range is a comparison on the date column. Whoosh's o
 which score one article at a time in Python, are used for positions only.
 
 Words that stand for many terms (``co*``, ``*ing``, ``volker~``, ``title:[a to c]``) are
-expanded here, over the field's terms or the spelling vocabulary, to at most ``MAX_EXPANSIONS``
-terms for the whole query (Lucene's 1,024 clauses): the terms in the most articles first, or for
+expanded here, over the spelling vocabulary or the field's terms, to at most ``MAX_EXPANSIONS``
+terms for the whole query (Lucene's 1,024 clauses) and ``MAX_EXPANDED_POSTINGS`` postings (what
+reading them costs): the terms in the most articles first, or for
 a fuzzy word the nearest spellings first (at most ``MAX_FUZZY`` of them, Elasticsearch's
 ``max_expansions``). A query cut that way says so in ``Match.notices``. Fuzzy terms score as
 Lucene's blended rewrite scores them: each with the idf of the most frequent of them, times how
@@ -34,12 +35,17 @@ from whoosh import query as whoosh_query
 from .analysis import fold
 from .snapshot import UNDATED, Snapshot
 
-__all__ = ["Match", "match", "match_both", "words_within", "MAX_EXPANSIONS", "MAX_FUZZY", "Leaf"]
+__all__ = ["Match", "match", "match_both", "words_within", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
 
 logger = logging.getLogger(__name__)
 
 #: Terms that words with wildcards, fuzzy words and ranges may stand for, in one query.
-MAX_EXPANSIONS = 1024
+MAX_EXPANSIONS = 256
+#: Postings those terms may have in all, about 0.3 s of reading the first time (a wildcard that
+#: stands for the thousand most common words of Reuters would read a million postings, 1.5 s).
+MAX_EXPANDED_POSTINGS = 250_000
+#: The fields whose wildcards match the words as written (they share the analysis of the text).
+_SPELLED = frozenset({"text", "title", "caption", "body"})
 #: Spellings a fuzzy word may stand for (Elasticsearch's ``max_expansions``).
 MAX_FUZZY = 50
 #: The most edits a fuzzy word may be away from what it matches (Lucene's limit).
@@ -107,7 +113,8 @@ class _Evaluation:
         self.scaled: dict[tuple[str, str], float] = {}
         self.notices: list[str] = []
         multi = list(_multi_term_queries(query))
-        self.share = MAX_EXPANSIONS // max(len(multi), 1)  # each such word's part of the budget
+        self.share = MAX_EXPANSIONS // max(len(multi), 1)  # each such word's part of the budgets
+        self.postings_share = MAX_EXPANDED_POSTINGS // max(len(multi), 1)
 
     def empty(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(self.size, dtype=bool), np.zeros(self.size)
@@ -232,19 +239,50 @@ class _Evaluation:
         return mask, np.zeros(self.size)
 
     def expanded(self, q: whoosh_query.Query, boost: float, positive: bool) -> tuple[np.ndarray, np.ndarray]:
-        """A word with wildcards, or a range: the field's terms it stands for, as an OR, the
-        terms in the most articles first when there are too many."""
+        """A word with wildcards, or a range: the terms it stands for, as an OR; the terms in the
+        most articles first, as many as its share of ``MAX_EXPANSIONS`` terms and of
+        ``MAX_EXPANDED_POSTINGS`` postings allows.
+
+        In the text fields a wildcard is matched against the words as written (the spelling
+        vocabulary, which a search has loaded anyway), then searched by their stems: ``milit*``
+        is "military", "militia", "militants"; elsewhere, and for ranges, against the field's
+        terms."""
         field = q.fieldname
-        terms, frequencies = self.snapshot.terms(field, _literal_start(q))
-        chosen = _matching_terms(q, terms)
-        if len(chosen) > self.share:
-            order = sorted(chosen, key=lambda at: (-frequencies[at], at))
+        if field in _SPELLED and not isinstance(q, whoosh_query.TermRange):
+            found = self._spelled(q)
+        else:
+            terms, frequencies = self.snapshot.terms(field, _literal_start(q))
+            found = {terms[at]: int(frequencies[at]) for at in _matching_terms(q, terms)}
+        chosen: list[str] = []
+        postings = 0
+        for term, frequency in sorted(found.items(), key=lambda item: (-item[1], item[0])):
+            if chosen and (len(chosen) >= self.share or postings + frequency > self.postings_share):
+                break
+            chosen.append(term)
+            postings += frequency
+        if len(chosen) < len(found):
             self.notices.append(
-                f"'{_shown(q)}' stands for {len(chosen):,} words; only the {self.share:,} in the most articles "
+                f"'{_shown(q)}' stands for {len(found):,} words; only the {len(chosen):,} in the most articles "
                 f"were searched (make it longer to search fewer)"
             )
-            chosen = sorted(order[: self.share])
-        return self.terms([(field, terms[at], 1.0) for at in chosen], boost, positive)
+        return self.terms([(field, term, 1.0) for term in sorted(chosen)], boost, positive)
+
+    def _spelled(self, q: whoosh_query.Query) -> dict[str, int]:
+        """The stems of the written words a wildcard matches, each with the number of articles
+        its most frequent spelling is in."""
+        vocabulary = self.snapshot.vocabulary()
+        pattern = fold_pattern(q.text) + ("*" if isinstance(q, whoosh_query.Prefix) else "")
+        compiled = re.compile(fnmatch.translate(pattern))
+        literal = _literal_prefix(pattern)
+        found: dict[str, int] = {}
+        at = bisect_left(vocabulary.words, literal)
+        while at < len(vocabulary.words) and vocabulary.words[at].startswith(literal):
+            word = vocabulary.words[at]
+            if compiled.match(word):
+                stem = vocabulary.stems[at] or word
+                found[stem] = max(found.get(stem, 0), int(vocabulary.counts[at]))
+            at += 1
+        return found
 
     def fuzzy(self, q: whoosh_query.FuzzyTerm, boost: float, positive: bool) -> tuple[np.ndarray, np.ndarray]:
         """``militray~``: the terms of the spellings of the index within a few edits of the word
@@ -323,6 +361,12 @@ def _matching_terms(q: whoosh_query.Query, terms: list[str]) -> list[int]:
         if compiled.match(term):
             chosen.append(at)
     return chosen
+
+
+def fold_pattern(pattern: str) -> str:
+    """A wildcard pattern as the spelling vocabulary holds words: lower case, accents folded, the
+    wildcards kept."""
+    return "".join(part if part in "*?" else fold(part) for part in re.split(r"([*?])", pattern))
 
 
 def _literal_start(q: whoosh_query.Query) -> str:
