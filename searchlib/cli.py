@@ -7,12 +7,17 @@ back. Every ``SearchlibError`` becomes a one-line message and exit status 1 in o
 
 from __future__ import annotations
 
+import os
+
+# OpenBLAS starts a thread per core when numpy is imported (a tenth of a second of a search
+# command); searchlib's array arithmetic never calls BLAS. Set before anything imports numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import collections
 import csv
 import io
 import json
 import logging
-import os
 import signal
 import sys
 import tempfile
@@ -27,7 +32,6 @@ import click
 
 import searchlib
 from searchlib import Hit, SearchResult, Skipped, Snippet, formats
-from searchlib.evaluation import MEASURES
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 SKIPPED_SHOWN, SKIPPED_SHOWN_OF_A_KIND = 1_000, 100  # skipped inputs on stderr, as a BuildReport lists them
@@ -110,7 +114,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 @click.group(context_settings=CONTEXT)
-@click.version_option(searchlib.__version__, "-V", "--version", prog_name="searchlib")
+@click.version_option(None, "-V", "--version", package_name="searchlib", prog_name="searchlib")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the library does, to stderr.")
 def main(verbose: bool) -> None:
     """Index archives of news articles and search them.
@@ -733,6 +737,8 @@ LABELS = {"AP": "MAP"}
 
 def _minimums(values: tuple[str, ...]) -> dict[str, float]:
     """``--fail-under`` values, ``nDCG@10=0.6789``, by the measure's name in ``Evaluation``."""
+    from searchlib.evaluation import MEASURES  # the evaluation imports ir-measures: only for eval
+
     names = {LABELS.get(name, name).lower(): name for name in MEASURES}
     minimums = {}
     for value in values:

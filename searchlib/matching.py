@@ -28,8 +28,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
 from whoosh import query as whoosh_query
 
 from .analysis import fold
@@ -406,6 +404,9 @@ def words_within(snapshot: Snapshot, typed: str, distance: int, prefix: int = 0)
     nearby = [word for length in range(len(typed) - distance, len(typed) + distance + 1) for word in by_length.get(length, ())]
     if prefix:
         nearby = [word for word in nearby if word[:prefix] == typed[:prefix]]
+    from rapidfuzz import process  # only when a word is misspelt or fuzzy
+    from rapidfuzz.distance import DamerauLevenshtein
+
     found = process.extract(typed, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=distance, limit=None)
     return {word: int(edits) for word, edits, _ in found}
 

@@ -32,7 +32,6 @@ _HIGHLIGHTED = frozenset({"text", "title", "caption", "body", "person", "organiz
 def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *, explain: bool) -> tuple[Hit, ...]:
     """The hits of a page, each with its snippets (and explanation, if asked for)."""
     postings = snapshot.postings()
-    ids = snapshot.ids()
     words = {docnum: {term for field, term, _ in selection.leaves if field in _HIGHLIGHTED and postings.has(field, term, docnum)}
              for _, docnum, _, _ in placed}
     matched = list(words.items())
@@ -40,7 +39,7 @@ def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *,
     return tuple(
         _hit(snapshot, rank, docnum, score, body[docnum], title[docnum],
              explanation(snapshot, docnum, selection) if explain else (),
-             tuple(ids[d] for d in similar))
+             tuple(snapshot.id_of(d) for d in similar))
         for rank, docnum, score, similar in placed
     )
 

@@ -25,6 +25,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from .analysis import remember_stems
+from .columns import numbers, texts
 from .config import Ranking
 from .errors import IndexBuildingError, IndexCorruptError, IndexNotFoundError
 from .locks import READERS_LOCK, ReaderPin, writer_running
@@ -169,8 +170,20 @@ class Snapshot:
         return self.cached("postings", lambda: TermPostings(self.searcher, self.leaves()))
 
     def ids(self) -> list[str]:
-        """Each article's id, by document number."""
-        return self.cached("ids", lambda: list(self.searcher.reader().column_reader("id")))
+        """Each article's id, by document number (all of them: for a whole ranking)."""
+        return self.cached("ids", lambda: texts(self._columns("id"), self.size))
+
+    def _columns(self, name: str) -> list[tuple[Any, int]]:
+        """Each segment's raw reader of the column ``name``, with the number of its first article."""
+        return [(leaf.column_reader(name, translate=False), base) for leaf, base in self.leaves()]
+
+    def id_of(self, docnum: int) -> str:
+        """One article's id, read from the column without reading the others (a page of hits
+        needs ten; reading all 20,000 of Reuters took 20 ms)."""
+        if "ids" in self._cache:
+            return str(self._cache["ids"][docnum])
+        column = self.cached("id column", lambda: self.searcher.reader().column_reader("id"))
+        return str(column[docnum])
 
     def docnum(self, article_id: str) -> int | None:
         docnum = self.searcher.document_number(id=article_id)
@@ -178,8 +191,9 @@ class Snapshot:
 
     def stories(self) -> Stories:
         def make() -> Stories:
-            story_ids = np.array(list(self.searcher.reader().column_reader("story")), dtype=object).astype(str)
-            _, codes = np.unique(story_ids, return_inverse=True)
+            numbers: dict[str, int] = {}  # a story's number: the order it is first met in
+            codes = np.fromiter((numbers.setdefault(story, len(numbers)) for story in texts(self._columns("story"), self.size)),
+                                dtype=np.int64, count=self.size)
             by_story = np.argsort(codes, kind="stable")
             starts = np.searchsorted(codes[by_story], np.arange(codes.max(initial=0) + 2))
             return Stories(codes, by_story, starts)
@@ -191,10 +205,8 @@ class Snapshot:
         ``UNDATED``."""
 
         def make() -> np.ndarray:
-            raw = np.fromiter(self.searcher.reader().column_reader("date", translate=False), dtype=np.uint64,
-                              count=self.size)
-            dates = raw.astype(np.int64)
-            dates[raw == _MISSING_DATE] = UNDATED
+            dates = numbers(self._columns("date"), self.size, _MISSING_DATE)
+            dates[dates == -1] = UNDATED  # 2**64 - 1: what Whoosh holds for an article without a date
             return dates
 
         return self.cached("dates", make)
@@ -207,7 +219,7 @@ class Snapshot:
         numbers: dict[str, dict[str, int]] = {kind: {} for kind in ENTITY_KINDS}
         values: dict[str, list[int]] = {kind: [] for kind in ENTITY_KINDS}
         owners: dict[str, list[int]] = {kind: [] for kind in ENTITY_KINDS}
-        for docnum, value in enumerate(self.searcher.reader().column_reader(FACETS_COLUMN)):
+        for docnum, value in enumerate(texts(self._columns(FACETS_COLUMN), self.size)):
             for kind, name in facet_names(value):
                 known = numbers[kind]
                 values[kind].append(known.setdefault(name, len(known)))
