@@ -48,6 +48,7 @@ from .models import (
 
 if TYPE_CHECKING:
     from . import formats
+    from .aliases import AliasTable
     from .analysis import analyze
     from .config import Ranking, Settings
     from .corpus import read_corpus
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 #: Each name imported on first use, and the module it comes from (and its name there).
 _LAZY = {
+    "AliasTable": ("aliases", "AliasTable"),
     "analyze": ("analysis", "analyze"),
     "Ranking": ("config", "Ranking"),
     "Settings": ("config", "Settings"),
@@ -143,4 +145,5 @@ __all__ = [
     "ArticleNotFoundError",
     "InvalidOptionError",
     "formats",
+    "AliasTable",
 ]

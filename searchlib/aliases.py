@@ -74,6 +74,7 @@ class AliasTable:
     # kind -> variant -> canonical name; names that are their own canonical name are left out
     variants: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
     _members: dict[tuple[str, str], tuple[str, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _folded: dict[tuple[str, str], str] = attrs.field(init=False, repr=False, eq=False)  # (kind, casefolded name) -> canonical
 
     def __attrs_post_init__(self) -> None:
         members: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -83,6 +84,8 @@ class AliasTable:
         object.__setattr__(
             self, "_members", {key: tuple(sorted({key[1], *names})) for key, names in members.items()}
         )
+        folded = {(kind, name.casefold()): canonical for (kind, canonical), names in self._members.items() for name in names}
+        object.__setattr__(self, "_folded", folded)
 
     @classmethod
     def build(
@@ -125,6 +128,19 @@ class AliasTable:
         """Every name of the entity ``name`` stands for, its canonical name included, sorted."""
         canonical = self.canonical(name, kind)
         return self._members.get((kind, canonical), (canonical,))
+
+    def typed(self, name: str, kind: str) -> tuple[str, ...]:
+        """``aliases`` of a name as a person types it, in any case ("usda"); the name alone when
+        the table knows it not."""
+        canonical = self._folded.get((kind, name.casefold()))
+        return (name,) if canonical is None else self._members[(kind, canonical)]
+
+    def groups(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Each kind's entities that have other names: the canonical name, then the others."""
+        grouped: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+        for (kind, canonical), names in sorted(self._members.items()):
+            grouped[kind][canonical] = tuple(name for name in names if name != canonical)
+        return dict(grouped)
 
     def __len__(self) -> int:
         return sum(len(table) for table in self.variants.values())

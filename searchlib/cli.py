@@ -757,18 +757,31 @@ def _minimums(values: tuple[str, ...]) -> dict[str, float]:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("source", type=click.Path(allow_dash=True, path_type=Path))
+@click.argument("source", type=click.Path(allow_dash=True, path_type=Path), required=False)
 @ner_option
+@click.option("--aliases", "show_aliases", is_flag=True,
+              help="Instead of SOURCE: the names the articles of the index give one entity, under the one name facets and filters use.")
+@index_option
 @json_option
-def entities(source: Path, ner: str | None, as_json: bool) -> None:
+def entities(source: Path | None, ner: str | None, show_aliases: bool, index_path: Path, as_json: bool) -> None:
     """Show the entities extracted from SOURCE: an article or corpus file, a directory, or - for
-    text on stdin. This is what the index holds for person:, org:, place: and the filters.
+    text on stdin. This is what the index holds for person:, org:, place: and the filters. With
+    --aliases, the names the index's articles give one entity ("USDA", "Agriculture
+    Department"), each under the one name facets show and filters accept for them all.
 
     \b
     Example:
         searchlib entities corpus/000_6a031b2be50133bf.txt
         echo "Tajik President Imomali Rakhmon visited Moscow." | searchlib entities -
+        searchlib entities --aliases --index indexes/reuters
     """
+    if (source is None) != show_aliases:
+        raise click.UsageError("Give a SOURCE or --aliases (not both).")
+    if show_aliases:
+        with _errors_as_messages(), searchlib.Index.open(index_path) as index:
+            groups = index.aliases.groups()
+        _print_aliases(groups, as_json=as_json)
+        return
     with _errors_as_messages():
         extract = searchlib.entity_extractor(ner)
         if str(source) == "-":
@@ -789,6 +802,19 @@ def entities(source: Path, ner: str | None, as_json: bool) -> None:
             lines.append(f"  {heading + ':':<15}{', '.join(names) or '-'}")
         blocks.append("\n".join(lines))
     click.echo("\n\n".join(blocks))
+
+
+def _print_aliases(groups: dict[str, dict[str, tuple[str, ...]]], *, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({kind: {name: list(others) for name, others in names.items()} for kind, names in groups.items()},
+                              indent=2, ensure_ascii=False))
+        return
+    lines = []
+    for kind, heading in FACET_HEADINGS.items():
+        names = groups.get(kind, {})
+        lines.append(f"{heading} ({len(names):,} with other names):")
+        lines += [f"  {formats.for_terminal(name)}: {formats.for_terminal(', '.join(others))}" for name, others in names.items()]
+    click.echo("\n".join(lines))
 
 
 def _echo_skipped(item: Skipped) -> None:

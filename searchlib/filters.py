@@ -1,6 +1,6 @@
 """The filters of a search: a date span (``since``/``until``) and the entities an article must
-mention (``person``, ``place``, ``organization``), as one query that matching.py evaluates into
-the set of articles allowed."""
+mention (``person``, ``place``, ``organization``, by any of their names), as one query that
+matching.py evaluates into the set of articles allowed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from whoosh import query as whoosh_query
 
+from .aliases import AliasTable
 from .dates import parse_period
 from .errors import InvalidOptionError
 
@@ -17,14 +18,19 @@ __all__ = ["filter_query", "date_range"]
 
 
 def filter_query(
-    schema: Any, since: date | str | None, until: date | str | None, entities: dict[str, str | Iterable[str]]
+    schema: Any,
+    since: date | str | None,
+    until: date | str | None,
+    entities: dict[str, str | Iterable[str]],
+    aliases: AliasTable | None = None,
 ) -> whoosh_query.Query | None:
-    """The query of every filter given, or ``None`` when there are none.
+    """The query of every filter given, or ``None`` when there are none. A name stands for every
+    name ``aliases`` gives its entity ("USDA" for the U.S. Agriculture Department too).
 
     Raises:
         InvalidOptionError: a date cannot be read, the span is empty, or a name has no words.
     """
-    present = [q for q in (date_range(since, until), _entity_filter(schema, entities)) if q is not None]
+    present = [q for q in (date_range(since, until), _entity_filter(schema, entities, aliases or AliasTable())) if q is not None]
     return whoosh_query.And(present) if len(present) > 1 else (present[0] if present else None)
 
 
@@ -50,13 +56,18 @@ def _period(value: date | str, name: str) -> tuple[datetime, datetime]:
         raise InvalidOptionError(f"{name}: {error}") from None
 
 
-def _entity_filter(schema: Any, wanted: dict[str, str | Iterable[str]]) -> whoosh_query.Query | None:
-    """All the named entities, each as a phrase of its analysed words in its kind's field."""
+def _entity_filter(schema: Any, wanted: dict[str, str | Iterable[str]], aliases: AliasTable) -> whoosh_query.Query | None:
+    """All the named entities, each as a phrase of its analysed words in its kind's field, or
+    of those of any of its names."""
     clauses = []
     for kind, names in wanted.items():
         for name in [names] if isinstance(names, str) else names:
-            words = [token.text for token in schema[kind].analyzer(name)]
-            if not words:
+            if not [token.text for token in schema[kind].analyzer(name)]:
                 raise InvalidOptionError(f"The {kind} filter {name!r} has no words to match")
-            clauses.append(whoosh_query.Term(kind, words[0]) if len(words) == 1 else whoosh_query.Phrase(kind, words))
+            ways = []
+            for alias in aliases.typed(name, kind):
+                words = [token.text for token in schema[kind].analyzer(alias)]
+                if words:
+                    ways.append(whoosh_query.Term(kind, words[0]) if len(words) == 1 else whoosh_query.Phrase(kind, words))
+            clauses.append(ways[0] if len(ways) == 1 else whoosh_query.Or(ways))
     return whoosh_query.And(clauses) if clauses else None

@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 from whoosh import query as whoosh_query
 
+from .aliases import AliasTable
 from .analysis import token_terms
 from .config import Ranking
 from .errors import ArticleNotFoundError, InvalidOptionError
@@ -121,6 +122,12 @@ class Index:
     def article_count(self) -> int:
         """How many articles the index holds."""
         return self._snapshot.article_count
+
+    @property
+    def aliases(self) -> AliasTable:
+        """The names the articles give one entity, under the one name facets, filters and hits
+        use ("USDA" and "Agriculture Department" as "U.S. Agriculture Department"): aliases.py."""
+        return self._snapshot.aliases()
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -323,7 +330,7 @@ class Index:
                  organization: Names) -> np.ndarray | None:
         """The articles the filters let through, or ``None`` when there are no filters."""
         restrict = filter_query(self._snapshot.schema, since, until,
-                                {"person": person, "place": place, "organization": organization})
+                                {"person": person, "place": place, "organization": organization}, self._snapshot.aliases())
         return None if restrict is None else match(self._snapshot, restrict).mask
 
     def _select(self, parsed: ParsedQuery, since: date | str | None, until: date | str | None, person: Names,

@@ -117,12 +117,18 @@ def _hit(
         date=moment if isinstance(moment, datetime) else None,
         url=fields.get("url", ""),
         path=fields.get("path", ""),
-        entities=tuple(Entity(name, kind) for name, kind in fields.get("entity_list", ())),
+        entities=_canonical(snapshot, fields.get("entity_list", ())),
         snippet=snippet,
         title_snippet=title_snippet,
         explanation=explained,
         similar=similar,
     )
+
+
+def _canonical(snapshot: Snapshot, names: tuple[tuple[str, str], ...]) -> tuple[Entity, ...]:
+    """An article's entities by their canonical names (aliases.py), in order, each once."""
+    canonical = snapshot.aliases().canonical
+    return tuple(Entity(name, kind) for name, kind in dict.fromkeys((canonical(name, kind), kind) for name, kind in names))
 
 
 def facet_counts(snapshot: Snapshot, mask: np.ndarray, top: int, kinds: tuple[str, ...]) -> dict[str, tuple[FacetValue, ...]]:

@@ -8,7 +8,8 @@ names the live one, and the writer lock::
         WRITER.lock         held by the one running build or update (see locks.py)
         gen-000004/         Whoosh files, READERS.lock, searchlib.json (schema version, when
                             written, counts), files.json and stories.npz (what an update needs),
-                            vocabulary.npz (the words "did you mean" draws from)
+                            vocabulary.npz (the words "did you mean" draws from),
+                            aliases.json (the names articles give one entity)
         gen-000003/         an older generation, still open in some reader; removed once not
 
 A writer fills a new generation beside the live one and replaces ``CURRENT`` in one atomic
@@ -50,6 +51,9 @@ ENTITY_FIELDS = ENTITY_KINDS
 #: Other names the query language accepts for fields.
 FIELD_ALIASES = {"org": "organization", "entity": "entities"}
 
+
+#: The alias table of a generation's names (aliases.py), written by each build and update.
+ALIASES_STATE = "aliases.json"
 
 #: The column of each article's entities as facets count them: ``kind<TAB>name`` lines.
 FACETS_COLUMN = "facets"

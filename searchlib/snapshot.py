@@ -24,13 +24,14 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from .aliases import AliasTable
 from .analysis import remember_stems
 from .columns import numbers, texts
 from .config import Ranking
 from .errors import IndexBuildingError, IndexCorruptError, IndexNotFoundError
 from .locks import READERS_LOCK, ReaderPin, writer_running
 from .models import ENTITY_KINDS
-from .schema import FACETS_COLUMN, current_generation, facet_names, read_metadata, rebuild_hint
+from .schema import ALIASES_STATE, FACETS_COLUMN, current_generation, facet_names, read_metadata, rebuild_hint
 from .scoring import BM25, TermPostings
 from .vocabulary import Vocabulary
 
@@ -216,16 +217,29 @@ class Snapshot:
         return self.cached("facets", self._read_facets)[kind]
 
     def _read_facets(self) -> dict[str, Facets]:
+        """Each article's entities by their canonical names (the alias table's), each once."""
         numbers: dict[str, dict[str, int]] = {kind: {} for kind in ENTITY_KINDS}
         values: dict[str, list[int]] = {kind: [] for kind in ENTITY_KINDS}
         owners: dict[str, list[int]] = {kind: [] for kind in ENTITY_KINDS}
+        canonical = self.aliases().canonical
         for docnum, value in enumerate(texts(self._columns(FACETS_COLUMN), self.size)):
-            for kind, name in facet_names(value):
+            for kind, name in {(kind, canonical(name, kind)) for kind, name in facet_names(value)}:
                 known = numbers[kind]
                 values[kind].append(known.setdefault(name, len(known)))
                 owners[kind].append(docnum)
         return {kind: Facets(list(numbers[kind]), np.array(values[kind], dtype=np.int64),
                              np.array(owners[kind], dtype=np.int64)) for kind in ENTITY_KINDS}
+
+    def aliases(self) -> AliasTable:
+        """The generation's alias table: the names articles give one entity (aliases.py)."""
+
+        def make() -> AliasTable:
+            try:
+                return AliasTable.load(self.generation / ALIASES_STATE)
+            except (OSError, ValueError, KeyError):
+                return AliasTable()
+
+        return self.cached("aliases", make)
 
     def vocabulary(self) -> Vocabulary:
         """The spelling vocabulary; its stems are made known to the analyzers."""

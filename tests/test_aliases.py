@@ -117,3 +117,34 @@ def test_an_unknown_format_is_refused() -> None:
 def test_names_counted_zero_are_left_out() -> None:
     counts = Counter({(ORG, "USDA"): 0, (ORG, "U.S. Department of Agriculture"): 3})
     assert len(AliasTable.build(counts)) == 0
+
+
+def test_an_index_counts_filters_and_shows_one_entity_under_one_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21: facets, filters and hits treat "USDA", "Agriculture Department" and "U.S.
+    Agriculture Department" as one organisation, and a lone "Reagan" as the "Ronald Reagan" of
+    the other articles; ``searchlib entities --aliases`` shows the table."""
+    import json
+
+    from click.testing import CliRunner
+
+    import searchlib
+    from searchlib.cli import main
+
+    bodies = ["The U.S. Agriculture Department said wheat exports rose. President Ronald Reagan agreed."] * 3
+    bodies += ["The Agriculture Department said wheat stocks fell. Ronald Reagan spoke.",
+               "USDA officials met President Reagan, who said the wheat harvest was large."]
+    corpus = tmp_path / "wire.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{n}", "title": "Wheat", "body": body}) + "\n" for n, body in enumerate(bodies)))
+    searchlib.build(corpus, tmp_path / "index")
+    with searchlib.Index.open(tmp_path / "index") as index:
+        facets = index.search("wheat", facets=True).facets
+        assert [(v.name, v.count) for v in facets["organization"]] == [("U.S. Agriculture Department", 5)]
+        assert [(v.name, v.count) for v in facets["person"]] == [("Ronald Reagan", 5)]
+        for name in ("USDA", "usda", "Agriculture Department"):
+            assert index.search("wheat", organization=name).total == 5
+        assert index.search("wheat", person="Reagan").total == 5
+        hit = next(h for h in index.search("wheat", limit=10).hits if h.id == "a4")
+        assert {e.name for e in hit.entities} >= {"U.S. Agriculture Department", "Ronald Reagan"}
+        assert index.aliases.typed("usda", "organization") == ("Agriculture Department", "U.S. Agriculture Department", "USDA")
+    shown = CliRunner().invoke(main, ["entities", "--aliases", "--index", str(tmp_path / "index"), "--json"], catch_exceptions=False)
+    assert json.loads(shown.stdout)["organization"] == {"U.S. Agriculture Department": ["Agriculture Department", "USDA"]}
