@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from whoosh.matching import FilterMatcher, ListMatcher
 
-__all__ = ["DEPTH", "PositionReader", "closeness", "top"]
+__all__ = ["DEPTH", "PositionReader", "closeness"]
 
 #: How many of the best articles by BM25 are rescored. Quality on the four test collections was
 #: the same with 100, 200, 500 and 1,000 (BENCHMARKS.md), in nDCG@10 and in MAP over 1,000 hits.
@@ -168,22 +168,3 @@ def closeness(
     accumulators = flat.reshape(count, words)
     parts = (k1 + 1) * accumulators / (accumulators + saturation[:, None])
     return np.asarray(parts @ idf)
-
-
-def top(scores: np.ndarray, groups: Sequence[np.ndarray], count: int) -> np.ndarray:
-    """The first ``count`` articles: those of the first group by score, best first, then the
-    next group's; equal scores in the order of the articles (as ``query._best``)."""
-    best: list[np.ndarray] = []
-    need = count
-    for group in groups:
-        if need <= 0:
-            break
-        candidates = np.flatnonzero(group)
-        if candidates.size > need:  # only those that can be among the best, ties at the cut kept
-            values = scores[candidates]
-            cut = np.partition(values, candidates.size - need)[candidates.size - need]
-            candidates = candidates[values >= cut]
-        candidates = candidates[np.lexsort((candidates, -scores[candidates]))][:need]
-        best.append(candidates)
-        need -= candidates.size
-    return np.concatenate(best) if best else np.zeros(0, dtype=np.int64)

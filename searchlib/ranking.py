@@ -23,6 +23,7 @@ from .config import Ranking
 from .matching import Leaf, match_both
 from .query_language import ParsedQuery
 from .rescoring import Rescored, Rescorer
+from .scoring import top
 from .snapshot import UNDATED, Snapshot
 
 __all__ = ["Selection", "select", "page", "ordered", "SORTS", "MATCHES", "Placed"]
@@ -150,13 +151,13 @@ def ordered(snapshot: Snapshot, selection: Selection, sort: str, count: int) -> 
 
 def _ordered(snapshot: Snapshot, selection: Selection, sort: str, count: int) -> list[int]:
     if sort == "relevance":
-        return _best(selection.scores, list(selection.tiers), count)
+        return top(selection.scores, selection.tiers, count).tolist()
     dates = snapshot.dates()
     mask = selection.mask
     dated = np.flatnonzero(mask & (dates != UNDATED))
     order = _by_date(dates, dated, count, newest=sort == "newest")
     if len(order) < count:
-        order += _best(selection.scores, [mask & (dates == UNDATED)], count - len(order))
+        order += top(selection.scores, [mask & (dates == UNDATED)], count - len(order)).tolist()
     return order
 
 
@@ -176,22 +177,3 @@ def _by_date(dates: np.ndarray, candidates: np.ndarray, count: int, *, newest: b
     if newest:
         order = order[::-1]
     return candidates[order][:count].tolist()
-
-
-def _best(scores: np.ndarray, groups: list[np.ndarray], count: int) -> list[int]:
-    """The first ``count`` articles: those of the first group by score, best first, then the
-    next group's; equal scores in the order of the articles, as Whoosh's collector has them."""
-    best: list[int] = []
-    for group in groups:
-        need = count - len(best)
-        if need <= 0:
-            break
-        candidates = np.flatnonzero(group)
-        if candidates.size > need:  # only those that can be among the best, ties at the cut kept
-            values = scores[candidates]
-            cut = np.partition(values, candidates.size - need)[candidates.size - need]
-            candidates = candidates[values >= cut]
-        candidates = candidates[np.lexsort((candidates, -scores[candidates]))]
-        best.extend(candidates[:need].tolist())
-    return best
-

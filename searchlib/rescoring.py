@@ -16,7 +16,8 @@ import numpy as np
 
 from .analysis import token_terms
 from .config import SEARCHABLE_TEXT_FIELDS, Ranking
-from .proximity import DEPTH, PositionReader, closeness, top
+from .proximity import DEPTH, PositionReader, closeness
+from .scoring import top
 from .schema import ENTITY_FIELDS, combined_text
 from .snapshot import Snapshot
 

@@ -12,6 +12,7 @@ that pins them); only the order of additions may differ, by a rounding unit.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from math import log
 from typing import Any
 
@@ -23,7 +24,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .columns import numbers
 
-__all__ = ["BM25", "TermPostings"]
+__all__ = ["BM25", "TermPostings", "top"]
 
 
 class BM25(scoring.BM25F):
@@ -134,3 +135,23 @@ class TermPostings:
 
 # What each length byte stands for (Whoosh's byte_to_length; the byte 0 is no length).
 _BYTE_LENGTHS = np.array([0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
+
+
+def top(scores: np.ndarray, groups: Sequence[np.ndarray], count: int) -> np.ndarray:
+    """The first ``count`` articles: those of the first group by score, best first, then the
+    next group's; equal scores in the order of the articles, as Whoosh's collector has them.
+    Only those that can be among the first are sorted (``numpy.partition``)."""
+    best: list[np.ndarray] = []
+    need = count
+    for group in groups:
+        if need <= 0:
+            break
+        candidates = np.flatnonzero(group)
+        if candidates.size > need:  # only those that can be among the best, ties at the cut kept
+            values = scores[candidates]
+            cut = np.partition(values, candidates.size - need)[candidates.size - need]
+            candidates = candidates[values >= cut]
+        candidates = candidates[np.lexsort((candidates, -scores[candidates]))][:need]
+        best.append(candidates)
+        need -= candidates.size
+    return np.concatenate(best) if best else np.zeros(0, dtype=np.int64)

@@ -14,7 +14,8 @@ import pytest
 
 import searchlib
 from searchlib import Ranking
-from searchlib.proximity import PositionReader, closeness, top
+from searchlib.proximity import PositionReader, closeness
+from searchlib.scoring import top
 
 #: Words that are no stop words and never searched for: every article is 40 of them, shuffled
 #: (or the articles would be folded as copies of one story), with "military" and "base" put in
