@@ -101,10 +101,10 @@ def _configure_logging(verbose: bool) -> None:
     logger.setLevel(logging.INFO if verbose else logging.NOTSET)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a record comes (a test runner swaps it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -459,10 +459,10 @@ def search(
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     options: dict[str, Any] = dict(sort=sort, since=since, until=until, person=person, place=place,
                                    organization=organization, explain=explain, fold_duplicates=not all_copies)
-    words = dict(match="any" if any_words else "all", strict=strict)
+    words: dict[str, Any] = dict(match="any" if any_words else "all", strict=strict)
     with _errors_as_messages(), _open_or_build(index_path, corpus_path, wait) as index:
         if limit is None:
-            stream = index.hits(query, **options, **words)  # type: ignore[arg-type]
+            stream = index.hits(query or "", **options, **words)
             _print_all(next(stream), stream, as_json=as_json, as_csv=as_csv, color=color, explain=explain)
             return
         options.update(limit=limit, page=page, facets=facets)
@@ -787,6 +787,7 @@ def entities(source: Path | None, ner: str | None, show_aliases: bool, index_pat
         if str(source) == "-":
             texts = [("-", sys.stdin.read())]
         else:
+            assert source is not None
             texts = [(a.id, f"{a.caption}\n\n{a.body}") for a in searchlib.read_corpus(source, on_skip=_echo_skipped)]
         found = [(name, extract(text)) for name, text in texts]
     if as_json:

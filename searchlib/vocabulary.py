@@ -64,7 +64,7 @@ class Vocabulary:
         """Each word's count, for a writer to change."""
         return Counter(dict(zip(self.words, self.counts.tolist())))
 
-    def stem_map(self) -> dict[str, str]:
+    def stem_map(self) -> dict[str, str | None]:
         return dict(zip(self.words, self.stems))
 
 

@@ -36,7 +36,7 @@ import traceback
 from collections.abc import Iterable
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .errors import WriterError
 from .writer import Built, SegmentBuilder, Task
@@ -160,8 +160,9 @@ class _Workers:
     def _check(self, timeout: float = 0) -> None:
         """Take in what workers have sent; raise if one failed or is gone."""
         waiting = [conn for number, conn in enumerate(self.results) if number not in self.outcomes]
-        for conn in wait(waiting, timeout):
-            number = self.results.index(conn)  # type: ignore[arg-type]
+        for ready in wait(waiting, timeout):
+            conn = cast(Connection, ready)
+            number = self.results.index(conn)
             try:
                 kind, *outcome = conn.recv()
             except (EOFError, OSError):

@@ -34,7 +34,6 @@ import struct
 import zlib
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from functools import lru_cache
 from pickle import dumps
 from pathlib import Path

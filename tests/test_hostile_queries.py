@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import searchlib
 from searchlib import formats
-from searchlib.cli import _head_lines, _hit_lines, main, search
+from searchlib.cli import _head_lines, _hit_lines, search
 
 from .conftest import make_news_corpus
 
