@@ -326,6 +326,7 @@ def _write(
         if on_skip is not None:
             on_skip(item)
 
+    logger.info("%s of %s from %s: %d corpus files", "update" if incremental else "build", index, corpus, len(files))
     with WriterLock(index).acquire(wait=wait) as lock:
         for item in left_out:
             skip(item)
@@ -352,6 +353,8 @@ def _write(
                 save_vocabulary(generation.path, generation.vocabulary, generation.stems)
                 _finish(generation.path, corpus, files_now, generation.finder, articles, reasons.total(), counts)
                 switch_generation(index, generation.path)
+                logger.info("%s is live: %d articles (added %d, updated %d, removed %d)", generation.path.name, articles,
+                            counts["added"], counts["updated"], counts["removed"])
             elif live is not None and files_now != previous:
                 write_json(live / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
         except BaseException:
