@@ -399,20 +399,25 @@ def _microseconds(moment: Any) -> int:
 def words_within(snapshot: Snapshot, typed: str, distance: int, prefix: int = 0) -> dict[str, int]:
     """The spellings of the index within ``distance`` edits of ``typed`` (Damerau-Levenshtein:
     a swap of two letters is one edit), with their distances, found by rapidfuzz, in C++, among
-    the spellings of about the same length (and the same first ``prefix`` letters)."""
-    by_length = snapshot.cached("spellings by length", lambda: _by_length(snapshot.vocabulary().words))
-    nearby = [word for length in range(len(typed) - distance, len(typed) + distance + 1) for word in by_length.get(length, ())]
-    if prefix:
-        nearby = [word for word in nearby if word[:prefix] == typed[:prefix]]
+    the spellings of about the same length (and the same first letter, with ``prefix``): a word
+    within two edits of another is within two letters of its length."""
     from rapidfuzz import process  # only when a word is misspelt or fuzzy
     from rapidfuzz.distance import DamerauLevenshtein
 
+    grouped = snapshot.cached("spellings by start and length", lambda: _grouped(snapshot.vocabulary().words))
+    first = typed[:1] if prefix else ""
+    nearby = [word for length in range(len(typed) - distance, len(typed) + distance + 1)
+              for word in grouped.get((first, length), ())]
+    if prefix > 1:
+        nearby = [word for word in nearby if word[:prefix] == typed[:prefix]]
     found = process.extract(typed, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=distance, limit=None)
     return {word: int(edits) for word, edits, _ in found}
 
 
-def _by_length(words: list[str]) -> dict[int, list[str]]:
-    grouped: dict[int, list[str]] = {}
+def _grouped(words: list[str]) -> dict[tuple[str, int], list[str]]:
+    """The spellings by first letter and length, and (under the first letter "") by length."""
+    grouped: dict[tuple[str, int], list[str]] = {}
     for word in words:
-        grouped.setdefault(len(word), []).append(word)
+        grouped.setdefault((word[:1], len(word)), []).append(word)
+        grouped.setdefault(("", len(word)), []).append(word)
     return grouped

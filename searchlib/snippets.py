@@ -11,6 +11,7 @@ fragment texts joined by " … ", with the spans of the matches, adjacent matche
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -70,17 +71,35 @@ def join_pieces(pieces: Sequence[tuple[str, list[tuple[int, int]]]]) -> Snippet:
 
 
 def _squeeze_whitespace(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
-    """Paragraph breaks and runs of spaces become one space; spans follow the characters."""
-    out: list[str] = []
-    where = [0] * (len(text) + 1)  # offset in ``text`` -> offset in the squeezed text
-    for offset, char in enumerate(text):
-        where[offset] = len(out)
-        if not char.isspace():
-            out.append(char)
-        elif out and out[-1] != " ":
-            out.append(" ")
-    where[len(text)] = len(out)
-    return "".join(out), [(where[a], where[b]) for a, b in spans]
+    """Paragraph breaks and runs of spaces become one space (none at the start); spans follow
+    the characters. A few runs a fragment: worked out run by run, not character by character."""
+    runs = [(m.start(), m.end(), 0 if m.start() == 0 else 1) for m in _WHITESPACE.finditer(text)]
+    if not runs:
+        return text, spans
+    pieces, last = [], 0
+    for start, end, kept in runs:
+        pieces += [text[last:start], " " * kept]
+        last = end
+    pieces.append(text[last:])
+    starts = [start for start, _, _ in runs]
+    removed_before = [0]  # characters removed by the runs before each run
+    for start, end, kept in runs:
+        removed_before.append(removed_before[-1] + (end - start) - kept)
+
+    def where(offset: int) -> int:
+        at = bisect_right(starts, offset) - 1  # the last run that starts at or before offset
+        if at < 0:
+            return offset
+        start, end, kept = runs[at]
+        if offset >= end:
+            return offset - removed_before[at + 1]
+        squeezed = start - removed_before[at]
+        return squeezed if offset == start else squeezed + kept
+
+    return "".join(pieces), [(where(a), where(b)) for a, b in spans]
+
+
+_WHITESPACE = re.compile(r"\s+")
 
 
 def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -328,3 +328,24 @@ def test_ranking_from_the_environment(news_index, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(InvalidOptionError) as caught:
         searchlib.Index.open(news_index)
     assert str(caught.value) == message
+
+
+def _squeezed_one_character_at_a_time(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    out: list[str] = []
+    where = [0] * (len(text) + 1)
+    for offset, char in enumerate(text):
+        where[offset] = len(out)
+        if not char.isspace():
+            out.append(char)
+        elif out and out[-1] != " ":
+            out.append(" ")
+    where[len(text)] = len(out)
+    return "".join(out), [(where[a], where[b]) for a, b in spans]
+
+
+@given(st.text(alphabet="ab \n\t\u00a0", max_size=30), st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=4))
+def test_whitespace_is_squeezed_run_by_run_as_it_was_character_by_character(text: str, pairs: list[tuple[int, int]]) -> None:
+    from searchlib.snippets import _squeeze_whitespace
+
+    spans = [(min(a, b, len(text)), min(max(a, b), len(text))) for a, b in pairs]
+    assert _squeeze_whitespace(text, spans) == _squeezed_one_character_at_a_time(text, spans)
