@@ -38,7 +38,6 @@ from pathlib import Path
 
 import attrs
 
-from .gazetteers import canonical_place
 from .models import Entity
 
 __all__ = ["AliasTable", "count_names"]
@@ -265,7 +264,7 @@ def _place_and_words(name: str) -> tuple[str | None, list[str]]:
     left out."""
     words = name.split()
     length = _place_length(name)
-    place = canonical_place(" ".join(words[:length])) if length else None
+    place = _canonical_place(" ".join(words[:length])) if length else None
     words = words[length:]
     key = [w.lower().replace("isation", "ization").replace("-", "").strip(".,'") for w in words]
     return place, [w for w in key if w and w not in _MINOR_WORDS]
@@ -275,7 +274,7 @@ def _place_length(name: str) -> int:
     """How many of the first words of an organisation's name name a place ("U.S.", "West German")."""
     words = name.split()
     for length in (2, 1):
-        if len(words) > length and canonical_place(" ".join(words[:length])):
+        if len(words) > length and _canonical_place(" ".join(words[:length])):
             return length
     return 0
 
@@ -295,3 +294,10 @@ def _initials(name: str, place_words: int) -> set[str]:
             if len(letters) >= 4:
                 spelled.add("".join(sorted(letters)) + "~")
     return spelled
+
+
+def _canonical_place(name: str) -> str | None:
+    """``gazetteers.canonical_place``, imported when a table is built: a search only loads one."""
+    from .gazetteers import canonical_place
+
+    return canonical_place(name)

@@ -68,7 +68,7 @@ SkipHandler = Callable[[Skipped], None]
 #: the corpora we test with (a Wikipedia page) is 93 KB and a long news story some 50 KB, so
 #: this skips no real article, while what one article costs a build stays bounded: its text
 #: is held in a few copies (bytes, text, stored field), about ten times this at worst, and
-#: only its first ``writer.ANALYSED_CHARACTERS`` are analysed. A larger input is skipped, with
+#: only its first ``analysis.ANALYSED_CHARACTERS`` are analysed. A larger input is skipped, with
 #: its size in the reason; a line is passed over without being held.
 MAX_ARTICLE_BYTES = 10 * 2**20
 

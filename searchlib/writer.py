@@ -49,7 +49,7 @@ from whoosh.index import TOC, clean_files
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
 
-from .analysis import NAME_LINE_GAP, token_terms
+from .analysis import ANALYSED_CHARACTERS, NAME_LINE_GAP, token_terms
 from .entities import Extractor, extractor, place_aliases
 from .models import Article
 from .schema import ENTITY_FIELDS, FACETS_COLUMN, TITLE_WEIGHT, Posting, Postings, facet_value, make_schema
@@ -72,14 +72,6 @@ Task = tuple[Article, str, str]  # an article, its digest and its story
 Built = tuple[list[Any], list[Failure], "Counter[str]", dict[str, "str | None"]]  # segments, failures, vocabulary, stems
 
 
-#: The characters of each of an article's title, caption and body that are analysed (words,
-#: positions, names): the first 1,000,000, Elasticsearch's limit for highlighting
-#: (``index.highlight.max_analyzed_offset``), ten times the longest article of the corpora we
-#: test with. The whole text is stored and shown; words beyond the limit are not searchable.
-#: Analysis holds some 200 bytes a word: one article of 10 MB of one-letter words, the most
-#: words it can hold, now costs a build 200 MB more than the rest (one of 10 MB of news text took
-#: 1.15 GB before the limit, 60 MB with it).
-ANALYSED_CHARACTERS = 1_000_000
 
 
 def document_fields(article: Article, extract: Extractor, digest: str) -> dict[str, Any]:
