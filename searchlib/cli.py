@@ -83,6 +83,8 @@ def _errors_as_messages() -> Iterator[None]:
         raise WriterRunning(str(exc)) from exc
     except searchlib.SearchlibError as exc:
         raise click.ClickException(str(exc)) from exc
+    except BrokenPipeError:
+        raise  # the reader of our output went away (| head): click ends quietly
     except OSError as exc:
         where = f"'{exc.filename}': " if exc.filename else ""
         raise click.ClickException(f"{where}{exc.strerror or exc}") from exc

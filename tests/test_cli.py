@@ -224,3 +224,12 @@ def test_missing_ner_backend_is_a_one_line_error(in_fresh_clone: Path, monkeypat
     result = run(main, ["build", "--ner", "spacy"])
     assert result.exit_code == 1
     assert result.stderr == "Error: The spacy entity extractor needs spaCy and its English model: pip install spacy, then python -m spacy download en_core_web_sm\n"
+
+
+def test_a_reader_that_stops_reading_ends_the_search_quietly(tmp_path: Path) -> None:
+    from .test_updates import write_wire
+
+    searchlib.build(write_wire(tmp_path / "wire.jsonl", 3000), tmp_path / "index")
+    done = subprocess.run(f"{sys.executable} -m searchlib search harbour --limit all --index index | head -c 10",
+                          shell=True, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.stderr == "" and len(done.stdout) == 10
