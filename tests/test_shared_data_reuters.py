@@ -122,3 +122,16 @@ def test_shared_data_reuters_known_wire_repeats_fold_together(reuters: tuple[sea
         assert result.stories < result.total
         everything = index.search('"Bank of Japan will sell 300 billion yen of financing bills"', fold_duplicates=False, limit=10)
         assert {"reuters-5809", "reuters-5853"} <= {hit.id for hit in everything.hits}
+
+
+def test_shared_data_reuters_real_queries_all_answer(reuters: tuple[searchlib.BuildReport, Path]) -> None:
+    """Any text a person types is a query (issue 18): the first 2,000 MS MARCO web queries, as
+    typed (colons, question marks, quotes and all), each answer on Reuters without an error.
+    (benchmarks and the closing note run the first 10,000.)"""
+    queries = REUTERS.parent / "queries-msmarco.tsv.gz"
+    with gzip.open(queries, "rt", encoding="utf-8") as stream:
+        typed = [line.rstrip("\n").split("\t", 1)[-1] for line, _ in zip(stream, range(2000))]
+    with searchlib.Index.open(reuters[1]) as index:
+        for text in typed:
+            result = index.search(text)
+            assert result.total >= len(result.hits)
