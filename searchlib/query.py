@@ -341,6 +341,55 @@ class Index:
             notices=selection.notices, match=mode,
         )
 
+    def article(self, article_id: str, *, query: str | None = None) -> IndexedArticle:
+        """The whole article ``article_id`` as the index holds it, with its entities and the ids
+        of the other copies of its story. With ``query``, the words ``search`` matches in it are
+        marked in its ``title_snippet``, ``caption_snippet`` and ``body_snippet`` (from the
+        offsets the index stores, as snippets are); a query that cannot be read marks nothing.
+
+        Raises:
+            ArticleNotFoundError: no article has that id.
+        """
+        from datetime import datetime
+
+        from .errors import SearchlibError
+        from .models import Entity, IndexedArticle, Snippet
+        from .results import _matches as stored_offsets
+        from .snippets import join_pieces
+
+        snapshot = self._snapshot
+        docnum = snapshot.docnum(article_id)
+        if docnum is None:
+            raise ArticleNotFoundError(
+                f"No article with id {article_id!r} in the index at '{self.path}'; "
+                "ids are shown by search --json and in the search results",
+                article_id=article_id,
+            )
+        words: set[str] = set()
+        if query:
+            try:
+                leaves = select(snapshot, self._parse(query, strict=False)).leaves
+            except SearchlibError:
+                leaves = ()
+            postings = snapshot.postings()
+            words = {term for field, term, _ in leaves if postings.has(field, term, docnum)}
+        fields = snapshot.stored(docnum)
+
+        def marked(name: str) -> Snippet:
+            found = stored_offsets(snapshot, [(docnum, words)], name)[docnum] if words else []
+            return join_pieces([(fields.get(name, ""), [(start, end) for _, start, end in found])])
+
+        ids, live = snapshot.ids(), snapshot.live()
+        moment = fields.get("date")
+        return IndexedArticle(
+            id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
+            date=moment if isinstance(moment, datetime) else None, url=fields.get("url", ""),
+            path=fields.get("path", ""), caption=fields.get("caption", ""),
+            entities=[Entity(name, kind) for name, kind in fields.get("entity_list", ())],
+            copies=[ids[other] for other in snapshot.stories().members(docnum).tolist() if other != docnum and live[other]],
+            title_snippet=marked("title"), caption_snippet=marked("caption"), body_snippet=marked("body"),
+        )
+
 
 #: How many distinctive words of an article "more like this" searches, and how many names.
 LIKE_WORDS, LIKE_NAMES = 15, 8
