@@ -810,6 +810,10 @@ def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
+from searchlib.web.command import serve  # noqa: E402  (Starlette and uvicorn load only when it runs)
+main.add_command(serve)
+
+
 def search_main() -> None:
     """The ``search`` console script: ``searchlib search`` as a command of its own."""
     _configure_logging(verbose=False)
