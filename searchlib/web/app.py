@@ -158,7 +158,9 @@ def create_app(index: LiveIndex, *, title: str | None = None, allowed_hosts: Seq
             Route("/api/openapi.json", openapi),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        exception_handlers={Exception: error, HTTPException: error},
+        # Expected errors are answered by the routes' exception middleware; anything else by the
+        # outermost one, which also hands it on to uvicorn's log.
+        exception_handlers={BadParameter: error, searchlib.SearchlibError: error, HTTPException: error, Exception: error},
     )
     app.add_middleware(SecurityHeaders)
     if "*" not in allowed_hosts:
