@@ -82,7 +82,9 @@ def create_app(index: LiveIndex, *, title: str | None = None, allowed_hosts: Seq
                          entity_query=_entity_query)
 
     def page(name: str, code: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(pages.get_template(name).render(**context), status_code=code)
+        # A page's address also gives its results alone (X-Partial): caches must keep them apart.
+        return HTMLResponse(pages.get_template(name).render(**context), status_code=code,
+                            headers={"Vary": "X-Partial", "Cache-Control": "no-cache"})
 
     async def search_page(request: Request) -> Response:
         partial = request.headers.get("x-partial") == "results"

@@ -38,11 +38,11 @@
   }
 
   // Make the form show the search of the URL (after Back, or a link that changed it).
-  function syncForm() {
+  function syncForm(everything) {
     const params = new URL(window.location.href).searchParams;
     for (const field of form.elements) {
       if (!field.name || field.type === "hidden" || field.type === "submit") continue;
-      if (field === box && document.activeElement === box) continue; // never under the cursor
+      if (field === box && document.activeElement === box && !everything) continue; // not under the cursor
       if (field.type === "checkbox") field.checked = params.has(field.name);
       else field.value = params.get(field.name) || (field.name === "sort" ? "relevance" : "");
     }
@@ -55,7 +55,8 @@
     region.setAttribute("aria-busy", "true");
     let response;
     try {
-      response = await fetch(url, { headers: { "X-Partial": "results" }, signal: pending.signal });
+      // Not from or into the HTTP cache: the same URL is also the whole page, which Back reloads.
+      response = await fetch(url, { headers: { "X-Partial": "results" }, signal: pending.signal, cache: "no-store" });
     } catch (error) {
       if (error.name === "AbortError") return;
       window.location.assign(url); // the network failed: let the browser show what it can
@@ -71,7 +72,7 @@
     region.removeAttribute("aria-busy");
     const query = new URL(url, window.location.href).searchParams.get("q");
     document.title = (query ? query + " · " : "") + document.body.dataset.archive + " · searchlib";
-    if (how !== "typed") syncForm();
+    if (how !== "typed") syncForm(how === "none");
     const started = typedAt;
     // Two frames later the new results have been painted.
     requestAnimationFrame(() => requestAnimationFrame(() => {
