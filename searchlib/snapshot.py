@@ -127,7 +127,7 @@ class Snapshot:
 
     @property
     def schema(self) -> Any:
-        return self.whoosh.schema
+        return self.searcher.schema  # read once when opened; the index's own reads its TOC file each time
 
     @property
     def size(self) -> int:
