@@ -9,6 +9,7 @@ import builtins
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -438,6 +439,17 @@ def test_concurrent_requests_all_succeed(live: LiveIndex) -> None:
     assert asyncio.run(many()) == [200] * 60
 
 
+def served_after(test_client: TestClient, before: str, seconds: float = 30) -> str:
+    """The generation served once the server has moved from ``before`` (it prepares the new
+    one in the background, serving the old one meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        served = test_client.get("/api/status").json()["served_generation"]
+        if served != before or time.monotonic() > deadline:
+            return served
+        time.sleep(0.05)
+
+
 def test_the_server_moves_to_a_new_generation_without_a_restart(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "wire.jsonl", WIRE)
     searchlib.build(corpus, tmp_path / "index")
@@ -449,9 +461,10 @@ def test_the_server_moves_to_a_new_generation_without_a_restart(tmp_path: Path) 
             write_corpus(corpus, WIRE + [{"id": "wire-9", "title": "Saffron harvest", "date": "1987-05-01",
                                           "body": "The saffron harvest in Spain was late."}])
             searchlib.update(corpus, tmp_path / "index")
-            assert test_client.get("/api/search", params={"q": "saffron"}).json()["total"] == 1
-            after = test_client.get("/api/status").json()["served_generation"]
+            assert test_client.get("/api/search", params={"q": "saffron"}).status_code == 200  # old or new: never fails
+            after = served_after(test_client, before)
             assert after != before and after == (tmp_path / "index" / "CURRENT").read_text().strip()
+            assert test_client.get("/api/search", params={"q": "saffron"}).json()["total"] == 1
     finally:
         live.close()
 
@@ -462,14 +475,19 @@ def test_a_generation_that_cannot_be_opened_keeps_the_server_on_the_old_one(tmp_
     searchlib.build(corpus, tmp_path / "index")
     live = LiveIndex.open(tmp_path / "index")
     try:
-        searchlib.update(write_corpus(corpus, WIRE[:4]), tmp_path / "index")
-
-        def fails(self: searchlib.Index) -> bool:
-            raise searchlib.IndexCorruptError("cannot open", path=tmp_path)
-
-        monkeypatch.setattr(searchlib.Index, "refresh", fails)
         with TestClient(create_app(live)) as test_client:
-            assert test_client.get("/api/search", params={"q": "cocoa"}).json()["total"] == 1  # the old generation
+            before = test_client.get("/api/status").json()["served_generation"]
+            searchlib.update(write_corpus(corpus, WIRE[:4]), tmp_path / "index")
+
+            def fails(*args: Any, **kwargs: Any) -> searchlib.Index:
+                raise searchlib.IndexCorruptError("cannot open", path=tmp_path)
+
+            monkeypatch.setattr(searchlib.Index, "open", fails)
+            for _ in range(20):
+                assert test_client.get("/api/search", params={"q": "cocoa"}).json()["total"] == 1  # the old generation
+                time.sleep(0.02)
+            monkeypatch.undo()
+            assert served_after(test_client, before, seconds=30) != before  # tried again a second later
     finally:
         live.close()
 
