@@ -32,6 +32,7 @@ import asyncio
 import gzip
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -41,6 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2 as httpx
 
@@ -87,19 +89,49 @@ def change_articles(corpus: Path, lines: list[str], run: int, count: int = 10) -
     corpus.write_text("\n".join(changed) + "\n", encoding="utf-8")
 
 
-def paired(index_path: Path, base: str, queries: list[str]) -> tuple[list[float], list[float], list[float]]:
+class RawClient:
+    """HTTP/1.1 over one kept-alive socket with nothing else: what the server adds to a search,
+    without a client library's own cost (httpx2 spends about half a millisecond a request)."""
+
+    def __init__(self, port: int) -> None:
+        self.socket = socket.create_connection(("127.0.0.1", port))
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def get(self, target: str) -> tuple[int, bytes]:
+        self.socket.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self.socket.recv(65536)
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        while len(self.buffer) < length:
+            self.buffer += self.socket.recv(65536)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(head.split(b" ", 2)[1]), body
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def paired(index_path: Path, base: str, queries: list[str]) -> dict[str, list[float]]:
     """Each query in-process, then the same over HTTP from one client, one after the other, so
     that both see the same load on the machine; both warmed by one pass first. Also the time of
     the smallest request there is, a static file, as the floor of HTTP on the machine as loaded."""
+    raw = RawClient(int(base.rsplit(":", 1)[1]))
     with searchlib.Index.open(index_path) as index, httpx.Client(base_url=base, timeout=60) as client:
         for query in queries:
             index.search(query, limit=10)
             client.get("/api/search", params={"q": query}).raise_for_status()
-        here, there, floor = [], [], []
+        here, there, bare, floor = [], [], [], []
         for query in queries:
             started = time.perf_counter()
             client.get("/static/favicon.svg").raise_for_status()
             floor.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            status, body = raw.get("/api/search?" + urlencode({"q": query}))
+            json.loads(body)
+            bare.append(time.perf_counter() - started)
+            assert status == 200, body
             started = time.perf_counter()
             index.search(query, limit=10)
             here.append(time.perf_counter() - started)
@@ -108,7 +140,8 @@ def paired(index_path: Path, base: str, queries: list[str]) -> tuple[list[float]
             answer.json()
             there.append(time.perf_counter() - started)
             answer.raise_for_status()
-    return here, there, floor
+    raw.close()
+    return {"in-process": here, "httpx2": there, "socket": bare, "static": floor}
 
 
 def free_port() -> int:
@@ -132,17 +165,18 @@ async def wait_until_up(base: str, seconds: float = 60) -> None:
 
 
 async def load(base: str, queries: list[str], clients: int, seconds: float, update: Any) -> dict[str, Any]:
-    """``clients`` clients searching for ``seconds``; ``update()`` runs a third of the way in."""
+    """``clients`` clients searching for ``seconds``, and on until 5 s after the server switched
+    to the generation of ``update()``, which runs a third of the way in."""
     latencies: list[float] = []
     starts: list[float] = []
     failures: list[str] = []
     switched: list[float] = []
-    stop = time.monotonic() + seconds
+    stop = [time.monotonic() + seconds]
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client_loop(client: httpx.AsyncClient, number: int) -> None:
         at = number * len(queries) // clients
-        while time.monotonic() < stop:
+        while time.monotonic() < stop[0]:
             query = queries[at % len(queries)]
             at += 1
             started = time.perf_counter()
@@ -158,9 +192,10 @@ async def load(base: str, queries: list[str], clients: int, seconds: float, upda
 
     async def watch(client: httpx.AsyncClient, before: str) -> None:
         """When the server starts answering from the new generation."""
-        while time.monotonic() < stop and not switched:
+        while not switched:
             if (await client.get("/api/status")).json()["served_generation"] != before:
                 switched.append(time.perf_counter())
+                stop[0] = max(stop[0], time.monotonic() + 5)  # the run goes on 5 s past the switch at least
             await asyncio.sleep(0.1)
 
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -240,7 +275,8 @@ def main() -> None:
                                   stderr=subprocess.STDOUT)
         asyncio.run(wait_until_up(base))
         print(f"in-process and over HTTP, one after the other: {len(queries):,} MS MARCO queries…", file=sys.stderr)
-        local, one_by_one, floor = paired(index, base, queries)
+        timed = paired(index, base, queries)
+        local, one_by_one, bare, floor = timed["in-process"], timed["httpx2"], timed["socket"], timed["static"]
         load_average = os.getloadavg()
 
         runs = []
@@ -264,16 +300,15 @@ def main() -> None:
 
     print(f"\nReuters-21578 ({len(lines):,} articles), {len(queries):,} MS MARCO queries, limit 10, "
           f"{os.cpu_count()} cores shared by client and server.\n")
-    added = [http - here for http, here in zip(one_by_one, local)]
-    print(f"One client, each query in-process then over HTTP (`/api/search`), {len(local):,} queries:\n")
-    print("| | p50 ms | p99 ms | searches/s |")
-    print("| --- | ---: | ---: | ---: |")
-    print(f"| in-process `Index.search` | {ms(statistics.median(local))} | {ms(percentile(local, 0.99))} | {len(local) / sum(local):,.0f} |")
-    print(f"| over HTTP | {ms(statistics.median(one_by_one))} | {ms(percentile(one_by_one, 0.99))} | {len(one_by_one) / sum(one_by_one):,.0f} |")
-    print(f"| a static file (`/static/favicon.svg`) | {ms(statistics.median(floor))} | {ms(percentile(floor, 0.99))} | |")
-    print(f"\nHTTP added {ms(statistics.median(added))} ms to a search (median of the differences; p50 minus p50: "
-          f"{ms(statistics.median(one_by_one) - statistics.median(local))} ms). Load average meanwhile: "
-          f"{', '.join(f'{value:.1f}' for value in load_average)}.\n")
+    print(f"One client, each query in-process, then over HTTP (`/api/search`) with a bare socket and with httpx2, "
+          f"{len(local):,} queries; load average meanwhile {', '.join(f'{value:.1f}' for value in load_average)}:\n")
+    print("| | p50 ms | p99 ms | searches/s | added to in-process: p50 minus p50, ms | added: median of the differences, ms |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for label, times in (("in-process `Index.search`", local), ("HTTP, bare socket client", bare), ("HTTP, httpx2 client", one_by_one)):
+        added = [http - here for http, here in zip(times, local)]
+        print(f"| {label} | {ms(statistics.median(times))} | {ms(percentile(times, 0.99))} | {len(times) / sum(times):,.0f} | "
+              f"{ms(statistics.median(times) - statistics.median(local))} | {ms(statistics.median(added))} |")
+    print(f"| a static file, httpx2 (`/static/favicon.svg`) | {ms(statistics.median(floor))} | {ms(percentile(floor, 0.99))} | | | |\n")
     print("| clients | requests | requests/s | p50 ms | p99 ms | failed | update (s) | served the new generation after (s) | "
           "p50 / p99 ms from the update to 5 s after the switch | p50 / p99 ms the rest | generations |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
