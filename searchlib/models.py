@@ -307,8 +307,8 @@ class IndexedArticle:
     url: str
     path: str
     caption: str
-    entities: tuple[Entity, ...] = attrs.field(converter=tuple)
-    copies: tuple[str, ...] = attrs.field(converter=tuple)
+    entities: tuple[Entity, ...]
+    copies: tuple[str, ...]
     title_snippet: Snippet
     caption_snippet: Snippet
     body_snippet: Snippet

@@ -36,7 +36,7 @@ from .config import Ranking
 from .errors import ArticleNotFoundError, InvalidOptionError
 from .filters import filter_query
 from .matching import match
-from .models import SearchResult, Timeline
+from .models import IndexedArticle, SearchResult, Timeline
 from .query_language import ParsedQuery, parse_query, plain_query
 from .ranking import MATCHES, SORTS, Selection, ordered, page, select
 from .results import PERIODS, facet_counts, make_hits, timeline_buckets
@@ -353,7 +353,7 @@ class Index:
         from datetime import datetime
 
         from .errors import SearchlibError
-        from .models import Entity, IndexedArticle, Snippet
+        from .models import Entity, Snippet
         from .results import _matches as stored_offsets
         from .snippets import join_pieces
 
@@ -385,8 +385,8 @@ class Index:
             id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
             date=moment if isinstance(moment, datetime) else None, url=fields.get("url", ""),
             path=fields.get("path", ""), caption=fields.get("caption", ""),
-            entities=[Entity(name, kind) for name, kind in fields.get("entity_list", ())],
-            copies=[ids[other] for other in snapshot.stories().members(docnum).tolist() if other != docnum and live[other]],
+            entities=tuple(Entity(name, kind) for name, kind in fields.get("entity_list", ())),
+            copies=tuple(ids[other] for other in snapshot.stories().members(docnum).tolist() if other != docnum and live[other]),
             title_snippet=marked("title"), caption_snippet=marked("caption"), body_snippet=marked("body"),
         )
 

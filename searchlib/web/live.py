@@ -96,8 +96,8 @@ class LiveIndex:
         """Switch to a generation prepared since the last call, or start preparing one if
         ``CURRENT`` changed."""
         if self._prepared is not None:
-            (stamp, fresh), self._prepared = self._prepared, None
-            old, self._index, self._seen = self._index, fresh, stamp
+            (seen, fresh), self._prepared = self._prepared, None
+            old, self._index, self._seen = self._index, fresh, seen
             old.close()
             logger.info("now serving %s", fresh.generation.name)
         stamp = self._stamp()

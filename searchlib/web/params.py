@@ -57,8 +57,6 @@ class BadParameter(ValueError):
 class Params(Protocol):
     """What is read from a request's query string (Starlette's ``QueryParams`` is one)."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...
-
     def getlist(self, key: str) -> list[str]: ...
 
 
@@ -157,7 +155,7 @@ def read_search(params: Params, *, need_query: bool = True, facets: bool | None 
     if page * limit > MAX_HITS_DEEP:
         raise BadParameter("page", f"Pages go {MAX_HITS_DEEP:,} hits deep at most: page {page} of {limit} hits "
                                    f"is past hit {MAX_HITS_DEEP:,}; narrow the search instead")
-    sort = params.get("sort") or "relevance"
+    sort = _text(params, "sort", 20) or "relevance"
     if sort not in SORTS:
         raise BadParameter("sort", f"Unknown sort {_shown(sort)}: use {', '.join(SORTS)}")
     return Search(
@@ -175,7 +173,7 @@ def read_search(params: Params, *, need_query: bool = True, facets: bool | None 
 def read_timeline_period(params: Params) -> str | None:
     """The ``by`` parameter of a timeline: ``year``, ``month``, ``day``, or ``None`` (chosen by
     the span)."""
-    by = params.get("by") or None
+    by = _text(params, "by", 20) or None
     if by is not None and by not in PERIODS:
         raise BadParameter("by", f"Unknown period {_shown(by)}: use {', '.join(PERIODS)}")
     return by
