@@ -32,6 +32,7 @@ import click
 
 import searchlib
 from searchlib import Hit, SearchResult, Skipped, Snippet, formats
+from searchlib.web.command import serve
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 SKIPPED_SHOWN, SKIPPED_SHOWN_OF_A_KIND = 1_000, 100  # skipped inputs on stderr, as a BuildReport lists them
@@ -562,6 +563,7 @@ def _facets_text(result: SearchResult) -> str:
 
 
 main.add_command(search)
+main.add_command(serve)  # Starlette and uvicorn load only when it runs
 
 
 # status -----------------------------------------------------------------------------------------

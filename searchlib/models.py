@@ -31,6 +31,7 @@ __all__ = [
     "ScorePart",
     "Timeline",
     "TimelineBucket",
+    "IndexedArticle",
 ]
 
 
@@ -289,3 +290,25 @@ class Timeline:
     total: int
     some_words: int = 0
     notices: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class IndexedArticle:
+    """One whole article as the index holds it (``Index.article``): its stored fields, the
+    entities found in it and the ids of the other copies of its story (``copies``).
+
+    ``title_snippet``, ``caption_snippet`` and ``body_snippet`` hold the whole of each field,
+    their spans marking the words a query matched (none without a query)."""
+
+    id: str
+    title: str
+    body: str
+    date: datetime | None
+    url: str
+    path: str
+    caption: str
+    entities: tuple[Entity, ...]
+    copies: tuple[str, ...]
+    title_snippet: Snippet
+    caption_snippet: Snippet
+    body_snippet: Snippet

@@ -34,13 +34,13 @@ from whoosh import query as whoosh_query
 from .aliases import AliasTable
 from .analysis import token_terms
 from .config import Ranking
-from .errors import ArticleNotFoundError, InvalidOptionError
+from .errors import ArticleNotFoundError, InvalidOptionError, SearchlibError
 from .filters import filter_query
 from .matching import match
-from .models import SearchResult, Timeline
+from .models import IndexedArticle, SearchResult, Timeline
 from .query_language import ParsedQuery, parse_query, plain_query
 from .ranking import MATCHES, SORTS, Selection, ordered, page, select
-from .results import PERIODS, facet_counts, make_hits, timeline_buckets
+from .results import PERIODS, facet_counts, highlighted_terms, indexed_article, make_hits, timeline_buckets
 from .schema import ENTITY_FIELDS
 from .snapshot import Snapshot
 from .suggestions import suggest
@@ -347,6 +347,31 @@ class Index:
             facets=counted, page=page_number, limit=limit, some_words=selection.some_words,
             notices=selection.notices, match=mode,
         )
+
+    def article(self, article_id: str, *, query: str | None = None) -> IndexedArticle:
+        """The whole article ``article_id`` as the index holds it, with its entities and the ids
+        of the other copies of its story. With ``query``, the words ``search`` matches are
+        marked in its ``title_snippet``, ``caption_snippet`` and ``body_snippet``, as snippets
+        mark them; a query that cannot be read marks nothing.
+
+        Raises:
+            ArticleNotFoundError: no article has that id.
+        """
+        snapshot = self._snapshot
+        docnum = snapshot.docnum(article_id)
+        if docnum is None:
+            raise ArticleNotFoundError(
+                f"No article with id {article_id!r} in the index at '{self.path}'; "
+                "ids are shown by search --json and in the search results",
+                article_id=article_id,
+            )
+        words: frozenset[str] = frozenset()
+        if query:
+            try:
+                words = highlighted_terms(select(snapshot, self._parse(query, strict=False), ranking=self.ranking))
+            except SearchlibError:
+                pass
+        return indexed_article(snapshot, docnum, words)
 
 
 #: How many distinctive words of an article "more like this" searches, and how many names.

@@ -15,12 +15,12 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from .analysis import ANALYSED_CHARACTERS, token_terms
-from .models import Entity, FacetValue, Hit, ScorePart, Snippet, TimelineBucket
+from .models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, Snippet, TimelineBucket
 from .ranking import Placed, Selection
 from .snapshot import UNDATED, Snapshot
-from .snippets import body_highlighter, highlight_matches, leading_snippet, title_highlighter
+from .snippets import body_highlighter, highlight_matches, join_pieces, leading_snippet, title_highlighter
 
-__all__ = ["make_hits", "facet_counts", "timeline_buckets", "PERIODS", "MAX_PERIODS"]
+__all__ = ["make_hits", "highlighted_terms", "indexed_article", "facet_counts", "timeline_buckets", "PERIODS", "MAX_PERIODS"]
 
 PERIODS = ("year", "month", "day")
 #: Past this many periods between a timeline's first and last match, only periods with
@@ -31,11 +31,36 @@ _HIGHLIGHTED = frozenset({"text", "title", "caption", "body", "person", "organiz
 
 def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *, explain: bool) -> tuple[Hit, ...]:
     """The hits of a page, each with its snippets (and explanation, if asked for)."""
-    words = frozenset(term for field, term, _ in selection.leaves if field in _HIGHLIGHTED)
+    words = highlighted_terms(selection)
     return tuple(
         _hit(snapshot, rank, docnum, score, words, explanation(snapshot, docnum, selection) if explain else (),
              tuple(snapshot.id_of(d) for d in similar))
         for rank, docnum, score, similar in placed
+    )
+
+
+def highlighted_terms(selection: Selection) -> frozenset[str]:
+    """The terms a selection's query searched in the text and names: what snippets mark."""
+    return frozenset(term for field, term, _ in selection.leaves if field in _HIGHLIGHTED)
+
+
+def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> IndexedArticle:
+    """The whole article ``docnum``, its title, caption and body with ``words`` marked."""
+    fields = snapshot.stored(docnum)
+
+    def marked(name: str) -> Snippet:
+        text = fields.get(name, "")
+        return join_pieces([(text, [(start, end) for _, start, end in _matches(text, words)])])
+
+    live = snapshot.live()
+    moment = fields.get("date")
+    return IndexedArticle(
+        id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
+        date=moment if isinstance(moment, datetime) else None, url=fields.get("url", ""),
+        path=fields.get("path", ""), caption=fields.get("caption", ""),
+        entities=_canonical(snapshot, fields.get("entity_list", ())),
+        copies=tuple(snapshot.id_of(other) for other in snapshot.stories().members(docnum).tolist() if other != docnum and live[other]),
+        title_snippet=marked("title"), caption_snippet=marked("caption"), body_snippet=marked("body"),
     )
 
 

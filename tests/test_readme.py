@@ -3,7 +3,8 @@
 The README's code blocks are run in order, in one workspace: a copy of the shipped corpus, and
 beside it a ``../shared/data`` of small made-up collections in the place of Reuters and SciFact.
 
-- ``sh`` blocks: each command must succeed (the quick start's install lines are CI's to run).
+- ``sh`` blocks: each command must succeed (the quick start's install lines are CI's to run);
+  ``searchlib serve`` is started on a free port, must answer a search, and must stop on Ctrl-C.
 - ``python`` blocks: run as they are.
 - ``text`` blocks that begin with ``$ command``: transcripts. Each command is run and what it
   prints (stdout, then stderr) must match the lines shown, where a number stands for any number,
@@ -19,8 +20,11 @@ import os
 import random
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,6 +87,48 @@ def run(command: str, work: Path) -> subprocess.CompletedProcess[str]:
     environment.pop("SEARCHLIB_INDEX", None)
     environment.pop("SEARCHLIB_CORPUS", None)
     return subprocess.run(["bash", "-c", command], cwd=work, env=environment, capture_output=True, text=True, timeout=300)
+
+
+class Server:
+    """``searchlib serve`` as the README writes it but on a free port, up from its command to the
+    end of the README (whose later ``curl`` lines are pointed at it), then stopped with Ctrl-C as
+    a person would."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[str] | None = None
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+
+    def start(self, command: str, work: Path) -> None:
+        assert self.process is None, "the README starts a second server"
+        environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        self.process = subprocess.Popen(["bash", "-c", f"exec {command} --port {self.port}"], cwd=work, env=environment,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert self.process.stderr is not None
+        announced = self.process.stderr.readline()
+        assert announced.startswith("Serving ") and f":{self.port}/" in announced, f"{command}: {announced}"
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=5):
+                    return
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+        raise AssertionError(f"{command}: nothing listens on port {self.port}")
+
+    def pointed(self, command: str) -> str:
+        return command.replace("127.0.0.1:8080", f"127.0.0.1:{self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                code = self.process.wait(30)
+            finally:
+                self.process.kill()
+                assert self.process.stderr is not None
+                self.process.stderr.close()
+            assert code == 0, f"searchlib serve ended with {code} on Ctrl-C"
 
 
 def commands(code: str) -> list[str]:
@@ -151,21 +197,29 @@ _INSTALLS = ("python3 -m venv", "pip ")
 
 def test_every_readme_example_runs_as_written(workspace: Path) -> None:
     checked = 0
-    for language, code, line in blocks():
-        if language == "sh":
-            for command in commands(code):
-                if command.startswith(_INSTALLS):
-                    continue  # the quick start's installs: CI runs them on a fresh machine
-                done = run(command, workspace)
-                assert done.returncode == 0, f"README line {line}: {command}\n{done.stdout}{done.stderr}"
+    server = Server()
+    try:
+        for language, code, line in blocks():
+            if language == "sh":
+                for command in commands(code):
+                    if command.startswith(_INSTALLS):
+                        continue  # the quick start's installs: CI runs them on a fresh machine
+                    if command.startswith("searchlib serve"):
+                        server.start(command, workspace)
+                        checked += 1
+                        continue
+                    done = run(server.pointed(command), workspace)
+                    assert done.returncode == 0, f"README line {line}: {command}\n{done.stdout}{done.stderr}"
+                    checked += 1
+            elif language == "python":
+                done = subprocess.run([sys.executable, "-c", code], cwd=workspace, capture_output=True, text=True, timeout=300)
+                assert done.returncode == 0, f"README line {line}:\n{done.stderr}"
                 checked += 1
-        elif language == "python":
-            done = subprocess.run([sys.executable, "-c", code], cwd=workspace, capture_output=True, text=True, timeout=300)
-            assert done.returncode == 0, f"README line {line}:\n{done.stderr}"
-            checked += 1
-        elif language == "text" and code.startswith("$ "):
-            check_transcript(code, line, workspace)
-            checked += 1
+            elif language == "text" and code.startswith("$ "):
+                check_transcript(code, line, workspace)
+                checked += 1
+    finally:
+        server.stop()
     assert checked >= 20  # the README's examples are really there
 
 
