@@ -33,6 +33,7 @@ from whoosh import query as whoosh_query
 
 from .analysis import token_terms
 from .config import Ranking
+from .engines import is_xapian
 from .errors import ArticleNotFoundError, InvalidOptionError
 from .filters import filter_query
 from .matching import match
@@ -80,12 +81,16 @@ class Index:
             InvalidOptionError: a ``SEARCHLIB_BM25_*`` or ``SEARCHLIB_FIELD_WEIGHTS`` value
                 cannot be used.
         """
-        path = Path(path)
         if ranking is None:
             try:
                 ranking = Ranking.from_env()
             except ValueError as error:
                 raise InvalidOptionError(str(error)) from None
+        if is_xapian(path):  # a Xapian index, cluster file or xapian:// address: engines/xapian.py
+            from .engines.xapian import XapianIndex
+
+            return XapianIndex.open(path, ranking=ranking, wait=wait)  # type: ignore[return-value]
+        path = Path(path)
         return cls(path, ranking, Snapshot.open(path, ranking, wait=wait))
 
     @property
