@@ -764,7 +764,9 @@ class XapianIndex:
             for tier in selection.tiers:
                 if len(found) >= limit:
                     break
-                for item in self._enquire(tier, "relevance", fold=False).get_mset(0, limit - len(found)):
+                mset = self._enquire(tier, "relevance", fold=False).get_mset(0, limit - len(found))
+                mset.fetch()
+                for item in mset:
                     found.append((item.document.get_value(ID_SLOT).decode("utf-8", "surrogatepass"), float(item.weight)))
             return tuple(found)
 
@@ -896,6 +898,8 @@ class XapianIndex:
             if fold and shown_before:
                 query = xapian.Query(xapian.Query.OP_AND_NOT, tier, self._stories_of(_combine(xapian.Query.OP_OR, shown_before)))
             mset = self._enquire(query, sort, fold=fold).get_mset(offset, wanted)
+            if offset == 0:  # the page's documents in one request to each shard, not one each (fetch() of an
+                mset.fetch()  # MSet that starts further down crashes Xapian 1.4's remote backend)
             items += list(mset)
             wanted -= mset.size()
             if wanted > 0 and number + 1 < len(tiers):  # the page goes on into the next tier
@@ -911,7 +915,9 @@ class XapianIndex:
             enquire.set_query(copies)
             enquire.set_weighting_scheme(xapian.BoolWeight())
             enquire.set_sort_by_value(ORDER_SLOT, False)
-            for item in enquire.get_mset(0, everything):
+            copies_found = enquire.get_mset(0, everything)
+            copies_found.fetch()
+            for item in copies_found:
                 document = item.document
                 similar.setdefault(document.get_value(STORY_SLOT).decode("utf-8", "surrogatepass"), []).append(
                     (document.get_value(ORDER_SLOT), document.get_value(ID_SLOT).decode("utf-8", "surrogatepass")))
@@ -947,20 +953,29 @@ class XapianIndex:
 
     def _hits(self, placed: list[tuple[int, xapian.MSetItem, tuple[str, ...]]], selection: _Selection, *,
               explain: bool) -> tuple[Hit, ...]:
+        """The hits of a page with their snippets: the words each hit matched are found by
+        analysing its title, caption and body again (a few ms a page, no request to the shards);
+        only names (``person:`` and the like) are looked up in its terms."""
         database = self._shards.database
         hits = []
-        leaf_terms = {(field, term): (PREFIXES[field] + term if field != "text" else term)
-                      for field, term, _ in selection.leaves if field in _HIGHLIGHTED}
+        in_text = {(field, term) for field, term, _ in selection.leaves if field in ("text", "title", "caption", "body")}
+        in_names = {(field, term) for field, term, _ in selection.leaves if field in _HIGHLIGHTED} - in_text
         for rank, item, similar in placed:
-            document = item.document
-            fields = _data(document)
-            present = {term.term.decode("utf-8", "surrogatepass") for term in database.termlist(item.docid)} if leaf_terms else set()
-            words = {term for (field, term), xterm in leaf_terms.items() if xterm in present}
+            fields = _data(item.document)
+            tokens = {name: token_terms(fields.get(name, "")[:ANALYSED_CHARACTERS]) for name in ("title", "caption", "body")}
+            terms = {name: {token[1] for token in found} for name, found in tokens.items()}
+            words = {term for field, term in in_text
+                     if (term in terms["title"] or term in terms["caption"] or term in terms["body"] if field == "text"
+                         else term in terms[field])}
+            present: set[str] = set()
+            if in_names or explain:
+                present = {term.term.decode("utf-8", "surrogatepass") for term in database.termlist(item.docid)}
+                words |= {term for field, term in in_names if PREFIXES[field] + term in present}
             body, title = fields.get("body", ""), fields.get("title", "")
-            snippet = highlight_matches(body_highlighter(), body, _offsets(body, words), top=2)
+            snippet = highlight_matches(body_highlighter(), body, _offsets(tokens["body"], words), top=2)
             if not snippet.spans:
                 snippet = leading_snippet(body if body.strip() else title)
-            title_snippet = highlight_matches(title_highlighter(), title, _offsets(title, words), top=1)
+            title_snippet = highlight_matches(title_highlighter(), title, _offsets(tokens["title"], words), top=1)
             if title_snippet.text != title:
                 title_snippet = Snippet(title)
             explained = self._explain(item, present, selection) if explain else ()
@@ -1014,12 +1029,10 @@ class _FacetView:
         return type("Counted", (), {"names": names, "counts": staticmethod(lambda mask: counts)})()
 
 
-def _offsets(text: str, words: set[str]) -> list[tuple[str, int, int]]:
-    """Where the terms ``words`` occur in ``text``: ``(term, start, end)``, as the Whoosh engine
-    reads them from the offsets it stores (here the text is analysed again: a few ms a page)."""
-    if not words:
-        return []
-    return [(term, start, end) for _, term, start, end, _ in token_terms(text[:ANALYSED_CHARACTERS]) if term in words]
+def _offsets(tokens: list[tuple[str, str | None, int, int, int]], words: set[str]) -> list[tuple[str, int, int]]:
+    """Where the terms ``words`` occur among a text's ``tokens``: ``(term, start, end)``, as the
+    Whoosh engine reads them from the offsets it stores."""
+    return [(term, start, end) for _, term, start, end, _ in tokens if term in words] if words else []
 
 
 def _day_micros(day: str) -> int:
