@@ -13,14 +13,15 @@ and a scale run over 4 shards.
   1-, 2- and 4-shard builds served by ``xapian-tcpsrv`` on 127.0.0.1;
 - **scale**: Reuters and the Wikipedia slice repeated with fresh ids (``rebuild.write_corpus``),
   ``--scale`` articles over 4 shards: build time, peak memory, disk, and latency over the 4
-  remote shards.
+  remote shards;
+- **overlap**: on Reuters, how many of the Whoosh engine's top 10 the Xapian engine also has.
 
 All shards of a run are on this one machine (2 cores, shared with other work): remote shards
 here measure Xapian's protocol and merging, not a network.
 
 Usage (the xapian extra and xapian-tools installed):
-    python benchmarks/xapian.py [--data ../shared/data] [--parts quality,build,latency,scale]
-        [--queries 500] [--scale 200000] [--scale-queries 200]
+    python benchmarks/xapian.py [--data ../shared/data]
+        [--parts quality,build,latency,overlap,scale] [--queries 500] [--scale 200000] [--scale-queries 200]
 """
 
 from __future__ import annotations
@@ -42,11 +43,14 @@ from typing import Any
 from rebuild import run, write_corpus
 
 HERE = Path(__file__).resolve().parent
+# This file's name is the bindings' module name: its folder must not be where ``import xapian``
+# looks (so the commands below are the console scripts, which do not put the folder first).
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 COLLECTIONS = ("scifact", "cacm", "med", "cisi")
 
 
 def searchlib_command(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "searchlib", *arguments]
+    return [str(Path(sys.executable).parent / "searchlib"), *arguments]
 
 
 def disk(path: Path) -> int:
@@ -171,6 +175,29 @@ def build_and_latency(data: Path, work: Path, parts: set[str], count: int) -> No
               flush=True)
 
 
+def overlap(data: Path, work: Path, count: int) -> None:
+    """How many of the Whoosh engine's top 10 the Xapian engine also has, over the queries."""
+    import searchlib
+    from searchlib.query import plain_query
+
+    corpus = data / "reuters21578.jsonl.gz"
+    searchlib.build(corpus, work / "overlap-whoosh", jobs=2)
+    searchlib.build(corpus, work / "overlap-xapian", engine="xapian", shards=2)
+    with gzip.open(data / "queries-msmarco.tsv.gz", "rt", encoding="utf-8") as lines:
+        texts = [plain_query(line.rstrip("\n").split("\t", 1)[1]) for _, line in zip(range(count), lines)]
+    shares, same_total = [], 0
+    with searchlib.Index.open(work / "overlap-whoosh") as whoosh, searchlib.Index.open(work / "overlap-xapian") as xapian_index:
+        for text in (t for t in texts if t.strip()):
+            a, b = whoosh.search(text), xapian_index.search(text)
+            same_total += (a.total, a.stories) == (b.total, b.stories)
+            if a.hits:
+                shares.append(len({h.id for h in a.hits} & {h.id for h in b.hits}) / len(a.hits))
+    print(f"\n## Whoosh and Xapian engines on Reuters, {len(shares)} MS MARCO queries with hits\n")
+    print(f"top-10 overlap: mean {statistics.mean(shares):.3f}, median {statistics.median(shares):.2f}, "
+          f"identical sets {sum(s == 1 for s in shares) / len(shares):.0%}, under half {sum(s < 0.5 for s in shares) / len(shares):.0%}; "
+          f"same total and stories: {same_total / len(shares):.0%} of the queries", flush=True)
+
+
 def scale(data: Path, work: Path, size: int, count: int) -> None:
     corpus = work / "scale.jsonl"
     write_corpus(data, size, corpus)
@@ -193,7 +220,7 @@ def scale(data: Path, work: Path, size: int, count: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
-    parser.add_argument("--parts", default="quality,build,latency,scale")
+    parser.add_argument("--parts", default="quality,build,latency,overlap,scale")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--scale", type=int, default=200_000)
     parser.add_argument("--scale-queries", type=int, default=200)
@@ -211,6 +238,8 @@ def main() -> int:
             quality(args.data, work)
         if parts & {"build", "latency"}:
             build_and_latency(args.data, work, parts, args.queries)
+        if "overlap" in parts:
+            overlap(args.data, work, args.queries)
         if "scale" in parts:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()

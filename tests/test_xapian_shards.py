@@ -206,6 +206,8 @@ def test_a_remote_search_has_filters_explanations_suggestions_and_more_like(loca
         explained = three.search("grain exports", explain=True).hits[0]
         assert sum(part.score for part in explained.explanation) == pytest.approx(explained.score, rel=1e-9)
         assert three.suggest("graim exprts") == one.suggest("graim exprts") == "grain exports"
+        exported = [list(index.hits("grain OR exports", batch=7, sort="newest"))[1:] for index in (one, three)]
+        assert [h.id for h in exported[0]] == [h.id for h in exported[1]] and len(exported[0]) > 7
         like = one.search("military base").hits[0].id
         _same(one.more_like(like), three.more_like(like))
         assert like not in [hit.id for hit in three.more_like(like).hits]
