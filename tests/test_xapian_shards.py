@@ -375,3 +375,31 @@ def test_one_shard_built_on_its_own_machine_is_the_shard_of_a_whole_build(corpus
     assert ids == sorted(v.value for v in whole.valuestream(6))
     stories = sorted(v.value for v in alone.valuestream(2))
     assert stories == sorted(v.value for v in whole.valuestream(2))
+
+
+@pytest.mark.parametrize("command", ["build", "update"])
+def test_a_writer_killed_midway_leaves_the_last_good_shards(corpus: Path, tmp_path: Path, command: str) -> None:
+    index = tmp_path / "x"
+    searchlib.build(corpus, index, engine="xapian", shards=2)
+    with searchlib.Index.open(index) as before:
+        expected = [(h.id, h.score) for h in before.search("grain OR gold", limit=20).hits]
+    bigger = write_synthetic_corpus(tmp_path / "bigger.jsonl", 4000, seed=3)
+    writer = subprocess.Popen(
+        [str(Path(sys.executable).parent / "searchlib"), command, str(bigger), "--index", str(index), "--switch-corpus",
+         "--max-delete", "100%", *(["--engine", "xapian", "--shards", "2"] if command == "build" else [])],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(4)  # reading, analysing and writing by now
+    assert writer.poll() is None, "the writer finished before it could be killed"
+    os.killpg(writer.pid, signal.SIGKILL)
+    writer.wait()
+    time.sleep(1.5)  # the shard processes die with it
+    left = subprocess.run(["pgrep", "-f", str(bigger)], capture_output=True, text=True).stdout.split()
+    assert not left, f"processes of the killed writer are still running: {left}"
+    with searchlib.Index.open(index) as after:
+        assert after.article_count == 400
+        assert [(h.id, h.score) for h in after.search("grain OR gold", limit=20).hits] == expected
+    report = searchlib.update(corpus, index)  # the next writer removes what the dead one left
+    assert (report.added, report.removed) == (0, 0)
+    for number in range(2):
+        assert [p.name for p in (index / shard_name(number, 2)).glob("gen-*")] == ["gen-000001"]
+        assert len(list((index / shard_name(number, 2) / "gen-000001").glob("stories-*.npz"))) == 1

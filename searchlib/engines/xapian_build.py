@@ -281,7 +281,10 @@ class _ShardWriter:
                 logger.exception("could not index %s", article.id)
                 self.failed.append((article.id, article.path, f"{type(exc).__name__}: {exc}"))
                 continue
-            self.database.replace_document(id_term(article.id), document)
+            if self.create:  # a new generation holds no article yet: no look-up of its id
+                self.database.add_document(document)
+            else:
+                self.database.replace_document(id_term(article.id), document)
 
     def remove(self, ids: list[str]) -> None:
         for article_id in ids:
