@@ -38,7 +38,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from rebuild import run, write_corpus
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 try:
-    import xapian  # noqa: F401
+    import xapian
 
     BINDINGS = True
 except ImportError:
@@ -214,8 +214,6 @@ def test_a_remote_search_has_filters_explanations_suggestions_and_more_like(loca
 
 
 def test_shards_hold_a_third_each_by_a_hash_of_the_id(sharded: Path) -> None:
-    import xapian
-
     counts = [xapian.Database(str(sharded / shard_name(number, 3))).get_doccount() for number in range(3)]
     assert sum(counts) == 400 and min(counts) > 100
 
@@ -319,7 +317,7 @@ def test_serving_a_directory_that_is_no_shard_is_a_clear_error(sharded: Path) ->
 
     result = CliRunner().invoke(main, ["serve-shard", str(sharded), "--port", "7001"])
     assert result.exit_code == 1
-    assert f"holds 3 shards (shard-1-of-3, shard-2-of-3, shard-3-of-3): serve each one" in result.output
+    assert "holds 3 shards (shard-1-of-3, shard-2-of-3, shard-3-of-3): serve each one" in result.output
 
 
 def test_field_weights_the_xapian_engine_cannot_give_are_an_error(local: Path) -> None:
@@ -364,8 +362,6 @@ def test_one_writer_of_a_shard_at_a_time(corpus: Path, tmp_path: Path) -> None:
 
 
 def test_one_shard_built_on_its_own_machine_is_the_shard_of_a_whole_build(corpus: Path, sharded: Path, tmp_path: Path) -> None:
-    import xapian
-
     searchlib.build(corpus, tmp_path / "alone", shard="2/3")
     assert not (tmp_path / "alone" / shard_name(0, 3)).exists()
     alone = xapian.Database(str(tmp_path / "alone" / shard_name(1, 3)))

@@ -76,7 +76,7 @@ from ..suggestions import suggest
 from ..writer import ANALYSED_CHARACTERS
 from . import is_xapian_address
 from .xapian_layout import (
-    DATE_SLOT, DAY_SLOT, FACET_SLOTS, ID_SLOT, METADATA_KEY, NEWEST_SLOT, OLDEST_SLOT, ONE_SLOT, ORDER_SLOT,
+    DATE_SLOT, DAY_SLOT, FACET_SLOTS, ID_SLOT, METADATA_KEY, NEWEST_SLOT, OLDEST_SLOT, ORDER_SLOT,
     PREFIXES, SPELLING_PREFIX, STORY_SLOT, date_key, field_term, id_term, read_marker, shard_name, story_term,
 )
 
@@ -511,7 +511,7 @@ class _Translator:
                 compiled = re.compile(q.text if isinstance(q, whoosh_query.Regex) else fnmatch.translate(q.text))
             except re.error:
                 return _NOTHING
-            match = compiled.match  # type: ignore[assignment]
+            match = compiled.match
         chosen: list[tuple[str, int]] = []
         for item in self.database.allterms((prefix + start).encode("utf-8", "surrogatepass")):
             raw = item.term.decode("utf-8", "surrogatepass")[len(prefix):]
@@ -748,7 +748,7 @@ class XapianIndex:
             dates = [_day_micros(day) for day, count in days.items() for _ in range(count)]
             dates += [UNDATED] * (selection.total - len(dates))
             view = type("Dates", (), {"dates": staticmethod(lambda: np.array(dates, dtype=np.int64))})()
-            buckets, undated = timeline_buckets(view, np.ones(len(dates), dtype=bool), by)  # type: ignore[arg-type]
+            buckets, undated = timeline_buckets(view, np.ones(len(dates), dtype=bool), by)
             return Timeline(query=query, by=by, buckets=buckets, undated=undated, total=selection.total,
                             some_words=selection.some_words, notices=selection.notices + self._shards.notices())
 
@@ -847,6 +847,7 @@ class XapianIndex:
         with_all, with_any = narrowed(all_words), narrowed(any_word)
         notices = list(parsed.notices) + translator.notices
         some_words = 0
+        tiers: tuple[xapian.Query, ...]
         if parsed.any_word is None:
             tiers, union = (with_any,), with_any
             totals: tuple[int, ...] = (self._count(with_any),)
@@ -992,9 +993,9 @@ class XapianIndex:
         """As results.explanation: the BM25 part of each matched word, computed as Xapian's
         ``BM25PlusWeight`` computes it, times its weight in the query."""
         database = self._shards.database
-        weights: dict[tuple[str, str], float] = Counter()
+        weights: dict[tuple[str, str], float] = {}
         for field, term, weight in selection.leaves:
-            weights[field, term] += weight
+            weights[field, term] = weights.get((field, term), 0.0) + weight
         size, average = database.get_doccount(), database.get_avlength() or 1.0
         length = database.get_doclength(item.docid)
         k1, b = self.ranking.k1, self.ranking.b
@@ -1042,7 +1043,7 @@ def _day_micros(day: str) -> int:
 
 
 def _revisions(shards: _Shards) -> list[tuple[str, Any]]:
-    found = []
+    found: list[tuple[str, Any]] = []
     for name in shards.names:
         database = shards.open.get(name)
         if database is None:

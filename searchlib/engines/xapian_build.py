@@ -59,7 +59,7 @@ from ..schema import TITLE_WEIGHT, facet_names, facet_value
 from ..writer import ANALYSED_CHARACTERS, BATCH
 from .xapian_layout import (
     DATE_SLOT, DATED_PREFIX, DAY_SLOT, DIGEST_SLOT, FACET_SLOTS, FILE_SLOT, FILES_KEY, ID_SLOT,
-    METADATA_KEY, NEWEST_SLOT, OLDEST_SLOT, ONE_SLOT, ORDER_SLOT, PREFIXES, SCHEMA, SPELLING_PREFIX,
+    METADATA_KEY, NEWEST_SLOT, OLDEST_SLOT, ORDER_SLOT, PREFIXES, SCHEMA, SPELLING_PREFIX,
     STORIES_KEY, STORY_SLOT, STUB, MAX_TERM_BYTES, date_key, field_term, id_term,
     read_marker, story_term, shard_name, shard_of, write_marker,
 )
@@ -142,7 +142,6 @@ def article_document(article: Article, extract: Extractor, digest: str, story: s
     document.add_value(ID_SLOT, article.id)
     document.add_value(DIGEST_SLOT, digest)
     document.add_value(FILE_SLOT, file)
-    document.add_value(ONE_SLOT, "1")
     document.set_data(json.dumps({
         "id": article.id, "title": article.title, "caption": article.caption, "body": article.body,
         "url": article.url, "path": article.path, "date": article.date.isoformat() if article.date else None,
@@ -694,7 +693,7 @@ def _apply(corpus: Path, files: list[Path], index: Path, directories: dict[int, 
             if not state.in_place:
                 _switch(state.directory, state.generation)
                 _remove_old_generations(state.directory)
-            else:
+            elif state.live is not None:
                 old = state.live / state.stories if state.stories else None
                 if old is not None and old.name != stories:
                     old.unlink(missing_ok=True)

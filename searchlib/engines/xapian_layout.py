@@ -48,7 +48,7 @@ from . import XAPIAN_MARKER
 __all__ = [
     "PREFIXES", "ID_PREFIX", "STORY_PREFIX", "SPELLING_PREFIX", "DATED_PREFIX", "MAX_TERM_BYTES",
     "DATE_SLOT", "DAY_SLOT", "STORY_SLOT", "ORDER_SLOT", "NEWEST_SLOT", "OLDEST_SLOT", "ID_SLOT",
-    "DIGEST_SLOT", "FILE_SLOT", "ONE_SLOT", "FACET_SLOTS", "FACETS_PER_SLOT",
+    "DIGEST_SLOT", "FILE_SLOT", "FACET_SLOTS", "FACETS_PER_SLOT",
     "STUB", "SCHEMA", "story_term", "shard_of", "shard_name", "read_marker", "write_marker", "id_term", "field_term",
     "date_key", "METADATA_KEY", "FILES_KEY", "STORIES_KEY",
 ]
@@ -77,7 +77,6 @@ OLDEST_SLOT = 5    # date key + order, for oldest first; undated: all 0xff, whic
 ID_SLOT = 6        # the article id
 DIGEST_SLOT = 7    # the digest of what was indexed (indexer.article_digest): updates
 FILE_SLOT = 8      # the corpus file it was read from: updates
-ONE_SLOT = 9       # "1" in every document: a match spy on it counts every match
 #: Facets: each kind's names, the first ``FACETS_PER_SLOT - 1`` one a slot, the rest joined
 #: by line breaks in the kind's last slot. A match spy counts each slot's values.
 FACETS_PER_SLOT = 8
