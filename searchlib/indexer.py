@@ -34,7 +34,7 @@ from whoosh import index as whoosh_index
 
 from .corpus import SkipHandler, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder, signatures
-from .engines import XAPIAN_MARKER
+from .engines import XAPIAN_MARKER, xapian_module
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
@@ -145,11 +145,10 @@ def build(
     (``"i/N"``) of one whose shards are built on several machines (engines/xapian_build.py).
     """
     if engine == "xapian" or shards != 1 or shard is not None:
-        from .engines import xapian_build
-
-        return xapian_build.build(corpus, index, shards=shards, shard=shard, on_skip=on_skip, on_progress=on_progress,
-                                  ner=ner, wait=wait, max_delete=max_delete, switch_corpus=switch_corpus,
-                                  follow_symlinks=follow_symlinks)
+        written: BuildReport = xapian_module("xapian_build").build(
+            corpus, index, shards=shards, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner, wait=wait,
+            max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
+        return written
     if engine != "whoosh":
         raise InvalidOptionError(f"Unknown engine {engine!r}: use whoosh or xapian")
     return _write(_optional_path(corpus), Path(index), incremental=False, on_skip=on_skip,
@@ -180,11 +179,10 @@ def update(
     updated shard by shard (only shard ``shard``, ``"i/N"``, if given).
     """
     if (Path(index) / XAPIAN_MARKER).is_file() or shard is not None:
-        from .engines import xapian_build
-
-        return xapian_build.update(corpus, index, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner,
-                                   wait=wait, max_delete=max_delete, switch_corpus=switch_corpus,
-                                   follow_symlinks=follow_symlinks)
+        updated: BuildReport = xapian_module("xapian_build").update(
+            corpus, index, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner, wait=wait,
+            max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
+        return updated
     return _write(_optional_path(corpus), Path(index), incremental=True, on_skip=on_skip,
                   on_progress=on_progress, ner=ner, jobs=1, wait=wait,
                   max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)

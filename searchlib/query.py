@@ -33,7 +33,7 @@ from whoosh import query as whoosh_query
 
 from .analysis import token_terms
 from .config import Ranking
-from .engines import is_xapian
+from .engines import is_xapian, xapian_module
 from .errors import ArticleNotFoundError, InvalidOptionError
 from .filters import filter_query
 from .matching import match
@@ -87,9 +87,8 @@ class Index:
             except ValueError as error:
                 raise InvalidOptionError(str(error)) from None
         if is_xapian(path):  # a Xapian index, cluster file or xapian:// address: engines/xapian.py
-            from .engines.xapian import XapianIndex
-
-            return XapianIndex.open(path, ranking=ranking, wait=wait)  # type: ignore[return-value]
+            opened: Index = xapian_module("xapian").XapianIndex.open(path, ranking=ranking, wait=wait)
+            return opened
         path = Path(path)
         return cls(path, ranking, Snapshot.open(path, ranking, wait=wait))
 

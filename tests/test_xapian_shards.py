@@ -379,12 +379,16 @@ def test_a_writer_killed_midway_leaves_the_last_good_shards(corpus: Path, tmp_pa
     searchlib.build(corpus, index, engine="xapian", shards=2)
     with searchlib.Index.open(index) as before:
         expected = [(h.id, h.score) for h in before.search("grain OR gold", limit=20).hits]
-    bigger = write_synthetic_corpus(tmp_path / "bigger.jsonl", 4000, seed=3)
+    bigger = write_synthetic_corpus(tmp_path / "bigger.jsonl", 20_000, seed=3)
     writer = subprocess.Popen(
         [str(Path(sys.executable).parent / "searchlib"), command, str(bigger), "--index", str(index), "--switch-corpus",
          "--max-delete", "100%", *(["--engine", "xapian", "--shards", "2"] if command == "build" else [])],
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(4)  # reading, analysing and writing by now
+    lock = index / shard_name(0, 2) / "WRITER.lock"
+    deadline = time.monotonic() + 60
+    while '"articles"' not in (lock.read_text() if lock.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the writer notes its progress: reading, analysing and writing
+    time.sleep(0.5)
     assert writer.poll() is None, "the writer finished before it could be killed"
     os.killpg(writer.pid, signal.SIGKILL)
     writer.wait()

@@ -27,9 +27,13 @@ Xapian installed.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 
-__all__ = ["ENGINES", "XAPIAN_MARKER", "is_xapian", "is_xapian_address"]
+from ..errors import SearchlibError
+
+__all__ = ["ENGINES", "XAPIAN_MARKER", "is_xapian", "is_xapian_address", "xapian_module"]
 
 ENGINES = ("whoosh", "xapian")
 #: The file that makes a directory a Xapian index of searchlib's (its shards are beside it).
@@ -50,3 +54,19 @@ def is_xapian(location: Path | str) -> bool:
         return True
     path = Path(location)
     return (path / XAPIAN_MARKER).is_file() or path.is_file()
+
+
+def xapian_module(name: str) -> ModuleType:
+    """The Xapian engine's module ``name`` (``xapian``: searching, ``xapian_build``: writing).
+
+    Raises:
+        SearchlibError: Xapian's Python bindings are not installed; the message says how.
+    """
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ImportError as exc:
+        if exc.name != "xapian" and "xapian" not in str(exc):
+            raise
+        raise SearchlibError(
+            "The Xapian engine needs Xapian's Python bindings: pip install 'searchlib[xapian]' "
+            "(xapian-bindings-binary), or Debian's python3-xapian") from exc
