@@ -403,3 +403,17 @@ def test_a_writer_killed_midway_leaves_the_last_good_shards(corpus: Path, tmp_pa
     for number in range(2):
         assert [p.name for p in (index / shard_name(number, 2)).glob("gen-*")] == ["gen-000001"]
         assert len(list((index / shard_name(number, 2) / "gen-000001").glob("stories-*.npz"))) == 1
+
+
+def test_an_open_index_moves_to_what_a_writer_committed_on_refresh(corpus: Path, tmp_path: Path) -> None:
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    working = tmp_path / "news.jsonl"
+    working.write_text("\n".join(lines[:200]) + "\n", encoding="utf-8")
+    searchlib.build(working, tmp_path / "x", engine="xapian", shards=2)
+    with searchlib.Index.open(tmp_path / "x") as index:
+        assert index.article_count == 200 and not index.refresh()
+        working.write_text("\n".join(lines[:250]) + "\n", encoding="utf-8")
+        searchlib.update(working, tmp_path / "x")  # in place: one transaction a shard
+        assert index.refresh() and index.article_count == 250
+        searchlib.build(working, tmp_path / "x", engine="xapian", shards=2)  # a new generation a shard
+        assert index.refresh() and index.article_count == 250 and not index.refresh()
