@@ -41,12 +41,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 index_option = click.option(
     "--index",
     "index_path",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),
     default=searchlib.Settings().index,
     envvar="SEARCHLIB_INDEX",
     show_envvar=True,
     show_default=True,
-    help="Index directory.",
+    help="Index directory (or a Xapian cluster file, or xapian://host:port,host:port).",
 )
 corpus_option = click.option(
     "--corpus",
@@ -151,6 +151,10 @@ report_option = click.option(
     "--report/--quiet", "-r/-q", default=None,
     help="Print the summary (default: only when stdout is a terminal, so cron stays silent on success).",
 )
+shard_option = click.option(
+    "--shard", metavar="i/N", default=None,
+    help="Xapian: write only shard i of N, on the machine that serves it (every machine reads the whole corpus).",
+)
 follow_symlinks_option = click.option(
     "--follow-symlinks", is_flag=True,
     help="Also read what symbolic links lead to outside CORPUS (by default they are skipped and reported).",
@@ -169,8 +173,14 @@ follow_symlinks_option = click.option(
 @json_option
 @report_option
 @follow_symlinks_option
+@click.option("--engine", type=click.Choice(["whoosh", "xapian"]), default="whoosh", show_default=True,
+              help="Write a Whoosh index, or Xapian shards (see README, Scale-out).")
+@click.option("--shards", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Xapian: how many shards, each written by a process of its own.")
+@shard_option
 def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wait: float, max_delete: str | None,
-          switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool) -> None:
+          switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool, engine: str, shards: int,
+          shard: str | None) -> None:
     """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
 
     Files and lines that cannot be read are skipped, listed on stderr and counted; every good
@@ -190,7 +200,8 @@ def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wai
         corpus = searchlib.Settings().corpus
     with _errors_as_messages():
         result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait,
-                        max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
+                        max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks,
+                        **({"engine": engine, "shards": shards, "shard": shard} if engine != "whoosh" else {}))
     _print_report(result, given=corpus is not None, as_json=as_json, report=report)
 
 
@@ -204,8 +215,9 @@ def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wai
 @json_option
 @report_option
 @follow_symlinks_option
+@shard_option
 def update(corpus: Path | None, index_path: Path, ner: str | None, wait: float, max_delete: str | None,
-           switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool) -> None:
+           switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool, shard: str | None) -> None:
     """Bring the index up to date with CORPUS (default: the corpus it was built from): index
     added and changed articles, remove those gone. Only files whose size or time changed are
     read again, and only articles whose text changed are analysed again. Safe to run from cron
@@ -220,7 +232,8 @@ def update(corpus: Path | None, index_path: Path, ner: str | None, wait: float, 
     _stop_cleanly_on_sigterm()
     with _errors_as_messages():
         result = _write(searchlib.update, corpus, index_path, ner=ner, wait=wait,
-                        max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
+                        max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks,
+                        **({"shard": shard} if shard else {}))
     _print_report(result, given=corpus is not None, as_json=as_json, report=report)
 
 
@@ -845,6 +858,32 @@ def _log(message: str) -> None:
     if not sys.stderr.isatty():
         message = f"{datetime.now().isoformat(timespec='seconds')} {message}"
     click.echo(message, err=True)
+
+
+# serve-shard (the Xapian engine) ----------------------------------------------------------------
+
+
+@main.command("serve-shard", context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--port", type=click.IntRange(1, 65535), required=True, help="TCP port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Close a connection idle or busy this long (xapian-tcpsrv's default otherwise).")
+def serve_shard(directory: Path, port: int, host: str, timeout: float | None) -> None:
+    """Serve one Xapian shard, read-only, with xapian-tcpsrv, for searches on other machines
+    (see README, Scale-out). DIRECTORY is the shard's directory (DIR/shard-1-of-3), or an index
+    of one shard. A rebuild of the shard is served to each new connection.
+
+    \b
+    Example:
+        searchlib serve-shard indexes/reuters/shard-1-of-3 --port 7001 --host 0.0.0.0
+        search "military base" --index xapian://10.0.0.5:7001,10.0.0.6:7001,10.0.0.7:7001
+    """
+    from searchlib.engines.xapian_layout import serve_command
+
+    with _errors_as_messages():
+        command = serve_command(directory, port=port, host=host, timeout=timeout)
+    os.execv(command[0], command)  # the server itself, so that systemd or a shell signals it directly
 
 
 def search_main() -> None:

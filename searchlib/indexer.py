@@ -36,6 +36,7 @@ from .aliases import AliasTable
 from .columns import texts
 from .corpus import SkipHandler, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder, signatures
+from .engines import XAPIAN_MARKER, xapian_module
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
@@ -105,6 +106,9 @@ def build(
     max_delete: int | str | None = None,
     switch_corpus: bool = False,
     follow_symlinks: bool = False,
+    engine: str = "whoosh",
+    shards: int = 1,
+    shard: str | None = None,
 ) -> BuildReport:
     """Index every article under ``corpus`` into a new generation of the index at ``index``.
 
@@ -141,7 +145,17 @@ def build(
         WriteRefusedError: the corpus is not the index's, or too many articles would go.
         IndexLockedError: another writer is running, and did not finish within ``wait``.
         NerBackendError: the entity extractor asked for is not installed.
+
+    ``engine="xapian"`` writes a Xapian index of ``shards`` shards, or only shard ``shard``
+    (``"i/N"``) of one whose shards are built on several machines (engines/xapian_build.py).
     """
+    if engine == "xapian" or shards != 1 or shard is not None:
+        written: BuildReport = xapian_module("xapian_build").build(
+            corpus, index, shards=shards, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner, wait=wait,
+            max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
+        return written
+    if engine != "whoosh":
+        raise InvalidOptionError(f"Unknown engine {engine!r}: use whoosh or xapian")
     return _write(_optional_path(corpus), Path(index), incremental=False, on_skip=on_skip,
                   on_progress=on_progress, ner=ner, jobs=jobs, wait=wait,
                   max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
@@ -158,6 +172,7 @@ def update(
     max_delete: int | str | None = None,
     switch_corpus: bool = False,
     follow_symlinks: bool = False,
+    shard: str | None = None,
 ) -> BuildReport:
     """Bring the index at ``index`` up to date with ``corpus`` (``None``: the corpus it was
     built from), re-analysing only what changed.
@@ -165,8 +180,14 @@ def update(
     Added and changed articles (by content digest) are indexed, articles gone from the corpus
     are removed, and the report counts each (``added``, ``updated``, ``removed``); with nothing
     changed no new generation is written. Without an index, or with one of another schema
-    version, it builds one. Arguments and errors are those of ``build``.
+    version, it builds one. Arguments and errors are those of ``build``; a Xapian index is
+    updated shard by shard (only shard ``shard``, ``"i/N"``, if given).
     """
+    if (Path(index) / XAPIAN_MARKER).is_file() or shard is not None:
+        updated: BuildReport = xapian_module("xapian_build").update(
+            corpus, index, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner, wait=wait,
+            max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
+        return updated
     return _write(_optional_path(corpus), Path(index), incremental=True, on_skip=on_skip,
                   on_progress=on_progress, ner=ner, jobs=1, wait=wait,
                   max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)

@@ -34,6 +34,7 @@ from whoosh import query as whoosh_query
 from .aliases import AliasTable
 from .analysis import token_terms
 from .config import Ranking
+from .engines import is_xapian, xapian_module
 from .errors import ArticleNotFoundError, InvalidOptionError, SearchlibError
 from .filters import filter_query
 from .matching import match
@@ -81,12 +82,15 @@ class Index:
             InvalidOptionError: a ``SEARCHLIB_BM25_*`` or ``SEARCHLIB_FIELD_WEIGHTS`` value
                 cannot be used.
         """
-        path = Path(path)
         if ranking is None:
             try:
                 ranking = Ranking.from_env()
             except ValueError as error:
                 raise InvalidOptionError(str(error)) from None
+        if is_xapian(path):  # a Xapian index, cluster file or xapian:// address: engines/xapian.py
+            opened: Index = xapian_module("xapian").XapianIndex.open(path, ranking=ranking, wait=wait)
+            return opened
+        path = Path(path)
         return cls(path, ranking, Snapshot.open(path, ranking, wait=wait))
 
     @property

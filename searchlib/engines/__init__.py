@@ -1,0 +1,72 @@
+"""The engines an index can live in, and how ``Index.open`` and ``build`` tell them apart.
+
+searchlib's own parts are the same whatever the engine: the analysis (``analysis.token_terms``:
+NLTK tokens and Snowball stems, accent folding, stop words), the entities, the stories of
+near-duplicates, the dates, the query language (``query_language.parse_query``: text into a tree
+of query objects), and the values a search returns (``models``). An engine does three things
+only: it **stores** the analysed articles, **matches** a parsed query against them and
+**scores** the matches.
+
+    whoosh   the default, embedded engine: one directory of generations on this machine.
+             Storage in ``schema``/``writer``/``workers``, matching in ``matching``/``ranking``,
+             scoring in ``scoring``, all behind ``query.Index`` (left where they were).
+    xapian   the scale-out engine (``engines/xapian.py`` searches, ``engines/xapian_build.py``
+             writes): the articles split into shards by a hash of their id, each shard a Xapian
+             database, searched here or served by ``xapian-tcpsrv`` on other machines; Xapian
+             spreads a search over the shards and merges it with global statistics, so the
+             scores are those of one index.
+
+Both offer the same public methods (``search``, ``hits``, ``timeline``, ``more_like``,
+``suggest``, ``ranked``, ``refresh``, ``close``, ``article_count``, ``metadata``); a feature one
+engine cannot give is a ``SearchlibError`` saying so. Which engine an index uses is told by
+what ``Index.open`` is given (``is_xapian``): a Whoosh index directory (a ``CURRENT`` file), a
+Xapian index directory (``XAPIAN.json``), a cluster file (``host:port`` a line) or a
+``xapian://host:port,host:port`` address. Nothing here imports Xapian: a Whoosh user needs no
+Xapian installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from ..errors import SearchlibError
+
+__all__ = ["ENGINES", "XAPIAN_MARKER", "is_xapian", "is_xapian_address", "xapian_module"]
+
+ENGINES = ("whoosh", "xapian")
+#: The file that makes a directory a Xapian index of searchlib's (its shards are beside it).
+XAPIAN_MARKER = "XAPIAN.json"
+#: How a cluster of remote shards is written: ``xapian://host:port,host:port``.
+XAPIAN_SCHEME = "xapian:"
+
+
+def is_xapian_address(location: Path | str) -> bool:
+    """Whether ``location`` is a ``xapian://`` address (a ``Path`` made of one has lost a slash)."""
+    return str(location).startswith(XAPIAN_SCHEME)
+
+
+def is_xapian(location: Path | str) -> bool:
+    """Whether ``location`` names a Xapian index: an address, a searchlib Xapian directory, or
+    a cluster file (a file that is not a Whoosh index)."""
+    if is_xapian_address(location):
+        return True
+    path = Path(location)
+    return (path / XAPIAN_MARKER).is_file() or path.is_file()
+
+
+def xapian_module(name: str) -> ModuleType:
+    """The Xapian engine's module ``name`` (``xapian``: searching, ``xapian_build``: writing).
+
+    Raises:
+        SearchlibError: Xapian's Python bindings are not installed; the message says how.
+    """
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ImportError as exc:
+        if exc.name != "xapian" and "xapian" not in str(exc):
+            raise
+        raise SearchlibError(
+            "The Xapian engine needs Xapian's Python bindings: pip install 'searchlib[xapian]' "
+            "(xapian-bindings-binary), or Debian's python3-xapian") from exc

@@ -1,0 +1,420 @@
+"""The Xapian engine over shards: three real ``xapian-tcpsrv`` processes on 127.0.0.1 against
+one local Xapian index of the same corpus (the same ids, order, scores to 1e-6, totals, facets),
+a shard server killed mid-run (the clear error, or partial results when allowed) and started
+again (used again), builds, updates and the command line.
+
+Each server runs in a session of its own (``start_new_session=True``): on SIGTERM it signals its
+whole process group, which must not be pytest's. They are stopped by their process ids. Where
+Xapian is not installed the module skips, saying what is missing; in CI (``CI`` set) it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+try:
+    import xapian
+
+    BINDINGS = True
+except ImportError:
+    BINDINGS = False
+SERVER = shutil.which("xapian-tcpsrv")
+MISSING = ", ".join(
+    what for what, there in (("xapian-tools (apt-get install xapian-tools)", SERVER),
+                             ("the Xapian bindings (pip install -e '.[xapian]')", BINDINGS)) if not there)
+
+
+def require_xapian() -> None:
+    """Skip the module where Xapian is not installed, saying what is missing; in CI, fail."""
+    if not MISSING:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the Xapian engine's tests, but {MISSING} is not installed (.ci/run installs both)")
+    pytest.skip(f"the Xapian engine's tests need {MISSING}", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ShardServer:
+    """One ``xapian-tcpsrv`` serving one shard directory on 127.0.0.1."""
+
+    def __init__(self, directory: Path, port: int | None = None, command: list[str] | None = None) -> None:
+        self.directory = directory
+        self.port = port or free_port()
+        self.command = command
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> ShardServer:
+        command = self.command or [SERVER or "xapian-tcpsrv", "--port", str(self.port), "--interface", "127.0.0.1",
+                                   "--quiet", str(self.directory)]
+        self.process = subprocess.Popen(command, start_new_session=True, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"xapian-tcpsrv for {self.directory} exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"xapian-tcpsrv for {self.directory} did not listen on {self.port}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the server by its process id (and its connection processes, its group)."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                pass
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+def cluster(servers: list[ShardServer], options: str = "") -> str:
+    return "xapian://" + ",".join(server.address for server in servers) + (f"?{options}" if options else "")
+
+
+WORDS = ("grain wheat exports harbour council budget military base tariff oil prices bank rates shares market "
+         "election minister talks trade deficit coffee cocoa sugar strike union mine gold silver copper steel "
+         "ship port crop harvest drought rain storm bridge road rail airline fleet factory plant output profit "
+         "loss dividend merger bid offer court ruling treaty summit border troops rebels ceasefire vote").split()
+NAMES = ("Imomali Rakhmon", "Paul Volcker", "Helmut Kohl", "Moscow", "Tajikistan", "Chicago", "Egypt", "NATO",
+         "World Bank", "Texaco Inc", "Soviet Union", "Brazil", "Jakarta")
+
+
+def write_synthetic_corpus(path: Path, articles: int = 400, seed: int = 7) -> Path:
+    """A JSON Lines corpus of ``articles`` made-up news articles with names, dates (some missing)
+    and copies of stories (wire repeats), the same for the same ``seed``."""
+
+    chooser = random.Random(seed)
+    lines = []
+    start = date(2012, 1, 1)
+    for number in range(articles):
+        if number and chooser.random() < 0.08:  # a repeat of an earlier story, slightly edited
+            earlier = json.loads(lines[chooser.randrange(len(lines))])
+            earlier["id"] = f"syn-{number}"
+            earlier["body"] += " Corrected."
+            lines.append(json.dumps(earlier))
+            continue
+        sentences = []
+        for _ in range(chooser.randint(2, 12)):
+            words = [chooser.choice(WORDS) for _ in range(chooser.randint(6, 16))]
+            if chooser.random() < 0.5:
+                words.insert(chooser.randrange(len(words)), chooser.choice(NAMES))
+            sentences.append(" ".join(words).capitalize() + ".")
+        day = start + timedelta(days=chooser.randrange(400))
+        lines.append(json.dumps({
+            "id": f"syn-{number}", "title": " ".join(chooser.choice(WORDS) for _ in range(chooser.randint(2, 6))).title(),
+            "body": " ".join(sentences), "date": None if chooser.random() < 0.05 else day.isoformat(),
+            "url": f"https://example.com/{number}",
+        }))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+require_xapian()
+
+import searchlib  # noqa: E402
+from searchlib.engines.xapian import ShardUnavailableError, XapianEngineError  # noqa: E402
+from searchlib.engines.xapian_layout import shard_name  # noqa: E402
+
+QUERIES = [
+    "grain", "military base", "grain exports", "gold OR silver", '"military base"', "oil prices bank",
+    "wheat NOT drought", "milit*", "militray~", "title:market", "(coffee OR cocoa) AND exports", "Rakhmon",
+    "person:Volcker", "place:Moscow", "grain date:[2012-03 to 2012-09]", "the", "harbour council budget road",
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_synthetic_corpus(tmp_path_factory.mktemp("xapian-corpus") / "news.jsonl", 400)
+
+
+@pytest.fixture(scope="module")
+def local(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One local Xapian index of the corpus (one shard)."""
+    index = tmp_path_factory.mktemp("xapian-local") / "one"
+    searchlib.build(corpus, index, engine="xapian")
+    return index
+
+
+@pytest.fixture(scope="module")
+def sharded(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index = tmp_path_factory.mktemp("xapian-sharded") / "three"
+    report = searchlib.build(corpus, index, engine="xapian", shards=3)
+    assert report.added == 400
+    return index
+
+
+@pytest.fixture(scope="module")
+def servers(sharded: Path) -> Iterator[list[ShardServer]]:
+    started = [ShardServer(sharded / shard_name(number, 3)).start() for number in range(3)]
+    yield started
+    for server in started:
+        server.kill(signal.SIGTERM)
+
+
+def _same(first: searchlib.SearchResult, second: searchlib.SearchResult) -> None:
+    assert (first.total, first.stories, first.some_words) == (second.total, second.stories, second.some_words)
+    assert [h.id for h in first.hits] == [h.id for h in second.hits]
+    assert [h.similar for h in first.hits] == [h.similar for h in second.hits]
+    for a, b in zip(first.hits, second.hits):
+        assert a.score == pytest.approx(b.score, abs=1e-6)
+        assert a.snippet == b.snippet and a.title_snippet == b.title_snippet
+    assert first.facets == second.facets
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_three_remote_shards_answer_as_one_local_index(local: Path, servers: list[ShardServer], query: str) -> None:
+    with searchlib.Index.open(local) as one, searchlib.Index.open(cluster(servers)) as three:
+        assert three.article_count == one.article_count == 400
+        for options in ({}, {"match": "any"}, {"fold_duplicates": False}, {"sort": "newest"}, {"sort": "oldest"},
+                        {"page": 2, "limit": 5}):
+            _same(one.search(query, facets=True, **options), three.search(query, facets=True, **options))
+        first, second = one.ranked(query, limit=100), three.ranked(query, limit=100)
+        assert [i for i, _ in first] == [i for i, _ in second]
+        assert [s for _, s in first] == pytest.approx([s for _, s in second], abs=1e-6)
+        assert one.timeline(query, by="month") == three.timeline(query, by="month")
+
+
+def test_a_remote_search_has_filters_explanations_suggestions_and_more_like(local: Path, servers: list[ShardServer]) -> None:
+    with searchlib.Index.open(local) as one, searchlib.Index.open(cluster(servers)) as three:
+        options = dict(since="2012-03", until="2012-12", place=["Moscow"], explain=True, facets=True)
+        _same(one.search("grain OR wheat", **options), three.search("grain OR wheat", **options))
+        explained = three.search("grain exports", explain=True).hits[0]
+        assert sum(part.score for part in explained.explanation) == pytest.approx(explained.score, rel=1e-9)
+        assert three.suggest("graim exprts") == one.suggest("graim exprts") == "grain exports"
+        exported = [list(index.hits("grain OR exports", batch=7, sort="newest"))[1:] for index in (one, three)]
+        assert [h.id for h in exported[0]] == [h.id for h in exported[1]] and len(exported[0]) > 7
+        like = one.search("military base").hits[0].id
+        _same(one.more_like(like), three.more_like(like))
+        assert like not in [hit.id for hit in three.more_like(like).hits]
+
+
+def test_shards_hold_a_third_each_by_a_hash_of_the_id(sharded: Path) -> None:
+    counts = [xapian.Database(str(sharded / shard_name(number, 3))).get_doccount() for number in range(3)]
+    assert sum(counts) == 400 and min(counts) > 100
+
+
+def test_the_xapian_and_whoosh_engines_agree_on_the_top_ten(corpus: Path, local: Path, tmp_path: Path) -> None:
+    searchlib.build(corpus, tmp_path / "whoosh")
+    overlaps = []
+    plain_bm25 = searchlib.Ranking(proximity=0)  # the Xapian engine does not rescore by closeness yet
+    with searchlib.Index.open(tmp_path / "whoosh", ranking=plain_bm25) as whoosh, searchlib.Index.open(local) as xapian_index:
+        for query in QUERIES:
+            a, b = whoosh.search(query, facets=True), xapian_index.search(query, facets=True)
+            assert (a.total, a.stories, a.some_words) == (b.total, b.stories, b.some_words), query
+            assert a.facets == b.facets, query
+            top_a, top_b = {h.id for h in a.hits}, {h.id for h in b.hits}
+            overlaps.append(len(top_a & top_b) / max(len(top_a), 1))
+    print(f"Whoosh and Xapian top-10 overlap over {len(QUERIES)} queries: mean {sum(overlaps) / len(overlaps):.2f}, "
+          f"min {min(overlaps):.2f}")
+    assert sum(overlaps) / len(overlaps) >= 0.8
+
+
+def test_a_killed_shard_is_a_clear_error_and_a_restarted_one_is_used_again(sharded: Path) -> None:
+    servers = [ShardServer(sharded / shard_name(number, 3)).start() for number in range(3)]
+    try:
+        with searchlib.Index.open(cluster(servers)) as index:
+            before = index.search("grain", facets=True)
+            servers[1].kill()
+            with pytest.raises(ShardUnavailableError) as raised:
+                index.search("grain")
+            assert servers[1].address in str(raised.value) and "partial=yes" in str(raised.value)
+            assert raised.value.shards == (servers[1].address,)
+            with pytest.raises(ShardUnavailableError):
+                searchlib.Index.open(cluster(servers))
+            servers[1].start()
+            time.sleep(1.1)  # a shard that did not answer is tried again a second later
+            _same(before, index.search("grain", facets=True))
+    finally:
+        for server in servers:
+            server.kill()
+
+
+def test_partial_results_when_allowed_say_which_shard_did_not_answer(sharded: Path, local: Path) -> None:
+    servers = [ShardServer(sharded / shard_name(number, 3)).start() for number in range(3)]
+    try:
+        with searchlib.Index.open(cluster(servers, "partial=yes")) as index:
+            whole = index.search("grain", limit=500, fold_duplicates=False)
+            servers[2].kill()
+            part = index.search("grain", limit=500, fold_duplicates=False)
+            assert 0 < part.total < whole.total
+            assert set(h.id for h in part.hits) < set(h.id for h in whole.hits)
+            assert any("2 of 3 shards answered" in notice and servers[2].address in notice for notice in part.notices)
+            servers[2].start()
+            time.sleep(1.1)
+            again = index.search("grain", limit=500, fold_duplicates=False)
+            assert again.total == whole.total and not again.notices
+    finally:
+        for server in servers:
+            server.kill()
+
+
+def test_the_command_line_builds_serves_and_searches_shards(corpus: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from searchlib.cli import main, search
+
+    index = tmp_path / "x"
+    result = CliRunner().invoke(main, ["build", str(corpus), "--engine", "xapian", "--shards", "3", "--index", str(index),
+                                       "--report"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Indexed 400 articles" in result.output
+    servers = []
+    try:
+        for number in range(3):
+            port = free_port()
+            command = [str(Path(sys.executable).parent / "searchlib"), "serve-shard", str(index / shard_name(number, 3)),
+                       "--port", str(port)]
+            servers.append(ShardServer(index / shard_name(number, 3), port, command).start())
+        address = cluster(servers)
+        result = CliRunner().invoke(search, ["military base", "--index", address, "--json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        found = json.loads(result.output)
+        with searchlib.Index.open(index) as local_index:
+            assert found["total"] == local_index.search("military base").total
+        cluster_file = tmp_path / "cluster.txt"
+        cluster_file.write_text("# the three shards\n" + "\n".join(s.address for s in servers) + "\n")
+        result = CliRunner().invoke(main, ["timeline", "grain", "--index", str(cluster_file), "--json"], catch_exceptions=False)
+        assert result.exit_code == 0 and json.loads(result.output)["total"] > 0
+        result = CliRunner().invoke(main, ["status", "--index", address], catch_exceptions=False)
+        assert result.exit_code == 0 and "articles:       400" in result.output
+        servers[0].kill()
+        result = CliRunner().invoke(search, ["grain", "--index", address])
+        assert result.exit_code == 1
+        assert f"Error: 1 of the 3 shards of '{address}' did not answer ({servers[0].address}:" in result.output
+    finally:
+        for server in servers:
+            server.kill(signal.SIGTERM)
+
+
+def test_serving_a_directory_that_is_no_shard_is_a_clear_error(sharded: Path) -> None:
+    from click.testing import CliRunner
+
+    from searchlib.cli import main
+
+    result = CliRunner().invoke(main, ["serve-shard", str(sharded), "--port", "7001"])
+    assert result.exit_code == 1
+    assert "holds 3 shards (shard-1-of-3, shard-2-of-3, shard-3-of-3): serve each one" in result.output
+
+
+def test_field_weights_the_xapian_engine_cannot_give_are_an_error(local: Path) -> None:
+    with pytest.raises(XapianEngineError, match="need the Whoosh engine"):
+        searchlib.Index.open(local, ranking=searchlib.Ranking(field_weights={"title": 3, "body": 1}))
+
+
+def test_a_bad_address_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(searchlib.InvalidOptionError, match="no shard address"):
+        searchlib.Index.open("xapian://localhost")
+    with pytest.raises(ShardUnavailableError, match="did not answer"):
+        searchlib.Index.open(f"xapian://127.0.0.1:{free_port()}")
+
+
+def test_an_update_of_shards_answers_as_a_fresh_build(corpus: Path, tmp_path: Path) -> None:
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    working = tmp_path / "news.jsonl"
+    working.write_text("\n".join(lines[:300]) + "\n", encoding="utf-8")
+    searchlib.build(working, tmp_path / "updated", engine="xapian", shards=3)
+    changed = lines[:280] + [lines[290].replace("syn-290", "syn-290").replace('"body": "', '"body": "Rewritten. ')] + lines[300:]
+    working.write_text("\n".join(changed) + "\n", encoding="utf-8")
+    report = searchlib.update(working, tmp_path / "updated")
+    assert (report.added, report.updated, report.removed) == (100, 1, 19)
+    assert searchlib.update(working, tmp_path / "updated").added == 0
+    searchlib.build(working, tmp_path / "fresh", engine="xapian", shards=3)
+    with searchlib.Index.open(tmp_path / "updated") as updated, searchlib.Index.open(tmp_path / "fresh") as fresh:
+        assert updated.article_count == fresh.article_count == 381
+        for query in QUERIES:
+            a, b = updated.search(query, limit=50, fold_duplicates=False), fresh.search(query, limit=50, fold_duplicates=False)
+            assert a.total == b.total and {h.id for h in a.hits} == {h.id for h in b.hits}, query
+
+
+def test_one_writer_of_a_shard_at_a_time(corpus: Path, tmp_path: Path) -> None:
+    from searchlib.locks import WriterLock
+
+    searchlib.build(corpus, tmp_path / "x", engine="xapian", shards=2)
+    with WriterLock(tmp_path / "x" / shard_name(1, 2)).acquire():
+        with pytest.raises(searchlib.IndexLockedError):
+            searchlib.update(corpus, tmp_path / "x")
+        report = searchlib.update(corpus, tmp_path / "x", shard="1/2")  # the other shard is free
+        assert report.added == 0
+
+
+def test_one_shard_built_on_its_own_machine_is_the_shard_of_a_whole_build(corpus: Path, sharded: Path, tmp_path: Path) -> None:
+    searchlib.build(corpus, tmp_path / "alone", shard="2/3")
+    assert not (tmp_path / "alone" / shard_name(0, 3)).exists()
+    alone = xapian.Database(str(tmp_path / "alone" / shard_name(1, 3)))
+    whole = xapian.Database(str(sharded / shard_name(1, 3)))
+    assert alone.get_doccount() == whole.get_doccount()
+    ids = sorted(v.value for v in alone.valuestream(6))
+    assert ids == sorted(v.value for v in whole.valuestream(6))
+    stories = sorted(v.value for v in alone.valuestream(2))
+    assert stories == sorted(v.value for v in whole.valuestream(2))
+
+
+@pytest.mark.parametrize("command", ["build", "update"])
+def test_a_writer_killed_midway_leaves_the_last_good_shards(corpus: Path, tmp_path: Path, command: str) -> None:
+    index = tmp_path / "x"
+    searchlib.build(corpus, index, engine="xapian", shards=2)
+    with searchlib.Index.open(index) as before:
+        expected = [(h.id, h.score) for h in before.search("grain OR gold", limit=20).hits]
+    bigger = write_synthetic_corpus(tmp_path / "bigger.jsonl", 20_000, seed=3)
+    writer = subprocess.Popen(
+        [str(Path(sys.executable).parent / "searchlib"), command, str(bigger), "--index", str(index), "--switch-corpus",
+         "--max-delete", "100%", *(["--engine", "xapian", "--shards", "2"] if command == "build" else [])],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = index / shard_name(0, 2) / "WRITER.lock"
+    deadline = time.monotonic() + 60
+    while '"articles"' not in (lock.read_text() if lock.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the writer notes its progress: reading, analysing and writing
+    time.sleep(0.5)
+    assert writer.poll() is None, "the writer finished before it could be killed"
+    os.killpg(writer.pid, signal.SIGKILL)
+    writer.wait()
+    time.sleep(1.5)  # the shard processes die with it
+    left = subprocess.run(["pgrep", "-f", str(bigger)], capture_output=True, text=True).stdout.split()
+    assert not left, f"processes of the killed writer are still running: {left}"
+    with searchlib.Index.open(index) as after:
+        assert after.article_count == 400
+        assert [(h.id, h.score) for h in after.search("grain OR gold", limit=20).hits] == expected
+    report = searchlib.update(corpus, index)  # the next writer removes what the dead one left
+    assert (report.added, report.removed) == (0, 0)
+    for number in range(2):
+        assert [p.name for p in (index / shard_name(number, 2)).glob("gen-*")] == ["gen-000001"]
+        assert len(list((index / shard_name(number, 2) / "gen-000001").glob("stories-*.npz"))) == 1
+
+
+def test_an_open_index_moves_to_what_a_writer_committed_on_refresh(corpus: Path, tmp_path: Path) -> None:
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    working = tmp_path / "news.jsonl"
+    working.write_text("\n".join(lines[:200]) + "\n", encoding="utf-8")
+    searchlib.build(working, tmp_path / "x", engine="xapian", shards=2)
+    with searchlib.Index.open(tmp_path / "x") as index:
+        assert index.article_count == 200 and not index.refresh()
+        working.write_text("\n".join(lines[:250]) + "\n", encoding="utf-8")
+        searchlib.update(working, tmp_path / "x")  # in place: one transaction a shard
+        assert index.refresh() and index.article_count == 250
+        searchlib.build(working, tmp_path / "x", engine="xapian", shards=2)  # a new generation a shard
+        assert index.refresh() and index.article_count == 250 and not index.refresh()
