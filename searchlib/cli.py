@@ -32,8 +32,6 @@ import click
 
 import searchlib
 from searchlib import Hit, SearchResult, Skipped, Snippet, formats
-from searchlib.web.command import serve
-
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 SKIPPED_SHOWN, SKIPPED_SHOWN_OF_A_KIND = 1_000, 100  # skipped inputs on stderr, as a BuildReport lists them
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -116,7 +114,22 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-@click.group(context_settings=CONTEXT)
+class _Commands(click.Group):
+    """The commands, with ``serve`` loaded only when asked for (or listed): ``search`` and the
+    others never import the web page's module."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "serve"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "serve":
+            from searchlib.web.command import serve  # Starlette and uvicorn load only when it runs
+
+            return serve
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings=CONTEXT)
 @click.version_option(None, "-V", "--version", package_name="searchlib", prog_name="searchlib")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the library does, to stderr.")
 def main(verbose: bool) -> None:
@@ -576,7 +589,6 @@ def _facets_text(result: SearchResult) -> str:
 
 
 main.add_command(search)
-main.add_command(serve)  # Starlette and uvicorn load only when it runs
 
 
 # status -----------------------------------------------------------------------------------------

@@ -233,3 +233,23 @@ def test_a_reader_that_stops_reading_ends_the_search_quietly(tmp_path: Path) -> 
     done = subprocess.run(f"{sys.executable} -m searchlib search harbour --limit all --index index | head -c 10",
                           shell=True, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.stderr == "" and len(done.stdout) == 10
+
+
+def test_a_search_command_loads_only_what_a_search_needs(tmp_path: Path) -> None:
+    """What keeps ``search`` quick to start (issue 18): none of the indexer, the entity
+    extraction and its gazetteers, NLTK's package (and SciPy with it), the evaluation, the web
+    page or the Xapian engine is imported by a search of words the index holds often (a rare
+    word asks "did you mean", which loads rapidfuzz)."""
+    from .test_updates import write_wire
+
+    searchlib.build(write_wire(tmp_path / "wire.jsonl", 50), tmp_path / "index")
+    heavy = ("nltk", "scipy", "rapidfuzz", "ir_measures", "searchlib.indexer", "searchlib.entities", "searchlib.gazetteers",
+             "searchlib.web", "starlette", "xapian", "searchlib.engines.xapian")
+    code = ("import runpy, sys\n"
+            "sys.argv = ['searchlib', 'search', 'harbour', '--index', 'index']\n"
+            "try:\n    runpy.run_module('searchlib', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            f"print('LOADED', sorted(name for name in sys.modules if name in {heavy!r}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert "articles match 'harbour'" in done.stdout
+    assert done.stdout.rstrip().splitlines()[-1] == "LOADED []", done.stderr
