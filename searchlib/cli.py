@@ -367,9 +367,10 @@ def filter_options(command: Any) -> Any:
 def _open_or_build(index_path: Path, corpus_path: Path, wait: float) -> searchlib.Index:
     """The index, built first only where that cannot hurt: for the quick start (the default
     index and corpus, neither set by the user) or when the user named the corpus. Anywhere else
-    a missing index is an error, so a mistyped --index builds nothing."""
+    a missing index is an error, so a mistyped --index builds nothing. The index is opened for
+    one search (``preload=False``)."""
     try:
-        return searchlib.Index.open(index_path, wait=wait)
+        return searchlib.Index.open(index_path, wait=wait, preload=False)
     except searchlib.IndexNotFoundError:
         context = click.get_current_context()
         index_set, corpus_set = (context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
@@ -381,7 +382,7 @@ def _open_or_build(index_path: Path, corpus_path: Path, wait: float) -> searchli
         _write(searchlib.build, corpus_path, index_path)
     except searchlib.IndexLockedError:
         pass  # another search started the same build a moment ago: wait for it as asked
-    return searchlib.Index.open(index_path, wait=wait)
+    return searchlib.Index.open(index_path, wait=wait, preload=False)
 
 
 class LimitType(click.ParamType):

@@ -23,3 +23,8 @@ def now() -> dict:
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_results_stay_as_pinned(now: dict, name: str) -> None:
     assert now[name] == PINNED[name]
+
+
+def test_an_index_opened_without_preloading_gives_the_same_results() -> None:
+    """``preload=False`` (how the search command opens an index) reads the same files another way."""
+    assert pinned_results({"match": "any"}, preload=False) == PINNED

@@ -168,10 +168,11 @@ def test_status_shows_a_running_writer(tmp_path: Path, corpus: Path) -> None:
         assert f"writer:         running: process {os.getpid()} (" in text
 
 
-def test_a_reader_keeps_its_generation_until_it_refreshes(tmp_path: Path, corpus: Path) -> None:
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_reader_keeps_its_generation_until_it_refreshes(tmp_path: Path, corpus: Path, preload: bool) -> None:
     index = tmp_path / "index"
     searchlib.build(corpus, index)
-    reader = searchlib.Index.open(index)
+    reader = searchlib.Index.open(index, preload=preload)
     (corpus / "new.txt").write_text("Ferry Strike Ends\n\nMay 2, 2014\n\nThe ferry strike in the harbour ended.\n")
     searchlib.update(corpus, index)
     searchlib.update(corpus, index)  # nothing to do

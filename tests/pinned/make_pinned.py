@@ -89,11 +89,11 @@ def results(index: searchlib.Index, any_words: dict[str, Any]) -> dict[str, Any]
     return found
 
 
-def pinned_results(any_words: dict[str, Any]) -> dict[str, Any]:
+def pinned_results(any_words: dict[str, Any], *, preload: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as work:
         searchlib.build(corpus(Path(work) / "pinned.jsonl"), Path(work) / "index", jobs=1)
         # BM25 alone: these pin how searches work, not the ranking's defaults (tests/test_scoring.py).
-        with searchlib.Index.open(Path(work) / "index", ranking=searchlib.Ranking(proximity=0)) as index:
+        with searchlib.Index.open(Path(work) / "index", ranking=searchlib.Ranking(proximity=0), preload=preload) as index:
             return results(index, any_words)
 
 
