@@ -29,8 +29,10 @@ from .errors import (
     NerBackendError,
     QuerySyntaxError,
     SearchlibError,
+    ShardUnavailableError,
     WriteRefusedError,
     WriterError,
+    XapianEngineError,
 )
 from .models import (
     Article,
@@ -146,6 +148,8 @@ __all__ = [
     "WriteRefusedError",
     "ArticleNotFoundError",
     "InvalidOptionError",
+    "ShardUnavailableError",
+    "XapianEngineError",
     "formats",
     "AliasTable",
 ]

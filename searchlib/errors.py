@@ -11,7 +11,9 @@
     ├── ArticleNotFoundError   no article with that id in the index
     ├── InvalidOptionError     an option's value cannot be used (also a ValueError)
     ├── QuerySyntaxError       the query string cannot be parsed (carries the position)
-    └── NerBackendError        the entity extractor asked for is not installed
+    ├── NerBackendError        the entity extractor asked for is not installed
+    ├── ShardUnavailableError  a shard of a Xapian index did not answer (carries which)
+    └── XapianEngineError      what was asked is something only the Whoosh engine does
 
 The library raises these and never prints or exits; the command line turns them into one-line
 messages. Third-party exceptions are translated at the boundary (``raise ... from exc``).
@@ -35,6 +37,8 @@ __all__ = [
     "WriterError",
     "WriteRefusedError",
     "IndexBuildingError",
+    "ShardUnavailableError",
+    "XapianEngineError",
 ]
 
 
@@ -116,3 +120,15 @@ class IndexBuildingError(SearchlibError):
     def __init__(self, message: str, *, holder: dict[str, object]) -> None:
         super().__init__(message)
         self.holder = holder
+
+
+class ShardUnavailableError(SearchlibError):
+    """A shard of a Xapian index did not answer; ``shards`` names those that did not."""
+
+    def __init__(self, message: str, *, shards: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.shards = shards
+
+
+class XapianEngineError(SearchlibError):
+    """What was asked is something only the Whoosh engine does; the message says what."""

@@ -753,7 +753,7 @@ def index_status(index: Path | str) -> dict[str, Any]:
     with opened:
         metadata = opened.metadata
         info: dict[str, Any] = {
-            "index": str(index),
+            "index": str(opened.path),  # a xapian:// address as written (a Path of it has lost a slash)
             "generation": opened.generation.name,
             "articles": opened.article_count,
             "built_at": metadata.get("built_at"),

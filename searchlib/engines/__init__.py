@@ -48,12 +48,13 @@ def is_xapian_address(location: Path | str) -> bool:
 
 
 def is_xapian(location: Path | str) -> bool:
-    """Whether ``location`` names a Xapian index: an address, a searchlib Xapian directory, or
-    a cluster file (a file that is not a Whoosh index)."""
+    """Whether ``location`` names a Xapian index: an address, a searchlib Xapian directory (or
+    one whose shards are being written for the first time: ``XAPIAN.json`` comes last), or a
+    cluster file (a file that is not a Whoosh index)."""
     if is_xapian_address(location):
         return True
     path = Path(location)
-    return (path / XAPIAN_MARKER).is_file() or path.is_file()
+    return (path / XAPIAN_MARKER).is_file() or path.is_file() or (path.is_dir() and any(path.glob("shard-*-of-*")))
 
 
 def xapian_module(name: str) -> ModuleType:

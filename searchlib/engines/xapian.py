@@ -6,8 +6,9 @@ What is shared with the Whoosh engine and what is Xapian's own:
     shared   query_language.parse_query (the text into a tree of Whoosh query objects, used here
              as the engine-independent form of a query), filters.filter_query, the analysis,
              suggestions.suggest and query._like_query (fed by ``_SharedView``, which answers
-             from Xapian what they read from a Whoosh snapshot), results.facet_counts and
-             results.timeline_buckets (fed counts), snippets, and the ``models`` values
+             from Xapian what they read from a Whoosh snapshot), proximity.closeness (fed
+             positions), the alias table (aliases.py, made by the writer), results.timeline_buckets
+             (fed counts), snippets, and the ``models`` values
     Xapian   matching (``_Translator``: the query tree into a ``xapian.Query``), scoring
              (``xapian.BM25PlusWeight``), ordering, paging, story folding (``set_collapse_key``
              on the story slot), counts and facets (match spies over every match)
@@ -29,11 +30,20 @@ word counts again through ``OP_SCALE_WEIGHT`` (k3 is 0: Xapian's own query-frequ
 off), as do ``^`` boosts and the weights of fuzzy words. A custom ``xapian.Weight`` in Python
 cannot be used: ``xapian-tcpsrv`` only knows Xapian's built-in schemes.
 
+**Closeness**, as the Whoosh engine's second pass (rescoring.py): the best ``proximity.DEPTH``
+articles by BM25, tier by tier, are read for the positions of the query's words
+(``Database.positionlist``, one request a word and article to a remote shard) and given
+``Ranking.proximity`` times their closeness, with Xapian's idf and exact lengths. The closeness
+of each joins the query as a ``ValueMapPostingSource`` on the id slot (``OP_AND_MAYBE``: it
+reorders, never matches), so Xapian itself orders, folds stories by their best copy after
+closeness, and pages, on one index or on shards alike.
+
 **What the Xapian engine does differently, and says so.** Words in one field (``title:gold``,
 ``person:rakhmon``) match exactly as in the Whoosh engine, but are scored as the same word in
 the combined text (Xapian keeps one length per document, the combined text's, so a BM25 per
-field cannot be computed); plain words are searched in ``text`` only, so ``field_weights`` other
-than ``text`` are an error (``XapianEngineError``), not a silent difference.
+field cannot be computed): a search's ``notices`` say so. Plain words are searched in ``text``
+only, so ``field_weights`` other than ``text`` are an error (``XapianEngineError``), not a
+silent difference; so is ``Ranking.feedback``.
 
 **A shard that does not answer** is a ``ShardUnavailableError`` naming it, unless the cluster
 allows partial results (``xapian://a:1,b:2?partial=yes``, or ``partial = yes`` in a cluster
@@ -60,24 +70,32 @@ import numpy as np
 import xapian
 from whoosh import query as whoosh_query
 
+from ..aliases import AliasTable
 from ..analysis import fold, token_terms
-from ..config import Ranking
-from ..errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, InvalidOptionError, SearchlibError
+from ..config import SEARCHABLE_TEXT_FIELDS, Ranking
+from ..errors import (
+    ArticleNotFoundError, IndexBuildingError, IndexCorruptError, IndexNotFoundError, InvalidOptionError,
+    SearchlibError, ShardUnavailableError, XapianEngineError,
+)
 from ..filters import filter_query
+from ..locks import writer_running
 from ..matching import FUZZY_EDIT, MAX_EDITS, MAX_EXPANSIONS, MAX_FUZZY, _literal_prefix, _shown, words_within
-from ..models import Entity, Hit, ScorePart, SearchResult, Snippet, Timeline
+from ..models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, SearchResult, Snippet, Timeline
+from ..proximity import DEPTH, closeness
 from ..query_language import ParsedQuery, parse_query, plain_query
 from ..ranking import MATCHES, SORTS
-from ..results import PERIODS, facet_counts, timeline_buckets
+from ..rescoring import MOST_CLOSE_TERMS
+from ..results import PERIODS, _matches, timeline_buckets
 from ..schema import ENTITY_FIELDS, make_schema
-from ..snapshot import UNDATED
-from ..snippets import body_highlighter, highlight_matches, leading_snippet, title_highlighter
+from ..snapshot import UNDATED, _building_message
+from ..snippets import body_highlighter, highlight_matches, join_pieces, leading_snippet, title_highlighter
 from ..suggestions import suggest
 from ..writer import ANALYSED_CHARACTERS
 from . import is_xapian_address
 from .xapian_layout import (
-    DATE_SLOT, DAY_SLOT, FACET_SLOTS, ID_SLOT, METADATA_KEY, NEWEST_SLOT, OLDEST_SLOT, ORDER_SLOT,
-    PREFIXES, SPELLING_PREFIX, STORY_SLOT, date_key, field_term, id_term, read_marker, shard_name, story_term,
+    ALIASES_KEY, DATE_SLOT, DAY_SLOT, FACET_SLOTS, ID_SLOT, METADATA_KEY, NAMES_DIGEST_KEY, NAMES_KEY, NEWEST_SLOT,
+    OLDEST_SLOT, ORDER_SLOT, PREFIXES, SPELLING_PREFIX, STORY_SLOT, date_key, field_term, id_term, name_term,
+    read_marker, shard_name, story_term,
 )
 
 __all__ = ["XapianIndex", "ShardUnavailableError", "XapianEngineError", "open_index", "parse_location"]
@@ -93,18 +111,6 @@ RETRY_SECONDS = 1.0
 #: The fields whose words are scored (as the same word of the combined text); others only match.
 _SCORED_FIELDS = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
 _HIGHLIGHTED = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
-
-
-class ShardUnavailableError(SearchlibError):
-    """A shard of a Xapian cluster did not answer; ``shards`` names those that did not."""
-
-    def __init__(self, message: str, *, shards: tuple[str, ...]) -> None:
-        super().__init__(message)
-        self.shards = shards
-
-
-class XapianEngineError(SearchlibError):
-    """What was asked is something only the Whoosh engine does; the message says what."""
 
 
 # Where the shards are ---------------------------------------------------------------------------
@@ -373,8 +379,9 @@ def _combine(operator: int, queries: list[xapian.Query]) -> xapian.Query:
 class _Translator:
     """One query tree's translation: the Xapian query, the terms searched in positive places
     (``leaves``, with their weights, for snippets and explanations, and how fuzzy ones were
-    scaled), and what it had to cut (``notices``). Words that stand for many terms are expanded
-    over the shards' terms as matching.py expands them over Whoosh's."""
+    scaled), what it had to cut (``notices``) and the fields whose words it ranks as words of
+    the combined text (``ranked_as_text``). Words that stand for many terms are expanded over
+    the shards' terms as matching.py expands them over Whoosh's."""
 
     def __init__(self, view: _SharedView, query: whoosh_query.Query) -> None:
         self.view = view
@@ -382,6 +389,7 @@ class _Translator:
         self.leaves: list[tuple[str, str, float]] = []
         self.scaled: dict[tuple[str, str], float] = {}
         self.notices: list[str] = []
+        self.ranked_as_text: set[str] = set()
         multi = sum(1 for _ in _multi_term(query))
         self.share = MAX_EXPANSIONS // max(multi, 1)
 
@@ -435,7 +443,10 @@ class _Translator:
         if scale != 1.0:
             self.scaled[field, term] = scale
         scored = _scaled(xapian.Query(term), boost * scale)
-        return scored if field == "text" else xapian.Query(xapian.Query.OP_AND_MAYBE, matched, scored)
+        if field == "text":
+            return scored
+        self.ranked_as_text.add(field)
+        return xapian.Query(xapian.Query.OP_AND_MAYBE, matched, scored)
 
     def phrase(self, q: whoosh_query.Phrase, boost: float, positive: bool) -> xapian.Query:
         """The words in order, each within ``slop`` of the one before (Whoosh's SpanNear2: a
@@ -449,6 +460,8 @@ class _Translator:
         matched = xapian.Query(xapian.Query.OP_PHRASE, [xapian.Query(prefix + word) for word in q.words], window)
         if not positive or q.fieldname not in _SCORED_FIELDS:
             return _scaled(matched, 0.0)
+        if q.fieldname != "text":
+            self.ranked_as_text.add(q.fieldname)
         scored = []
         for word in dict.fromkeys(q.words):  # the leaves in the phrase's field, as matching.py has them
             self.leaves.append((q.fieldname, word, boost))
@@ -549,9 +562,29 @@ def _date_range(start: datetime | None, end: datetime | None) -> xapian.Query:
 
 
 @attrs.frozen
+class _Closeness:
+    """The second pass of a search (rescoring.Rescorer's closeness): the closeness part of the
+    score of each article rescored (by id; those with none left out), of the words ``terms``,
+    weighted by ``weight``."""
+
+    scores: dict[bytes, float]
+    terms: tuple[str, ...]
+    weight: float
+
+    def query(self) -> xapian.Query:
+        """What adds each article's closeness to its score: a value map on the id slot, which
+        ``xapian-tcpsrv`` knows (a posting source written in Python would not run there)."""
+        source = xapian.ValueMapPostingSource(ID_SLOT)
+        for article_id, score in self.scores.items():
+            source.add_mapping(article_id, score)
+        return xapian.Query(source)
+
+
+@attrs.frozen
 class _Selection:
     """What a search counts: ``tiers`` (queries shown one after another), their totals, the
-    query of all of them (``union``), the terms searched and the notices."""
+    query of all of them (``union``), the terms searched, the notices, and the closeness of the
+    articles rescored (``ranked`` adds it to a query's scores)."""
 
     tiers: tuple[xapian.Query, ...]
     totals: tuple[int, ...]
@@ -560,13 +593,17 @@ class _Selection:
     leaves: tuple[tuple[str, str, float], ...]
     scaled: dict[tuple[str, str], float]
     notices: tuple[str, ...]
+    closeness: _Closeness | None = None
 
     @property
     def total(self) -> int:
         return sum(self.totals)
 
-
-_Placed = tuple[int, int, float, tuple[str, ...]]  # rank, docid, score, similar ids
+    def ranked(self, query: xapian.Query) -> xapian.Query:
+        """``query`` (a tier, or the union) scored as the search ranks: BM25, and closeness."""
+        if self.closeness is None:
+            return query
+        return xapian.Query(xapian.Query.OP_AND_MAYBE, query, self.closeness.query())
 
 
 @attrs.define
@@ -585,8 +622,10 @@ class XapianIndex:
         """Open the shards of ``location`` (see ``parse_location``).
 
         Raises:
-            XapianEngineError: ``ranking`` asks for field weights the Xapian engine cannot give.
+            XapianEngineError: ``ranking`` asks for field weights or feedback the Xapian engine
+                cannot give.
             ShardUnavailableError: a shard did not answer (and partial results are not allowed).
+            IndexBuildingError: the first build of the index is running (after ``wait``).
             IndexNotFoundError, IndexVersionError, IndexCorruptError: as ``Index.open``.
         """
         if set(ranking.field_weights) != {"text"}:
@@ -594,7 +633,11 @@ class XapianIndex:
             raise XapianEngineError(
                 f"The Xapian engine scores plain words in the combined text only; the field weights {shown} "
                 "(SEARCHLIB_FIELD_WEIGHTS) need the Whoosh engine")
-        where = parse_location(location)
+        if ranking.feedback:
+            raise XapianEngineError(
+                f"The Xapian engine does not expand queries by pseudo-relevance feedback (feedback={ranking.feedback}, "
+                "SEARCHLIB_FEEDBACK): it needs the Whoosh engine, or feedback=0")
+        where = _located(location, wait)
         shards = _Shards(where)
         started = time.monotonic()
         opened = cls(where.name if is_xapian_address(location) else Path(location), ranking, where, shards,
@@ -636,6 +679,12 @@ class XapianIndex:
             }
 
         return self._run(read)
+
+    @property
+    def aliases(self) -> AliasTable:
+        """As ``query.Index.aliases``: the names the articles give one entity, under the one
+        name facets, filters and hits use (aliases.py)."""
+        return self._run(lambda _: self._aliases())
 
     def refresh(self) -> bool:
         """Open the shards again if a writer has committed to one since; ``True`` if so."""
@@ -685,7 +734,7 @@ class XapianIndex:
         parsed = self._parse(query, strict)
 
         def work(database: xapian.Database) -> SearchResult:
-            selection = self._select(parsed, since, until, person, place, organization, match)
+            selection = self._select(parsed, since, until, person, place, organization, match, typed=True)
             result = self._result(query, selection, limit=limit, page_number=page, sort=sort, facets=facets,
                                   facet_limit=facet_limit, explain=explain, fold=fold_duplicates, mode=match)
             return attrs.evolve(result, suggestion=suggest(self._view, query))  # type: ignore[arg-type]
@@ -701,7 +750,7 @@ class XapianIndex:
              batch: int = 200) -> Iterator[Any]:
         """As ``query.Index.hits``: the ``SearchResult`` of the first batch, then every hit."""
         parsed = self._parse(query, strict)
-        selection = self._run(lambda _: self._select(parsed, since, until, person, place, organization, match))
+        selection = self._run(lambda _: self._select(parsed, since, until, person, place, organization, match, typed=True))
         number = 1
         while True:
             result = self._run(lambda _: self._result(query, selection, limit=batch, page_number=number, sort=sort,
@@ -743,7 +792,7 @@ class XapianIndex:
         parsed = self._parse(query, strict)
 
         def work(database: xapian.Database) -> Timeline:
-            selection = self._select(parsed, since, until, person, place, organization, match)
+            selection = self._select(parsed, since, until, person, place, organization, match, rescore=False)
             days = self._spy(selection.union, [DAY_SLOT])[DAY_SLOT]
             dates = [_day_micros(day) for day, count in days.items() for _ in range(count)]
             dates += [UNDATED] * (selection.total - len(dates))
@@ -764,7 +813,7 @@ class XapianIndex:
             for tier in selection.tiers:
                 if len(found) >= limit:
                     break
-                mset = self._enquire(tier, "relevance", fold=False).get_mset(0, limit - len(found))
+                mset = self._enquire(selection.ranked(tier), "relevance", fold=False).get_mset(0, limit - len(found))
                 mset.fetch()
                 for item in mset:
                     found.append((item.document.get_value(ID_SLOT).decode("utf-8", "surrogatepass"), float(item.weight)))
@@ -775,6 +824,43 @@ class XapianIndex:
     def suggest(self, query: str) -> str | None:
         """As ``query.Index.suggest``: "did you mean", from the shards' spellings."""
         return self._run(lambda _: suggest(self._view, query))  # type: ignore[arg-type]
+
+    def article(self, article_id: str, *, query: str | None = None) -> IndexedArticle:
+        """As ``query.Index.article``: the whole article, its entities by their canonical names,
+        the ids of the other copies of its story, and with ``query`` the words ``search``
+        matches marked (a query that cannot be read marks nothing).
+
+        Raises:
+            ArticleNotFoundError: no article has that id.
+        """
+
+        def work(database: xapian.Database) -> IndexedArticle:
+            fields = _data(database.get_document(self._docid(database, article_id)))
+            words: frozenset[str] = frozenset()
+            if query:
+                try:
+                    parsed = self._parse(query, strict=False)
+                    translator = _Translator(self._view, parsed.any_word if parsed.any_word is not None else parsed.all_words)
+                    translator.translate(parsed.any_word if parsed.any_word is not None else parsed.all_words)
+                    words = frozenset(term for field, term, _ in translator.leaves if field in _HIGHLIGHTED)
+                except SearchlibError:
+                    pass
+
+            def marked(name: str) -> Snippet:
+                text = fields.get(name) or ""
+                return join_pieces([(text, [(start, end) for _, start, end in _matches(text, words)])])
+
+            copies = self._copies({fields["story"]})
+            return IndexedArticle(
+                id=fields["id"], title=fields.get("title") or "", body=fields.get("body") or "",
+                date=datetime.fromisoformat(fields["date"]) if fields.get("date") else None,
+                url=fields.get("url") or "", path=fields.get("path") or "", caption=fields.get("caption") or "",
+                entities=_canonical(self._aliases(), fields.get("entities", ())),
+                copies=tuple(other for other in copies.get(fields["story"], ()) if other != article_id),
+                title_snippet=marked("title"), caption_snippet=marked("caption"), body_snippet=marked("body"),
+            )
+
+        return self._run(work)
 
     # The steps of a search ---------------------------------------------------------------------
 
@@ -824,13 +910,39 @@ class XapianIndex:
         return {slot: Counter({item.term.decode("utf-8", "surrogatepass"): int(item.termfreq) for item in spy.values()})
                 for slot, spy in spies.items()}
 
+    def _aliases(self) -> AliasTable:
+        """The index's alias table: the one its writer recorded from every shard's name counts,
+        if the shards' counts are still those (their digests say so); else, for shards written
+        apart, made here from their counts (a second or two for Reuters), once per open index."""
+
+        def make() -> AliasTable:
+            shards = [self._shards.open[name] for name in self._shards.names if name in self._shards.open]
+            digests = [shard.get_metadata(NAMES_DIGEST_KEY).decode() for shard in shards]
+            for shard in shards:
+                record = json.loads(shard.get_metadata(ALIASES_KEY) or b"{}")
+                if record.get("digests") == digests:
+                    return AliasTable({kind: dict(table) for kind, table in record["variants"].items()})
+            counts: Counter[tuple[str, str]] = Counter()
+            for shard in shards:
+                for kind, name, count in json.loads(shard.get_metadata(NAMES_KEY) or b"[]"):
+                    counts[kind, name] += count
+            logger.info("making the alias table of %s from the names of its %d shards", self._location.name, len(shards))
+            return AliasTable.build(counts)
+
+        table: AliasTable = self._view.cached("aliases", make)
+        return table
+
     def _select(self, parsed: ParsedQuery, since: date | str | None, until: date | str | None, person: Names,
-                place: Names, organization: Names, mode: str, *, exclude: xapian.Query | None = None) -> _Selection:
-        """As ranking.select: the tiers of articles counted, each as a query."""
+                place: Names, organization: Names, mode: str, *, exclude: xapian.Query | None = None,
+                typed: bool = False, rescore: bool = True) -> _Selection:
+        """As ranking.select: the tiers of articles counted, each as a query, and the closeness
+        of the best of them (unless not ``rescore``). A ``typed`` query is the reader's: the
+        notices say which of its words are ranked differently from the Whoosh engine."""
         if mode not in MATCHES:
             raise InvalidOptionError(f"Unknown match {mode!r}: use {', '.join(MATCHES)}")
         schema = _schema()
-        restrict = filter_query(schema, since, until, {"person": person, "place": place, "organization": organization})
+        named = {"person": person, "place": place, "organization": organization}
+        restrict = filter_query(schema, since, until, named, self._aliases() if any(named.values()) else None)
         translator = _Translator(self._view, parsed.any_word if parsed.any_word is not None else parsed.all_words)
         allowed = None if restrict is None else translator.translate(restrict, 1.0, False)
         any_word = translator.translate(parsed.any_word if parsed.any_word is not None else parsed.all_words)
@@ -867,7 +979,53 @@ class XapianIndex:
                     notices.append("No article has all the words, so these are the articles with some of them")
         if not parsed.has_words:
             notices.append("The query has no words to search for (only words such as 'the' and 'and', which are not indexed)")
-        return _Selection(tiers, totals, union, some_words, leaves, scaled, tuple(notices) + self._shards.notices())
+        if typed and translator.ranked_as_text:
+            fields = sorted(translator.ranked_as_text)
+            notices.append(f"On the Xapian engine, {' and '.join(f'{field}:' for field in fields)} words match in "
+                           f"{'that field' if len(fields) == 1 else 'those fields'} only but are ranked as words of the "
+                           "whole text")
+        close = self._closeness(tiers, leaves) if rescore else None
+        return _Selection(tiers, totals, union, some_words, leaves, scaled, tuple(notices) + self._shards.notices(), close)
+
+    def _closeness(self, tiers: tuple[xapian.Query, ...], leaves: tuple[tuple[str, str, float], ...]) -> _Closeness | None:
+        """As rescoring.Rescorer.rescore: the closeness (proximity.py) of the best ``DEPTH``
+        articles by BM25, tier by tier, every copy of a story kept, weighted by
+        ``Ranking.proximity``; computed with Xapian's idf, the articles' lengths and the average
+        length, from the positions of the query's words in the combined text."""
+        weight = self.ranking.proximity
+        terms = tuple(dict.fromkeys(term for field, term, _ in leaves if field in SEARCHABLE_TEXT_FIELDS))
+        if not weight or not 2 <= len(terms) <= MOST_CLOSE_TERMS:
+            return None
+        head: list[tuple[int, bytes]] = []  # docid, article id
+        for tier in tiers:
+            if len(head) >= DEPTH:
+                break
+            enquire = self._enquire(tier, "relevance", fold=False)
+            enquire.set_collapse_key(ID_SLOT)  # ids are unique: it collapses nothing, and gives each id unfetched
+            head += [(item.docid, item.collapse_key) for item in enquire.get_mset(0, DEPTH - len(head))]
+        if not head:
+            return None
+        database = self._shards.database
+        positions = []
+        for term in terms:
+            which: list[int] = []
+            where: list[int] = []
+            for number, (docid, _) in enumerate(head):
+                found = list(database.positionlist(docid, term))
+                which += [number] * len(found)
+                where += found
+            positions.append((np.array(which, dtype=np.int64), np.array(where, dtype=np.int64)))
+        size = database.get_doccount()
+        idfs = []
+        for term in terms:
+            found = database.get_termfreq(term)
+            idfs.append(log((size + 1) / found) if found else 0.0)
+        k1, b = self.ranking.k1, self.ranking.b
+        lengths = np.array([database.get_doclength(docid) for docid, _ in head], dtype=np.float64)
+        saturation = k1 * ((1 - b) + b * lengths / (database.get_avlength() or 1.0))
+        close = weight * closeness(positions, idfs, saturation, k1)
+        scores = {article_id: float(score) for (_, article_id), score in zip(head, close) if score}
+        return _Closeness(scores, terms, weight) if scores else None
 
     def _result(self, text: str, selection: _Selection, *, limit: int, page_number: int, sort: str, facets: bool,
                 facet_limit: int, explain: bool, fold: bool, mode: str) -> SearchResult:
@@ -880,13 +1038,11 @@ class XapianIndex:
     def _page(self, selection: _Selection, *, sort: str, limit: int, page_number: int,
               fold: bool) -> tuple[list[tuple[int, xapian.MSetItem, tuple[str, ...]]], int | None]:
         """As ranking.page: the hits of one page (stories folded into their best-placed copy,
-        as Xapian collapses them) and the number of stories."""
+        as Xapian collapses them, by the scores after closeness) and the number of stories."""
         if limit < 1 or page_number < 1:
             raise InvalidOptionError(f"limit and page must be at least 1, not {limit} and {page_number}")
         if sort not in SORTS:
             raise InvalidOptionError(f"Unknown sort order {sort!r}: use {', '.join(SORTS)}")
-        database = self._shards.database
-        everything = database.get_doccount()
         tiers = selection.tiers if sort == "relevance" else (selection.union,)
         offset, wanted = (page_number - 1) * limit, limit
         items: list[xapian.MSetItem] = []
@@ -898,7 +1054,7 @@ class XapianIndex:
             query = tier
             if fold and shown_before:
                 query = xapian.Query(xapian.Query.OP_AND_NOT, tier, self._stories_of(_combine(xapian.Query.OP_OR, shown_before)))
-            mset = self._enquire(query, sort, fold=fold).get_mset(offset, wanted)
+            mset = self._enquire(selection.ranked(query), sort, fold=fold).get_mset(offset, wanted)
             if offset == 0:  # the page's documents in one request to each shard, not one each (fetch() of an
                 mset.fetch()  # MSet that starts further down crashes Xapian 1.4's remote backend)
             items += list(mset)
@@ -906,51 +1062,76 @@ class XapianIndex:
             if wanted > 0 and number + 1 < len(tiers):  # the page goes on into the next tier
                 offset = max(0, offset - (self._stories(query) if fold else selection.totals[number]))
             shown_before.append(tier)
-        mset_items = items
-        similar: dict[str, list[tuple[bytes, str]]] = {}
-        if fold and mset_items:
-            story_values = {item.document.get_value(STORY_SLOT).decode("utf-8", "surrogatepass") for item in mset_items}
-            copies = xapian.Query(xapian.Query.OP_FILTER, selection.union,
-                                  _combine(xapian.Query.OP_OR, [xapian.Query(story_term(s)) for s in sorted(story_values)]))
-            enquire = xapian.Enquire(database)
-            enquire.set_query(copies)
-            enquire.set_weighting_scheme(xapian.BoolWeight())
-            enquire.set_sort_by_value(ORDER_SLOT, False)
-            copies_found = enquire.get_mset(0, everything)
-            copies_found.fetch()
-            for item in copies_found:
-                document = item.document
-                similar.setdefault(document.get_value(STORY_SLOT).decode("utf-8", "surrogatepass"), []).append(
-                    (document.get_value(ORDER_SLOT), document.get_value(ID_SLOT).decode("utf-8", "surrogatepass")))
+        similar: dict[str, list[str]] = {}
+        if fold and items:
+            similar = self._copies({item.document.get_value(STORY_SLOT).decode("utf-8", "surrogatepass") for item in items},
+                                   selection.union)
         placed = []
-        for rank, item in enumerate(mset_items, start=(page_number - 1) * limit + 1):
+        for rank, item in enumerate(items, start=(page_number - 1) * limit + 1):
             others: tuple[str, ...] = ()
             if fold:
                 own = item.document.get_value(ID_SLOT).decode("utf-8", "surrogatepass")
                 story = item.document.get_value(STORY_SLOT).decode("utf-8", "surrogatepass")
-                others = tuple(i for _, i in sorted(similar.get(story, [])) if i != own)
+                others = tuple(i for i in similar.get(story, []) if i != own)
             placed.append((rank, item, others))
         return placed, stories
+
+    def _copies(self, stories: set[str], within: xapian.Query | None = None) -> dict[str, list[str]]:
+        """The ids of the copies of each of ``stories`` (among those ``within`` matches), in
+        article order."""
+        database = self._shards.database
+        copies = _combine(xapian.Query.OP_OR, [xapian.Query(story_term(story)) for story in sorted(stories)])
+        enquire = xapian.Enquire(database)
+        enquire.set_query(copies if within is None else xapian.Query(xapian.Query.OP_FILTER, within, copies))
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_sort_by_value(ORDER_SLOT, False)
+        found = enquire.get_mset(0, database.get_doccount())
+        found.fetch()
+        by_story: dict[str, list[str]] = {}
+        for item in found:
+            document = item.document
+            by_story.setdefault(document.get_value(STORY_SLOT).decode("utf-8", "surrogatepass"), []).append(
+                document.get_value(ID_SLOT).decode("utf-8", "surrogatepass"))
+        return by_story
 
     def _stories_of(self, query: xapian.Query) -> xapian.Query:
         """The articles of every story with a copy among those ``query`` matches."""
         stories = self._spy(query, [STORY_SLOT])[STORY_SLOT]
         return _combine(xapian.Query.OP_OR, [xapian.Query(story_term(story)) for story in sorted(stories)])
 
-    def _facets(self, selection: _Selection, top: int) -> dict[str, tuple[Any, ...]]:
+    def _facets(self, selection: _Selection, top: int) -> dict[str, tuple[FacetValue, ...]]:
+        """As results.facet_counts: the ``top`` entities of each kind, by canonical name, the
+        most mentioned first. A match spy counts each name's articles; an entity of several
+        names among them is counted again by its names' terms, each article once (an article may
+        give two of its names), as far as it takes to know the ``top``."""
         slots = [slot for kind in ENTITY_FIELDS for slot in FACET_SLOTS[kind]]
         counted = self._spy(selection.union, slots)
-        per_kind: dict[str, Counter[str]] = {}
+        canonical = self._aliases().canonical
+        found = {}
         for kind in ENTITY_FIELDS:
-            counts: Counter[str] = Counter()
+            names: Counter[str] = Counter()
             for slot in FACET_SLOTS[kind][:-1]:
-                counts.update(counted[slot])
+                names.update(counted[slot])
             for joined, count in counted[FACET_SLOTS[kind][-1]].items():
                 for name in joined.split("\n"):
-                    counts[name] += count
-            per_kind[kind] = counts
-        view = _FacetView(per_kind)
-        return facet_counts(view, np.ones(1, dtype=bool), top, ENTITY_FIELDS)  # type: ignore[arg-type]
+                    names[name] += count
+            groups: dict[str, list[str]] = {}
+            for name in names:
+                groups.setdefault(canonical(name, kind), []).append(name)
+            counts = {entity: sum(names[name] for name in group) for entity, group in groups.items()}
+            exact = {entity for entity, group in groups.items() if len(group) == 1}
+            while True:  # a sum over several names is at least the count: count the best again until sure
+                best = sorted(counts, key=lambda entity: (-counts[entity], entity))[:top]
+                unsure = [entity for entity in best if entity not in exact]
+                if not unsure:
+                    break
+                for entity in unsure:
+                    terms = [xapian.Query(term) for term in (name_term(kind, name) for name in groups[entity]) if term]
+                    counts[entity] = self._count(xapian.Query(xapian.Query.OP_FILTER, selection.union,
+                                                              _combine(xapian.Query.OP_OR, terms)))
+                    exact.add(entity)
+            found[kind] = tuple(FacetValue(entity, counts[entity]) for entity in best if counts[entity])
+        return found
 
     def _hits(self, placed: list[tuple[int, xapian.MSetItem, tuple[str, ...]]], selection: _Selection, *,
               explain: bool) -> tuple[Hit, ...]:
@@ -958,6 +1139,7 @@ class XapianIndex:
         analysing its title, caption and body again (a few ms a page, no request to the shards);
         only names (``person:`` and the like) are looked up in its terms."""
         database = self._shards.database
+        aliases = self._aliases()
         hits = []
         in_text = {(field, term) for field, term, _ in selection.leaves if field in ("text", "title", "caption", "body")}
         in_names = {(field, term) for field, term, _ in selection.leaves if field in _HIGHLIGHTED} - in_text
@@ -979,19 +1161,21 @@ class XapianIndex:
             title_snippet = highlight_matches(title_highlighter(), title, _offsets(tokens["title"], words), top=1)
             if title_snippet.text != title:
                 title_snippet = Snippet(title)
-            explained = self._explain(item, present, selection) if explain else ()
+            explained = self._explain(item, fields["id"], present, selection) if explain else ()
             hits.append(Hit(
                 rank=rank, score=float(item.weight), id=fields["id"], title=title,
                 date=datetime.fromisoformat(fields["date"]) if fields.get("date") else None,
                 url=fields.get("url", ""), path=fields.get("path", ""),
-                entities=tuple(Entity(name, kind) for name, kind in fields.get("entities", ())),
+                entities=_canonical(aliases, fields.get("entities", ())),
                 snippet=snippet, title_snippet=title_snippet, explanation=explained, similar=similar,
             ))
         return tuple(hits)
 
-    def _explain(self, item: xapian.MSetItem, present: set[str], selection: _Selection) -> tuple[ScorePart, ...]:
+    def _explain(self, item: xapian.MSetItem, article_id: str, present: set[str],
+                 selection: _Selection) -> tuple[ScorePart, ...]:
         """As results.explanation: the BM25 part of each matched word, computed as Xapian's
-        ``BM25PlusWeight`` computes it, times its weight in the query."""
+        ``BM25PlusWeight`` computes it, times its weight in the query, and closeness (field
+        ``closeness``, the query's words as ``term``). They add up to the score."""
         database = self._shards.database
         weights: dict[tuple[str, str], float] = {}
         for field, term, weight in selection.leaves:
@@ -1008,6 +1192,10 @@ class XapianIndex:
             tf, found = frequencies.get(term, 0), database.get_termfreq(term)
             part = log((size + 1) / found) * (k1 + 1) * tf / (k1 * ((1 - b) + b * length / average) + tf) if found and tf else 0.0
             parts.append(ScorePart(field, term, weight, part * weight * selection.scaled.get((field, term), 1.0)))
+        close = selection.closeness
+        key = article_id.encode("utf-8", "surrogatepass")
+        if close is not None and key in close.scores:
+            parts.append(ScorePart("closeness", " ".join(close.terms), close.weight, close.scores[key]))
         return tuple(sorted(parts, key=lambda p: -p.score))
 
     def _docid(self, database: xapian.Database, article_id: str) -> int:
@@ -1018,16 +1206,40 @@ class XapianIndex:
             "the search results", article_id=article_id)
 
 
-class _FacetView:
-    """Facet counts as results.facet_counts reads them from a snapshot."""
+def _canonical(aliases: AliasTable, names: Iterable[tuple[str, str]]) -> tuple[Entity, ...]:
+    """An article's entities by their canonical names, in order, each once (as results.py)."""
+    return tuple(Entity(name, kind) for name, kind in dict.fromkeys((aliases.canonical(name, kind), kind) for name, kind in names))
 
-    def __init__(self, per_kind: dict[str, Counter[str]]) -> None:
-        self._per_kind = per_kind
 
-    def facets(self, kind: str) -> Any:
-        names = sorted(self._per_kind[kind])
-        counts = np.array([self._per_kind[kind][name] for name in names], dtype=np.int64)
-        return type("Counted", (), {"names": names, "counts": staticmethod(lambda mask: counts)})()
+def _located(location: Path | str, wait: float) -> Location:
+    """``parse_location``, waiting up to ``wait`` seconds for the first build of a local index.
+
+    Raises:
+        IndexBuildingError: the first build is still running.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return parse_location(location)
+        except IndexNotFoundError:
+            holder = _first_build(location)
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise IndexBuildingError(_building_message(Path(location), holder, wait), holder=holder) from None
+            time.sleep(min(0.25, max(deadline - time.monotonic(), 0.01)))
+
+
+def _first_build(location: Path | str) -> dict[str, Any] | None:
+    """Who writes the shards of a local index that has none yet (``XAPIAN.json`` is written
+    last), or ``None``."""
+    if is_xapian_address(location) or not Path(location).is_dir():
+        return None
+    for shard in sorted(Path(location).glob("shard-*-of-*")):
+        holder = writer_running(shard)
+        if holder is not None:
+            return holder
+    return None
 
 
 def _offsets(tokens: list[tuple[str, str | None, int, int, int]], words: set[str]) -> list[tuple[str, int, int]]:

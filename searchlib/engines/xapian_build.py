@@ -30,6 +30,7 @@ The guarantees of the Whoosh engine hold per shard:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -47,6 +48,7 @@ from typing import Any
 
 import xapian
 
+from ..aliases import AliasTable
 from ..analysis import NAME_LINE_GAP, token_terms
 from ..corpus import SkipHandler, corpus_base, corpus_files, read_file
 from ..duplicates import DuplicateFinder, signatures
@@ -60,8 +62,8 @@ from ..writer import ANALYSED_CHARACTERS, BATCH
 from .xapian_layout import (
     DATE_SLOT, DATED_PREFIX, DAY_SLOT, DIGEST_SLOT, FACET_SLOTS, FILE_SLOT, FILES_KEY, ID_SLOT,
     METADATA_KEY, NEWEST_SLOT, OLDEST_SLOT, ORDER_SLOT, PREFIXES, SCHEMA, SPELLING_PREFIX,
-    STORIES_KEY, STORY_SLOT, STUB, MAX_TERM_BYTES, date_key, field_term, id_term,
-    read_marker, story_term, shard_name, shard_of, write_marker,
+    STORIES_KEY, STORY_SLOT, STUB, MAX_TERM_BYTES, ALIASES_KEY, NAME_PREFIXES, NAMES_DIGEST_KEY, NAMES_KEY,
+    date_key, field_term, id_term, name_term, read_marker, story_term, shard_name, shard_of, write_marker,
 )
 
 __all__ = ["build", "update", "article_document", "parse_shard", "shard_directories"]
@@ -117,6 +119,9 @@ def article_document(article: Article, extract: Extractor, digest: str, story: s
     facets: dict[str, list[str]] = {kind: [] for kind in FACET_SLOTS}
     for kind, name in facet_names(facet_value(entities)):
         facets[kind].append(name)
+        term = name_term(kind, name)
+        if term is not None:
+            document.add_boolean_term(term)
     for kind, names in facets.items():
         slots = FACET_SLOTS[kind]
         for slot, name in zip(slots[:-1], names):
@@ -289,11 +294,28 @@ class _ShardWriter:
         for article_id in ids:
             self.database.delete_document(id_term(article_id))
 
-    def commit(self, metadata: dict[str, Any], files: dict[str, Any], stories: str) -> None:
+    def names(self) -> tuple[list[list[Any]], str]:
+        """How many of the shard's articles give each name, as written so far (a transaction's
+        changes included), and a digest of those counts."""
+        counts = []
+        for kind, prefix in NAME_PREFIXES.items():
+            for item in self.database.allterms(prefix.encode()):
+                counts.append([kind, item.term[len(prefix):].decode("utf-8", "surrogatepass"), int(item.termfreq)])
+        text = json.dumps(counts, ensure_ascii=False)
+        return counts, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+    def commit(self, metadata: dict[str, Any], files: dict[str, Any], stories: str, aliases: dict[str, Any] | None) -> None:
+        """Commit with the shard's records; ``aliases`` is the index's alias table with the
+        digests of the counts it was made from, when this write knew every shard's."""
         metadata = {**metadata, "articles": self.database.get_doccount()}
         self.database.set_metadata(METADATA_KEY, json.dumps(metadata))
         self.database.set_metadata(FILES_KEY, json.dumps(files))
         self.database.set_metadata(STORIES_KEY, stories)
+        counts, digest = self.names()
+        self.database.set_metadata(NAMES_KEY, json.dumps(counts, ensure_ascii=False))
+        self.database.set_metadata(NAMES_DIGEST_KEY, digest)
+        if aliases is not None:
+            self.database.set_metadata(ALIASES_KEY, json.dumps(aliases, ensure_ascii=False))
         if self.create:
             self.database.commit()
         else:
@@ -317,7 +339,7 @@ def _serve_shard_writer(generation: Path, create: bool, ner: str | None, tasks: 
             elif kind == "remove":
                 writer.remove(message[0])
             elif kind == "prepare":
-                results.send(("prepared", writer.failed))
+                results.send(("prepared", (writer.failed, *writer.names())))
             elif kind == "commit":
                 writer.commit(*message)
                 results.send(("committed", None))
@@ -671,8 +693,9 @@ def _apply(corpus: Path, files: list[Path], index: Path, directories: dict[int, 
                               "the index was left as it was", path=corpus)
         for number in states:
             processes.send(number, ("prepare",))
-        failures = {number: processes.answer(number, "prepared") for number in states}
-        for number, failed in failures.items():
+        prepared = {number: processes.answer(number, "prepared") for number in states}
+        aliases = _alias_record(prepared, shards)
+        for number, (failed, _counts, _digest) in prepared.items():
             for article_id, path, problem in failed:
                 skip(Skipped(path, f"article {article_id!r} could not be indexed ({problem}); the next update tries "
                                    "it again", kind="not-indexed"))
@@ -688,7 +711,7 @@ def _apply(corpus: Path, files: list[Path], index: Path, directories: dict[int, 
             metadata = {"schema_version": SCHEMA, "built_at": datetime.now().isoformat(timespec="seconds"),
                         "corpus": str(corpus.resolve()), "skipped": skipped_total(), "next_order": order,
                         "shard": f"{number + 1}/{shards}", **counts}
-            processes.send(number, ("commit", metadata, files_now[number], stories))
+            processes.send(number, ("commit", metadata, files_now[number], stories, aliases))
             processes.answer(number, "committed")
             if not state.in_place:
                 _switch(state.directory, state.generation)
@@ -710,6 +733,19 @@ def _apply(corpus: Path, files: list[Path], index: Path, directories: dict[int, 
         raise
     processes.close()
     return counts
+
+
+def _alias_record(prepared: dict[int, tuple[Any, list[list[Any]], str]], shards: int) -> dict[str, Any] | None:
+    """The index's alias table (aliases.py) from how many articles of every shard give each
+    name, with the digests of those counts; ``None`` when this write holds only some shards
+    (shards written on separate machines: a search then makes the table, xapian.py)."""
+    if len(prepared) < shards:
+        return None
+    counts: Counter[tuple[str, str]] = Counter()
+    for _failed, named, _digest in prepared.values():
+        counts.update({(kind, name): count for kind, name, count in named})
+    table = AliasTable.build(counts)
+    return {"digests": [prepared[number][2] for number in range(shards)], "variants": table.variants}
 
 
 def index_shards_status(index: Path) -> list[dict[str, Any]]:

@@ -10,6 +10,10 @@ Terms (Xapian's convention: a field is a prefix of capitals; the combined text h
     XT XC XB            title, caption, body: positions only (wdf 0), for ``title:`` and phrases
     XP XO XL            person, organization, place names (places with aliases): positions only
     Q XU XF             id, url, path: whole values (hashed past ``MAX_TERM_BYTES``)
+    XNP XNO XNL         each person, organization and place name whole, as facets count it
+                        (boolean): the articles that give a name, for facets that count an
+                        entity of several names (aliases.py) once an article; names past
+                        Xapian's term limit (240 bytes, none in practice) have none
     XD                  ``XDyes`` / ``XDno``: dated or not
     XS                  the story: the copies of one story, for "similar"
     XW                  each word as written, for "did you mean" and fuzzy words; its term
@@ -21,6 +25,12 @@ positions start at 1), so that phrases match the same articles in both engines.
 Value slots hold what is read per matching document without reading the document: dates (range
 filters, date orders, timelines), the story (Xapian collapses a story to its best copy), an
 order number (ties in score are broken by it, the same on one index or on shards), facets.
+
+Each shard's metadata records, in the commit that changes its articles, how many of them give
+each name (``NAMES_KEY``, and a digest of those counts), and the alias table (aliases.py) of the
+whole index when the writer knew every shard's counts (``ALIASES_KEY``, with the digests it was
+made from): a search reads the table, and makes it again only if the digests say the shards
+changed apart (shards written on separate machines).
 
 An index directory::
 
@@ -50,11 +60,12 @@ __all__ = [
     "DATE_SLOT", "DAY_SLOT", "STORY_SLOT", "ORDER_SLOT", "NEWEST_SLOT", "OLDEST_SLOT", "ID_SLOT",
     "DIGEST_SLOT", "FILE_SLOT", "FACET_SLOTS", "FACETS_PER_SLOT",
     "STUB", "SCHEMA", "story_term", "shard_of", "shard_name", "read_marker", "write_marker", "id_term", "field_term",
-    "date_key", "METADATA_KEY", "FILES_KEY", "STORIES_KEY",
+    "date_key", "METADATA_KEY", "FILES_KEY", "STORIES_KEY", "NAME_PREFIXES", "name_term", "NAMES_KEY",
+    "NAMES_DIGEST_KEY", "ALIASES_KEY",
 ]
 
 #: The schema version of a Xapian index: searchlib's (the analysis), and this layout's.
-SCHEMA = f"{SCHEMA_VERSION}.x1"
+SCHEMA = f"{SCHEMA_VERSION}.x2"
 
 PREFIXES = {
     "text": "", "title": "XT", "caption": "XC", "body": "XB",
@@ -64,6 +75,8 @@ PREFIXES = {
 ID_PREFIX = PREFIXES["id"]
 STORY_PREFIX = "XS"
 SPELLING_PREFIX = "XW"
+#: Whole entity names, one prefix a kind.
+NAME_PREFIXES = {"person": "XNP", "organization": "XNO", "place": "XNL"}
 DATED_PREFIX = PREFIXES["dated"]
 #: Xapian's limit on a term is 245 bytes; longer values are kept as a hash.
 MAX_TERM_BYTES = 240
@@ -87,6 +100,9 @@ STUB = "XAPIANDB"  # Xapian opens a directory holding this file as the database 
 METADATA_KEY = "searchlib"              # JSON: schema version, corpus, counts, when built
 FILES_KEY = "searchlib.files"           # JSON: each corpus file's size and time, as read
 STORIES_KEY = "searchlib.stories"       # the file of the near-duplicate finder's state
+NAMES_KEY = "searchlib.names"           # JSON: [[kind, name, articles], …] of this shard
+NAMES_DIGEST_KEY = "searchlib.names.digest"  # a digest of NAMES_KEY's counts
+ALIASES_KEY = "searchlib.aliases"       # JSON: {"digests": [each shard's], "variants": the table's}
 
 
 def _bounded(term: str) -> str:
@@ -102,6 +118,13 @@ def field_term(field: str, term: str) -> str:
 
 def id_term(article_id: str) -> str:
     return field_term("id", article_id)
+
+
+def name_term(kind: str, name: str) -> str | None:
+    """The term of an article that gives the ``kind`` name ``name`` (as ``schema.facet_value``
+    writes it), or ``None`` for a name too long to be a term."""
+    term = NAME_PREFIXES[kind] + name
+    return term if len(term.encode("utf-8", "surrogatepass")) <= MAX_TERM_BYTES else None
 
 
 def story_term(story: str) -> str:

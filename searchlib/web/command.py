@@ -20,9 +20,9 @@ INSTALL_HINT = "searchlib serve needs the web extra: pip install -e '.[web]'"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--index", "index_path", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--index", "index_path", type=click.Path(path_type=Path),
               default=searchlib.Settings().index, envvar="SEARCHLIB_INDEX", show_envvar=True, show_default=True,
-              help="Index directory.")
+              help="Index directory (or a Xapian cluster file, or xapian://host:port,host:port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; the default answers this computer only.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
@@ -51,7 +51,7 @@ def serve(index_path: Path, host: str, port: int, title: str | None, access_log:
     except searchlib.SearchlibError as error:
         raise click.ClickException(str(error)) from error
     app = create_app(live, title=title, allowed_hosts=_allowed_hosts(host))
-    click.echo(f"Serving '{index_path}' ({live.article_count:,} articles) at http://{_shown_host(host)}:{port}/ "
+    click.echo(f"Serving '{live.path}' ({live.article_count:,} articles) at http://{_shown_host(host)}:{port}/ "
                "(Ctrl-C to stop)", err=True)
     try:
         uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="warning", server_header=False)

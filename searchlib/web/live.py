@@ -54,7 +54,7 @@ class LiveIndex:
 
     def __init__(self, index: searchlib.Index) -> None:
         self._index = index
-        self._current = index.path / "CURRENT"
+        self._current = Path(index.path) / "CURRENT"  # none for a Xapian index: it is not followed
         self._seen = self._stamp()
         self._retry_at = 0.0
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="searchlib-index")
