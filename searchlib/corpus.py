@@ -36,6 +36,7 @@ import os
 import re
 import stat
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +45,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .errors import CorpusError
-from .models import Article, Skipped, naive_utc
+from .models import SKIPPED_EXAMPLES, SKIPPED_EXAMPLES_OF_A_KIND, Article, Skipped, naive_utc
 
 __all__ = [
     "read_corpus",
@@ -54,6 +55,8 @@ __all__ = [
     "parse_article_text",
     "parse_date",
     "SUFFIXES",
+    "SkipHandler",
+    "SkipLog",
     "MAX_ARTICLE_BYTES",
     "MAX_JSON_NESTING",
 ]
@@ -63,6 +66,35 @@ logger = logging.getLogger(__name__)
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
 
 SkipHandler = Callable[[Skipped], None]
+
+
+class SkipLog:
+    """What a build or an update skipped, as its report keeps it: every item counted by kind
+    (``reasons``), the first ``SKIPPED_EXAMPLES`` kept (``SKIPPED_EXAMPLES_OF_A_KIND`` of a kind)
+    and logged, so that a corpus of millions of bad lines costs counts, not memory; each item is
+    also passed on to ``on_skip``. Call it with a ``Skipped``."""
+
+    def __init__(self, on_skip: SkipHandler | None) -> None:
+        self.examples: list[Skipped] = []
+        self.reasons: Counter[str] = Counter()
+        self._on_skip = on_skip
+
+    def __call__(self, item: Skipped) -> None:
+        self.reasons[item.kind] += 1
+        if len(self.examples) < SKIPPED_EXAMPLES and self.reasons[item.kind] <= SKIPPED_EXAMPLES_OF_A_KIND:
+            self.examples.append(item)
+            logger.warning("skipped %s", item)
+        if self._on_skip is not None:
+            self._on_skip(item)
+
+    def total(self) -> int:
+        return self.reasons.total()
+
+    def report_fields(self) -> dict[str, object]:
+        """The ``BuildReport`` fields of what was skipped (and a log line for those not logged)."""
+        if self.total() > len(self.examples):
+            logger.warning("… %s more skipped inputs not logged; see the report", f"{self.total() - len(self.examples):,}")
+        return {"skipped": tuple(self.examples), "skipped_count": self.total(), "skipped_reasons": dict(self.reasons)}
 
 #: The most bytes one article file or one JSON line may hold: 10 MiB. The longest article in
 #: the corpora we test with (a Wikipedia page) is 93 KB and a long news story some 50 KB, so

@@ -34,13 +34,13 @@ from whoosh import index as whoosh_index
 
 from .aliases import AliasTable
 from .columns import texts
-from .corpus import SkipHandler, corpus_base, corpus_files, read_file
+from .corpus import SkipHandler, SkipLog, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder, signatures
 from .engines import XAPIAN_MARKER, xapian_module
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
-from .models import SKIPPED_EXAMPLES, SKIPPED_EXAMPLES_OF_A_KIND, Article, BuildReport, Skipped
+from .models import Article, BuildReport, Skipped
 from .schema import (
     ALIASES_STATE,
     CURRENT_FILE,
@@ -336,16 +336,7 @@ def _write(
     # reported once the lock is held, with the rest.
     left_out: list[Skipped] = []
     files = list(corpus_files(corpus, on_skip=left_out.append, follow_symlinks=follow_symlinks))
-    skipped: list[Skipped] = []  # the first SKIPPED_EXAMPLES (so many of a kind); beyond them only counts
-    reasons: Counter[str] = Counter()
-
-    def skip(item: Skipped) -> None:
-        reasons[item.kind] += 1
-        if len(skipped) < SKIPPED_EXAMPLES and reasons[item.kind] <= SKIPPED_EXAMPLES_OF_A_KIND:
-            skipped.append(item)
-            logger.warning("skipped %s", item)
-        if on_skip is not None:
-            on_skip(item)
+    skip = SkipLog(on_skip)
 
     logger.info("%s of %s from %s: %d corpus files", "update" if incremental else "build", index, corpus, len(files))
     with WriterLock(index).acquire(wait=wait) as lock:
@@ -363,7 +354,7 @@ def _write(
             articles = sum(len(state.articles) for state in files_now.values())
             if articles == 0:
                 raise CorpusError(
-                    f"No article could be read from '{corpus}' ({reasons.total()} skipped); "
+                    f"No article could be read from '{corpus}' ({skip.total()} skipped); "
                     "the index was left as it was",
                     path=corpus,
                 )
@@ -372,7 +363,7 @@ def _write(
                 generation.writer.commit()  # merging small segments, as Whoosh does
             if generation.path is not None:
                 save_vocabulary(generation.path, generation.vocabulary, generation.stems)
-                _finish(generation.path, corpus, files_now, generation.finder, articles, reasons.total(), counts)
+                _finish(generation.path, corpus, files_now, generation.finder, articles, skip.total(), counts)
                 switch_generation(index, generation.path)
                 logger.info("%s is live: %d articles (added %d, updated %d, removed %d)", generation.path.name, articles,
                             counts["added"], counts["updated"], counts["removed"])
@@ -385,19 +376,15 @@ def _write(
                 try_remove_generation(generation.path)
             raise
         remove_old_generations(index)
-    if reasons.total() > len(skipped):
-        logger.warning("… %s more skipped inputs not logged; see the report", f"{reasons.total() - len(skipped):,}")
     return BuildReport(
         index=index,
         added=counts["added"],
         updated=counts["updated"],
         removed=counts["removed"],
-        skipped=tuple(skipped),
         seconds=time.perf_counter() - started,
         kind="update" if incremental else "build",
         corpus=corpus,
-        skipped_count=reasons.total(),
-        skipped_reasons=dict(reasons),
+        **skip.report_fields(),  # type: ignore[arg-type]
     )
 
 

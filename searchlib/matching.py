@@ -23,7 +23,7 @@ import fnmatch
 import logging
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -33,7 +33,7 @@ from whoosh import query as whoosh_query
 from .analysis import fold
 from .snapshot import UNDATED, Snapshot
 
-__all__ = ["Match", "match", "match_both", "words_within", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
+__all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
 
 logger = logging.getLogger(__name__)
 
@@ -293,28 +293,40 @@ class _Evaluation:
         frequency on a log scale. So "Volker~" finds the article that says "Volker" and then the
         118 that say "Volcker" before any "Bolger" (two edits), and "coup~" keeps coups ahead of
         the far more frequent "corp"."""
-        typed = fold(q.text)
-        distance = min(MAX_EDITS, max(q.maxdist, 0 if len(typed) <= 2 else 1 if len(typed) <= 5 else 2))
-        vocabulary = self.snapshot.vocabulary()
-        near = words_within(self.snapshot, typed, distance, q.prefixlength)
-        ranked = sorted(near.items(), key=lambda item: (item[1], -vocabulary.count(item[0]), item[0]))
-        analyzer = self.snapshot.schema[q.fieldname].analyzer
-        nearest: dict[str, tuple[int, int]] = {}  # term -> edits and articles of its nearest spelling
-        for word, edits in ranked:
-            for token in analyzer(word):
-                nearest.setdefault(token.text, (edits, vocabulary.count(word)))
-            if len(nearest) >= MAX_FUZZY:
-                break
-        if len(ranked) > len(nearest) and len(nearest) >= MAX_FUZZY:
-            self.notices.append(f"'{q.text}~' is near {len(ranked):,} spellings; the {MAX_FUZZY} nearest were searched")
-        if not nearest:
+        weights = fuzzy_weights(self.snapshot, q, lambda term: self.postings.idf(q.fieldname, term), self.notices)
+        if not weights:
             return self.empty()
-        most = 1 + np.log(max(count for _, count in nearest.values()) or 1)
-        idfs = {term: self.postings.idf(q.fieldname, term) for term in nearest}
-        blended = min(idfs.values())  # the idf of the term in the most articles
-        weights = [(q.fieldname, term, FUZZY_EDIT ** edits * (1 + np.log(max(count, 1))) / most * blended / idfs[term]
-                    if idfs[term] else 0.0) for term, (edits, count) in nearest.items()]
-        return self.terms(weights, boost, positive)
+        return self.terms([(q.fieldname, term, weight) for term, weight in weights.items()], boost, positive)
+
+
+
+def fuzzy_weights(source: Any, q: whoosh_query.FuzzyTerm, idf: Callable[[str], float],
+                  notices: list[str]) -> dict[str, float]:
+    """The terms a fuzzy word ``q`` stands for in ``source`` (a snapshot, or an engine's view
+    with the same ``vocabulary``, ``schema`` and spellings), each with its weight, as
+    ``_Evaluation.fuzzy`` describes; a notice when more spellings were near than were searched.
+    ``idf`` gives a term's idf in ``q``'s field."""
+    typed = fold(q.text)
+    distance = min(MAX_EDITS, max(q.maxdist, 0 if len(typed) <= 2 else 1 if len(typed) <= 5 else 2))
+    vocabulary = source.vocabulary()
+    near = words_within(source, typed, distance, q.prefixlength)
+    ranked = sorted(near.items(), key=lambda item: (item[1], -vocabulary.count(item[0]), item[0]))
+    analyzer = source.schema[q.fieldname].analyzer
+    nearest: dict[str, tuple[int, int]] = {}  # term -> edits and articles of its nearest spelling
+    for word, edits in ranked:
+        for token in analyzer(word):
+            nearest.setdefault(token.text, (edits, vocabulary.count(word)))
+        if len(nearest) >= MAX_FUZZY:
+            break
+    if len(ranked) > len(nearest) and len(nearest) >= MAX_FUZZY:
+        notices.append(f"'{q.text}~' is near {len(ranked):,} spellings; the {MAX_FUZZY} nearest were searched")
+    if not nearest:
+        return {}
+    most = 1 + np.log(max(count for _, count in nearest.values()) or 1)
+    idfs = {term: idf(term) for term in nearest}
+    blended = min(idfs.values())  # the idf of the term in the most articles
+    return {term: FUZZY_EDIT ** edits * (1 + np.log(max(count, 1))) / most * blended / idfs[term] if idfs[term] else 0.0
+            for term, (edits, count) in nearest.items()}
 
 
 def _multi_term_queries(query: whoosh_query.Query) -> Iterator[whoosh_query.Query]:

@@ -141,7 +141,7 @@ def test_a_flood_of_skipped_lines_keeps_counts_and_the_first_examples_of_each_ki
     assert [(Path(item.path).name, item.line) for item in report.skipped] == (
         [("flood.jsonl.gz", line) for line in range(2, 102)] + [("z-bad.jsonl", line) for line in range(1, 101)]
     )
-    logged = [entry.getMessage() for entry in caplog.records if entry.name == "searchlib.indexer"]
+    logged = [entry.getMessage() for entry in caplog.records if entry.name == "searchlib.corpus"]
     assert len(logged) == 201 and logged[-1] == "… 2,949 more skipped inputs not logged; see the report"
     with searchlib.Index.open(tmp_path / "index") as index:
         assert index.metadata["skipped"] == 3_149
@@ -149,7 +149,7 @@ def test_a_flood_of_skipped_lines_keeps_counts_and_the_first_examples_of_each_ki
 
 
 def test_a_report_lists_at_most_so_many_examples_of_all_kinds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(searchlib.indexer, "SKIPPED_EXAMPLES", 150)
+    monkeypatch.setattr(searchlib.corpus, "SKIPPED_EXAMPLES", 150)
     report = searchlib.build(flood_and_bad_lines(tmp_path), tmp_path / "index")
     assert [item.kind for item in report.skipped] == ["duplicate-id"] * 100 + ["not-json"] * 50
     assert report.skipped_count == 3_149

@@ -71,7 +71,7 @@ import xapian
 from whoosh import query as whoosh_query
 
 from ..aliases import AliasTable
-from ..analysis import fold, token_terms
+from ..analysis import token_terms
 from ..config import SEARCHABLE_TEXT_FIELDS, Ranking
 from ..errors import (
     ArticleNotFoundError, IndexBuildingError, IndexCorruptError, IndexNotFoundError, InvalidOptionError,
@@ -79,7 +79,7 @@ from ..errors import (
 )
 from ..filters import filter_query
 from ..locks import writer_running
-from ..matching import FUZZY_EDIT, MAX_EDITS, MAX_EXPANSIONS, MAX_FUZZY, _literal_prefix, _shown, words_within
+from ..matching import MAX_EXPANSIONS, _literal_prefix, _shown, fuzzy_weights
 from ..models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, SearchResult, Snippet, Timeline
 from ..proximity import DEPTH, closeness
 from ..query_language import ParsedQuery, parse_query, plain_query
@@ -471,29 +471,11 @@ class _Translator:
     def fuzzy(self, q: whoosh_query.FuzzyTerm, boost: float, positive: bool) -> xapian.Query:
         """``militray~``, as matching._Evaluation.fuzzy: the index's spellings within a few
         edits, the nearest first, each scored with the idf of the most frequent of them."""
-        typed = fold(q.text)
-        distance = min(MAX_EDITS, max(q.maxdist, 0 if len(typed) <= 2 else 1 if len(typed) <= 5 else 2))
-        vocabulary = self.view.vocabulary()
-        near = words_within(self.view, typed, distance, q.prefixlength)  # type: ignore[arg-type]
-        ranked = sorted(near.items(), key=lambda item: (item[1], -vocabulary.count(item[0]), item[0]))
-        analyzer = self.view.schema[q.fieldname].analyzer
-        nearest: dict[str, tuple[int, int]] = {}
-        for word, edits in ranked:
-            for token in analyzer(word):
-                nearest.setdefault(token.text, (edits, vocabulary.count(word)))
-            if len(nearest) >= MAX_FUZZY:
-                break
-        if len(ranked) > len(nearest) and len(nearest) >= MAX_FUZZY:
-            self.notices.append(f"'{q.text}~' is near {len(ranked):,} spellings; the {MAX_FUZZY} nearest were searched")
-        if not nearest:
+        weights = fuzzy_weights(self.view, q, lambda term: self.idf(q.fieldname, term), self.notices)
+        if not weights:
             return _NOTHING
-        most = 1 + np.log(max(count for _, count in nearest.values()) or 1)
-        idfs = {term: self.idf(q.fieldname, term) for term in nearest}
-        blended = min(idfs.values())
-        parts = [self.term(q.fieldname, term, boost, positive,
-                           scale=FUZZY_EDIT ** edits * (1 + np.log(max(count, 1))) / most * blended / idfs[term] if idfs[term] else 0.0)
-                 for term, (edits, count) in nearest.items()]
-        return _combine(xapian.Query.OP_OR, parts)
+        return _combine(xapian.Query.OP_OR, [self.term(q.fieldname, term, boost, positive, scale=weight)
+                                             for term, weight in weights.items()])
 
     def idf(self, field: str, term: str) -> float:
         found = self.database.get_termfreq(term)  # scored as the word of ``text``

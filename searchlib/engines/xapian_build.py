@@ -50,13 +50,13 @@ import xapian
 
 from ..aliases import AliasTable
 from ..analysis import NAME_LINE_GAP, token_terms
-from ..corpus import SkipHandler, corpus_base, corpus_files, read_file
+from ..corpus import SkipHandler, SkipLog, corpus_base, corpus_files, read_file
 from ..duplicates import DuplicateFinder, signatures
 from ..entities import Extractor, extractor, place_aliases
 from ..errors import CorpusError, InvalidOptionError, WriteRefusedError, WriterError
 from ..indexer import Progress, article_digest, deletion_limit
 from ..locks import WriterLock
-from ..models import SKIPPED_EXAMPLES, SKIPPED_EXAMPLES_OF_A_KIND, Article, BuildReport, Skipped
+from ..models import Article, BuildReport, Skipped
 from ..schema import TITLE_WEIGHT, facet_names, facet_value
 from ..writer import ANALYSED_CHARACTERS, BATCH
 from .xapian_layout import (
@@ -497,16 +497,7 @@ def _write(corpus: Path | None, index: Path, *, incremental: bool, shards: int, 
         corpus = Path(next(r for r in recorded if r))
     left_out: list[Skipped] = []
     files = list(corpus_files(corpus, on_skip=left_out.append, follow_symlinks=follow_symlinks))
-    skipped: list[Skipped] = []
-    reasons: Counter[str] = Counter()
-
-    def skip(item: Skipped) -> None:
-        reasons[item.kind] += 1
-        if len(skipped) < SKIPPED_EXAMPLES and reasons[item.kind] <= SKIPPED_EXAMPLES_OF_A_KIND:
-            skipped.append(item)
-            logger.warning("skipped %s", item)
-        if on_skip is not None:
-            on_skip(item)
+    skip = SkipLog(on_skip)
 
     locks = []
     try:
@@ -516,17 +507,15 @@ def _write(corpus: Path | None, index: Path, *, incremental: bool, shards: int, 
             skip(item)
         counts = _apply(corpus, files, index, directories, shards, incremental=incremental, ner=ner, skip=skip,
                         on_progress=locks[0].noting(on_progress), max_delete=max_delete,
-                        switch_corpus=switch_corpus, skipped_total=reasons.total)
+                        switch_corpus=switch_corpus, skipped_total=skip.total)
         if not incremental or not (index / "XAPIAN.json").exists():
             write_marker(index, shards)
     finally:
         for lock in locks:
             lock.release()
-    if reasons.total() > len(skipped):
-        logger.warning("… %s more skipped inputs not logged; see the report", f"{reasons.total() - len(skipped):,}")
     return BuildReport(index=index, added=counts["added"], updated=counts["updated"], removed=counts["removed"],
-                       skipped=tuple(skipped), seconds=time.perf_counter() - started, kind=command, corpus=corpus,
-                       skipped_count=reasons.total(), skipped_reasons=dict(reasons))
+                       seconds=time.perf_counter() - started, kind=command, corpus=corpus,
+                       **skip.report_fields())  # type: ignore[arg-type]
 
 
 class _ShardState:
