@@ -892,11 +892,11 @@ def serve_shard(directory: Path, port: int, host: str, timeout: float | None) ->
         searchlib serve-shard indexes/reuters/shard-1-of-3 --port 7001 --host 0.0.0.0
         search "military base" --index xapian://10.0.0.5:7001,10.0.0.6:7001,10.0.0.7:7001
     """
-    from searchlib.engines.xapian_layout import serve_command
+    from searchlib.engines.xapian_server import serve, serve_command
 
     with _errors_as_messages():
         command = serve_command(directory, port=port, host=host, timeout=timeout)
-    os.execv(command[0], command)  # the server itself, so that systemd or a shell signals it directly
+    sys.exit(serve(command))
 
 
 def search_main() -> None:

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -313,6 +313,53 @@ def test_the_command_line_builds_serves_and_searches_shards(corpus: Path, tmp_pa
     finally:
         for server in servers:
             server.kill(signal.SIGTERM)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _until(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_stopping_one_shard_server_leaves_the_others_serving(sharded: Path) -> None:
+    """Three ``serve-shard`` started from one script (one process group, as ``… &`` three
+    times): SIGTERM to one stops that one only (``xapian-tcpsrv`` signals its whole group on
+    SIGTERM), and a server killed outright takes its ``xapian-tcpsrv`` with it."""
+    program = str(Path(sys.executable).parent / "searchlib")
+    ports = [free_port() for _ in range(3)]
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for number, port in enumerate(ports):
+            group = processes[0].pid if processes else 0
+            processes.append(subprocess.Popen([program, "serve-shard", str(sharded / shard_name(number, 3)), "--port", str(port)],
+                                              process_group=group, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        assert all(_until(lambda port=port: _answers(port)) for port in ports)
+        processes[1].send_signal(signal.SIGTERM)
+        assert processes[1].wait(timeout=10) == 0
+        assert _until(lambda: not _answers(ports[1]))
+        assert _answers(ports[0]) and _answers(ports[2]) and processes[0].poll() is None and processes[2].poll() is None
+        with searchlib.Index.open(f"xapian://127.0.0.1:{ports[0]},127.0.0.1:{ports[2]}") as two:
+            assert two.article_count > 0
+        processes[2].kill()  # SIGKILL: no chance to pass anything on
+        processes[2].wait(timeout=10)
+        assert _until(lambda: not _answers(ports[2])), "xapian-tcpsrv outlived its serve-shard"
+        assert _answers(ports[0])
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=10)
 
 
 def test_serving_a_directory_that_is_no_shard_is_a_clear_error(sharded: Path) -> None:

@@ -175,34 +175,3 @@ def write_marker(index: Path, shards: int) -> None:
     from ..schema import write_json
 
     write_json(index / XAPIAN_MARKER, {"engine": "xapian", "shards": shards, "schema_version": SCHEMA})
-
-
-def serve_command(directory: Path, *, port: int, host: str = "127.0.0.1", timeout: float | None = None) -> list[str]:
-    """The ``xapian-tcpsrv`` command that serves the shard at ``directory``, read-only (it
-    opens the shard's stub, so a new generation is served to each new connection).
-
-    Raises:
-        IndexNotFoundError: ``directory`` is no shard (an index of several shards names them).
-        SearchlibError: ``xapian-tcpsrv`` is not installed.
-    """
-    import shutil
-
-    from ..errors import SearchlibError
-
-    if (directory / XAPIAN_MARKER).is_file():
-        shards = int(read_marker(directory)["shards"])
-        if shards != 1:
-            names = ", ".join(shard_name(number, shards) for number in range(shards))
-            raise IndexNotFoundError(f"'{directory}' holds {shards} shards ({names}): serve each one, "
-                                     f"such as {directory / shard_name(0, shards)}", path=directory)
-        directory = directory / shard_name(0, 1)
-    if not (directory / STUB).is_file():
-        raise IndexNotFoundError(f"No Xapian shard at '{directory}'. Build it with: searchlib build CORPUS --engine "
-                                 "xapian --shards N --index DIR (or --shard i/N on this machine)", path=directory)
-    program = shutil.which("xapian-tcpsrv")
-    if program is None:
-        raise SearchlibError("xapian-tcpsrv is not installed: apt-get install xapian-tools (Debian, Ubuntu)")
-    command = [program, "--port", str(port), "--interface", host]
-    if timeout is not None:
-        command += ["--timeout", str(int(timeout * 1000))]
-    return command + [str(directory)]
