@@ -496,14 +496,36 @@ def test_a_generation_that_cannot_be_opened_keeps_the_server_on_the_old_one(tmp_
 
 
 def test_serve_runs_uvicorn_on_loopback_by_default(web_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
     import uvicorn
 
+    from searchlib.web import command
+
+    asked: list[tuple[str, int]] = []
+    listening = socket.create_server(("127.0.0.1", 0))
+    monkeypatch.setattr(command, "_listen", lambda host, port: asked.append((host, port)) or listening)
     ran: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(app=app, **options))
-    done = CliRunner().invoke(main, ["serve", "--index", str(web_index)], catch_exceptions=False)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets: ran.update(config=server.config, sockets=sockets))
+    with listening:
+        done = CliRunner().invoke(main, ["serve", "--index", str(web_index)], catch_exceptions=False)
+        port = listening.getsockname()[1]
     assert done.exit_code == 0
-    assert (ran["host"], ran["port"]) == ("127.0.0.1", 8080)
-    assert done.stderr == f"Serving '{web_index}' (9 articles) at http://127.0.0.1:8080/ (Ctrl-C to stop)\n"
+    assert asked == [("127.0.0.1", 8080)] and ran["sockets"] == [listening] and ran["config"].host == "127.0.0.1"
+    assert done.stderr == f"Serving '{web_index}' (9 articles) at http://127.0.0.1:{port}/ (Ctrl-C to stop)\n"
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_error_before_it_says_serving(web_index: Path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = CliRunner().invoke(main, ["serve", "--index", str(web_index), "--port", str(port)])
+    assert done.exit_code == 1
+    assert done.output == (f"Error: Port {port} on 127.0.0.1 is in use (another searchlib serve?): stop it, or choose "
+                           "another port with --port\n")
+    done = CliRunner().invoke(main, ["serve", "--index", str(web_index), "--host", "no-such-host.invalid"])
+    assert done.exit_code == 1 and done.output.startswith("Error: Cannot listen on 'no-such-host.invalid'")
 
 
 def test_serve_without_an_index_is_a_one_line_error(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ it in one line.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from pathlib import Path
 
 import click
@@ -50,13 +52,39 @@ def serve(index_path: Path, host: str, port: int, title: str | None, access_log:
         live = LiveIndex.open(index_path)
     except searchlib.SearchlibError as error:
         raise click.ClickException(str(error)) from error
-    app = create_app(live, title=title, allowed_hosts=_allowed_hosts(host))
-    click.echo(f"Serving '{live.path}' ({live.article_count:,} articles) at http://{_shown_host(host)}:{port}/ "
-               "(Ctrl-C to stop)", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="warning", server_header=False)
+        listening = _listen(host, port)  # before saying "Serving": a port in use is an error, not a log line
+        app = create_app(live, title=title, allowed_hosts=_allowed_hosts(host))
+        port = listening.getsockname()[1]
+        click.echo(f"Serving '{live.path}' ({live.article_count:,} articles) at http://{_shown_host(host)}:{port}/ "
+                   "(Ctrl-C to stop)", err=True)
+        config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="warning", server_header=False)
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
         live.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host`` and ``port`` (0: a free port), or a one-line error."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as error:
+        raise click.ClickException(f"Cannot listen on '{host}': {error.strerror}. Give an address of this computer "
+                                   "with --host (127.0.0.1, or 0.0.0.0 for every interface)") from None
+    listening = socket.socket(family, kind, proto)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as error:
+        listening.close()
+        where = f"{_shown_host(host)}:{port}"
+        if error.errno == errno.EADDRINUSE:
+            raise click.ClickException(f"Port {port} on {host} is in use (another searchlib serve?): stop it, or choose "
+                                       "another port with --port") from None
+        raise click.ClickException(f"Cannot listen on {where} ({error.strerror}): choose another --host or --port") from None
+    listening.set_inheritable(True)
+    return listening
 
 
 def _allowed_hosts(host: str) -> list[str]:
