@@ -748,6 +748,11 @@ def evaluate(
             _write(searchlib.build, corpus_path, index_dir, jobs=os.cpu_count() or 1)
             index = searchlib.Index.open(index_dir)
         with index:
+            built_from = index.metadata.get("corpus")
+            if built_from and Path(built_from) != corpus_path.resolve():
+                raise searchlib.InvalidOptionError(
+                    f"The index at '{index_dir}' was built from '{built_from}', not from '{corpus_path}': its figures "
+                    f"would be another collection's. Give another --index, or leave --index out (a temporary index)")
             result = searchlib.evaluate(index, searchlib.read_topics(topics_path), qrels_path)
     if run_path is not None:
         run_path.write_text(result.trec_run(), encoding="utf-8")
@@ -769,7 +774,7 @@ def _minimums(values: tuple[str, ...]) -> dict[str, float]:
     """``--fail-under`` values, ``nDCG@10=0.6789``, by the measure's name in ``Evaluation``."""
     from searchlib.evaluation import MEASURES  # the evaluation imports ir-measures: only for eval
 
-    names = {LABELS.get(name, name).lower(): name for name in MEASURES}
+    names = {LABELS.get(name, name).lower(): name for name in MEASURES} | {name.lower(): name for name in MEASURES}
     minimums = {}
     for value in values:
         name, _, number = value.partition("=")

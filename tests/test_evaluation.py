@@ -94,3 +94,18 @@ def test_bad_topics_and_qrels_are_one_line_errors(collection: dict[str, Path], t
     args = ["eval", "--corpus", str(collection["corpus"]), "--topics", str(collection["topics"]), "--qrels", str(empty_qrels)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and result.stderr == f"Error: The qrels file '{empty_qrels}' has no judgments\n"
+
+
+def test_eval_refuses_an_index_of_another_corpus(collection: dict[str, Path], tmp_path: Path) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "x1", "title": "Unrelated", "body": "Nothing about ash or cocoa."}) + "\n")
+    searchlib.build(other, collection["index"])
+    args = ["eval", "--corpus", str(collection["corpus"]), "--topics", str(collection["topics"]), "--qrels",
+            str(collection["qrels"]), "--index", str(collection["index"])]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1
+    assert refused.stderr == (f"Error: The index at '{collection['index']}' was built from '{other.resolve()}', not from "
+                              f"'{collection['corpus']}': its figures would be another collection's. Give another --index, "
+                              "or leave --index out (a temporary index)\n")
+    accepted = CliRunner().invoke(main, [*args[:-1], str(tmp_path / "fresh"), "--fail-under", "AP=0.9"])
+    assert accepted.exit_code == 0 and "MAP       1.0000" in accepted.stdout
