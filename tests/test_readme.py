@@ -64,6 +64,8 @@ def made_up_reuters(count: int = 150) -> list[dict[str, object]]:
         body = f"{body} {' '.join(rng.choices(filler, k=60))}."
         articles.append({"id": f"reuters-{11300 + number}", "title": title, "date": f"1987-{2 + number % 5:02d}-{1 + number % 27:02d}",
                          "body": body})
+    military_base = articles[5]  # a wire repeat of one story, for the lines that count stories
+    articles.append({**military_base, "id": f"reuters-{11300 + count}"})
     return articles
 
 

@@ -59,7 +59,10 @@ def serve(index_path: Path, host: str, port: int, title: str | None, access_log:
         click.echo(f"Serving '{live.path}' ({live.article_count:,} articles) at http://{_shown_host(host)}:{port}/ "
                    "(Ctrl-C to stop)", err=True)
         config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="warning", server_header=False)
-        uvicorn.Server(config).run(sockets=[listening])
+        try:
+            uvicorn.Server(config).run(sockets=[listening])
+        except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it caught again once it has stopped (as uvicorn.run)
+            pass
     finally:
         live.close()
 
