@@ -617,7 +617,8 @@ def status(index_path: Path, as_json: bool) -> None:
     else:
         shown = {**{key: value for key, value in info.items() if key != "writer"}, "writer": _writer_text(writer)}
         if shown["changed_files"] is None:
-            shown["changed_files"] = "unknown (corpus not found)"
+            gone = info["corpus"] and not Path(info["corpus"]).exists()
+            shown["changed_files"] = "unknown (corpus not found)" if gone else "unknown (not recorded here)"
     click.echo("\n".join(f"{key + ':':<16}{value}" for key, value in shown.items()))
 
 

@@ -36,7 +36,7 @@ from .aliases import AliasTable
 from .columns import texts
 from .corpus import SkipHandler, SkipLog, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder, signatures
-from .engines import XAPIAN_MARKER, xapian_module
+from .engines import XAPIAN_MARKER, is_xapian, xapian_module
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
@@ -747,24 +747,34 @@ def index_status(index: Path | str) -> dict[str, Any]:
             "corpus": metadata.get("corpus"),
             "skipped": metadata.get("skipped"),
             "schema_version": metadata.get("schema_version"),
+            "changed_files": None,
         }
-        corpus = Path(metadata.get("corpus") or "")
-        try:
-            info["changed_files"] = changed_files(corpus, opened.generation) if metadata.get("corpus") else None
-        except CorpusError:
-            info["changed_files"] = None
+        if (index / XAPIAN_MARKER).is_file():  # local shards: each records the corpus files it read
+            shards = xapian_module("xapian_build").index_shards_files(index)
+            info["generation"] = ", ".join(f"{shard}/{generation}" for shard, generation, _ in shards)
+            recorded = {name: (size, mtime_ns) for _, _, files in shards for name, (size, mtime_ns, *_) in files.items()}
+        elif is_xapian(index):  # remote shards: their files are on their machines
+            recorded = {}
+        else:
+            recorded = {name: (state.size, state.mtime_ns) for name, state in _load_files(opened.generation).items()}
+        if metadata.get("corpus") and recorded:
+            try:
+                info["changed_files"] = changed_files(Path(metadata["corpus"]), recorded)
+            except CorpusError:
+                pass
     info["writer"] = writer_running(index)
     return info
 
 
-def changed_files(corpus: Path | str, generation: Path) -> int | None:
-    """How many corpus files were added, changed or removed since ``generation`` was written
-    (by size and modification time), or ``None`` if the generation does not record them."""
-    previous = _load_files(generation)
-    if not previous:
-        return None
+def changed_files(corpus: Path | str, previous: dict[str, tuple[int, int]]) -> int:
+    """How many files of ``corpus`` were added, changed or removed since they were recorded as
+    ``previous`` (each file's size and modification time, by its name in the corpus).
+
+    Raises:
+        CorpusError: the corpus is gone.
+    """
     now = _fingerprints(Path(corpus), corpus_files(corpus))
-    changed = sum(1 for name, (_, size, mtime_ns) in now.items() if name not in previous or not previous[name].same_stat(size, mtime_ns))
+    changed = sum(1 for name, (_, size, mtime_ns) in now.items() if previous.get(name) != (size, mtime_ns))
     return changed + len(previous.keys() - now.keys())
 
 

@@ -599,3 +599,17 @@ def test_an_open_index_moves_to_what_a_writer_committed_on_refresh(corpus: Path,
         assert index.refresh() and index.article_count == 250
         searchlib.build(working, tmp_path / "x", engine="xapian", shards=2)  # a new generation a shard
         assert index.refresh() and index.article_count == 250 and not index.refresh()
+
+
+def test_status_of_local_shards_names_their_generations_and_counts_changed_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(3):
+        (corpus / f"part-{number}.jsonl").write_text(json.dumps({"id": f"a{number}", "title": "Grain", "body": "Wheat."}) + "\n")
+    searchlib.build(corpus, tmp_path / "x", engine="xapian", shards=2)
+    status = searchlib.index_status(tmp_path / "x")
+    assert status["generation"] == "shard-1-of-2/gen-000001, shard-2-of-2/gen-000001"
+    assert (status["articles"], status["changed_files"]) == (3, 0)
+    (corpus / "part-1.jsonl").write_text(json.dumps({"id": "a1", "title": "Grain", "body": "Wheat and maize."}) + "\n")
+    (corpus / "part-3.jsonl").write_text(json.dumps({"id": "a3", "title": "Oil", "body": "Crude."}) + "\n")
+    assert searchlib.index_status(tmp_path / "x")["changed_files"] == 2

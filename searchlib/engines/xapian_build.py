@@ -737,12 +737,12 @@ def _alias_record(prepared: dict[int, tuple[Any, list[list[Any]], str]], shards:
     return {"digests": [prepared[number][2] for number in range(shards)], "variants": table.variants}
 
 
-def index_shards_status(index: Path) -> list[dict[str, Any]]:
-    """Each local shard's records (for ``searchlib status``)."""
+def index_shards_files(index: Path) -> list[tuple[str, str | None, dict[str, list[Any]]]]:
+    """Each local shard of ``index``: its name, its live generation, and the corpus files it
+    records (name: size, modification time, …), for ``searchlib status``."""
     found = []
     for directory in shard_directories(index):
         live = live_generation(directory)
         records = _metadata(live) if live is not None else {}
-        records.pop(FILES_KEY, None)
-        found.append({"shard": directory.name, "generation": live.name if live else None, **records})
+        found.append((directory.name, live.name if live else None, records.get(FILES_KEY, {})))
     return found
