@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 import searchlib
@@ -518,7 +519,8 @@ def _print_all(first: SearchResult, hits: Iterator[Hit], *, as_json: bool, as_cs
         for hit in hits:
             click.echo(formats.csv_row(hit), nl=False)
     elif as_json:
-        head = json.dumps(formats.result_json(first, hits=False), ensure_ascii=False)
+        every = max(first.total if first.stories is None else first.stories, 1)  # one page of every hit
+        head = json.dumps(formats.result_json(attrs.evolve(first, limit=every, page=1), hits=False), ensure_ascii=False)
         click.echo(head[:-1] + ', "hits": [')
         for number, hit in enumerate(hits):
             click.echo(("," if number else "") + json.dumps(formats.hit_json(hit), ensure_ascii=False))

@@ -235,6 +235,17 @@ def test_a_reader_that_stops_reading_ends_the_search_quietly(tmp_path: Path) -> 
     assert done.stderr == "" and len(done.stdout) == 10
 
 
+def test_an_export_of_every_hit_says_it_is_one_page_of_them_all(tmp_path: Path) -> None:
+    from .test_updates import write_wire
+
+    searchlib.build(write_wire(tmp_path / "wire.jsonl", 500), tmp_path / "index")
+    done = run(main, ["search", "harbour", "--limit", "all", "--json", "--index", str(tmp_path / "index")], catch_exceptions=False)
+    document = json.loads(done.stdout)
+    shown = document["total"] if document["stories"] is None else document["stories"]
+    assert len(document["hits"]) == shown > 200  # more than one batch of Index.hits
+    assert (document["page"], document["pages"], document["limit"]) == (1, 1, shown)
+
+
 def test_a_search_command_loads_only_what_a_search_needs(tmp_path: Path) -> None:
     """What keeps ``search`` quick to start (issue 18): none of the indexer, the entity
     extraction and its gazetteers, NLTK's package (and SciPy with it), the evaluation, the web
