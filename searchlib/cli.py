@@ -492,9 +492,10 @@ def search(
                                    organization=organization, explain=explain, fold_duplicates=not all_copies)
     words: dict[str, Any] = dict(match="any" if any_words else "all", strict=strict)
     with _errors_as_messages(), _open_or_build(index_path, corpus_path, wait) as index:
+        within = _filters_text(since=since, until=until, person=person, place=place, organization=organization)
         if limit is None:
             stream = index.hits(query or "", **options, **words)
-            _print_all(next(stream), stream, as_json=as_json, as_csv=as_csv, color=color, explain=explain)
+            _print_all(next(stream), stream, as_json=as_json, as_csv=as_csv, color=color, explain=explain, within=within)
             return
         options.update(limit=limit, page=page, facets=facets)
         if query is not None:
@@ -506,13 +507,14 @@ def search(
     elif as_csv:
         click.echo(formats.csv_header() + "".join(formats.csv_row(hit) for hit in result.hits), nl=False)
     else:
-        text = _result_text(result, color=color, explain=explain)
+        text = _result_text(result, color=color, explain=explain, within=within)
         if facets:
             text += "\n\n" + _facets_text(result)
         click.echo(text, color=color)
 
 
-def _print_all(first: SearchResult, hits: Iterator[Hit], *, as_json: bool, as_csv: bool, color: bool, explain: bool) -> None:
+def _print_all(first: SearchResult, hits: Iterator[Hit], *, as_json: bool, as_csv: bool, color: bool, explain: bool,
+               within: str) -> None:
     """Every hit, as it comes: the export of ``--limit all``."""
     if as_csv:
         click.echo(formats.csv_header(), nl=False)
@@ -526,13 +528,27 @@ def _print_all(first: SearchResult, hits: Iterator[Hit], *, as_json: bool, as_cs
             click.echo(("," if number else "") + json.dumps(formats.hit_json(hit), ensure_ascii=False))
         click.echo("]}")
     else:
-        click.echo("\n".join(_head_lines(first)), color=color)
+        click.echo("\n".join(_head_lines(first, within)), color=color)
         for hit in hits:
             click.echo("\n".join(["", *_hit_lines(hit, color=color, explain=explain)]), color=color)
 
 
-def _result_text(result: SearchResult, *, color: bool, explain: bool = False) -> str:
-    lines = _head_lines(result)
+def _filters_text(*, since: str | None, until: str | None, person: tuple[str, ...], place: tuple[str, ...],
+                  organization: tuple[str, ...]) -> str:
+    """The filters of a search as the count line names them: `` from 1987-03 until 1987-04, with
+    place 'USSR'`` (empty without filters), so that a count of 0 is not read as the query's."""
+    parts = []
+    if since or until:
+        parts.append(" ".join(f"{word} {formats.for_terminal(value)}" for word, value in (("from", since), ("until", until)) if value))
+    names = [f"{kind} {formats.for_terminal(name)!r}" for kind, values in (("person", person), ("place", place),
+                                                                         ("organisation", organization)) for name in values]
+    if names:
+        parts.append("with " + " and ".join(names))
+    return "".join(f" {part}" if number == 0 else f", {part}" for number, part in enumerate(parts))
+
+
+def _result_text(result: SearchResult, *, color: bool, explain: bool = False, within: str = "") -> str:
+    lines = _head_lines(result, within)
     if result.hits and result.pages > 1:
         first, last = result.hits[0].rank, result.hits[-1].rank
         lines[0] += f" Showing {first}–{last}."
@@ -545,10 +561,11 @@ def _result_text(result: SearchResult, *, color: bool, explain: bool = False) ->
     return "\n".join(lines)
 
 
-def _head_lines(result: SearchResult) -> list[str]:
-    """The count (and what it leaves out), then how the query was read and "did you mean"."""
+def _head_lines(result: SearchResult, within: str = "") -> list[str]:
+    """The count (and what it leaves out, and the filters ``within`` it), then how the query was
+    read and "did you mean"."""
     noun = "article matches" if result.total == 1 else "articles match"
-    head = f"{result.total:,} {noun} {formats.for_terminal(result.query)!r}"
+    head = f"{result.total:,} {noun} {formats.for_terminal(result.query)!r}{within}"
     if result.stories is not None and result.stories < result.total:
         head += f" ({result.stories:,} stories, copies folded)"
     if result.some_words:

@@ -188,9 +188,9 @@ def test_python_dash_m_runs_the_cli() -> None:
 def test_search_entity_filters_and_facets(in_fresh_clone: Path) -> None:
     shutil.copytree(Path(__file__).parent / "fixtures" / "news", in_fresh_clone / "corpus" / "news")
     filtered = run(search, ["military base", "--place", "tajikistan", "--person", "Rakhmon"], catch_exceptions=False)
-    assert filtered.stdout.splitlines()[0] == "1 article matches 'military base'."
-    none = run(search, ["military base", "--org", "OPEC"], catch_exceptions=False)
-    assert none.stdout == "0 articles match 'military base'.\n"
+    assert filtered.stdout.splitlines()[0] == "1 article matches 'military base' with person 'Rakhmon' and place 'tajikistan'."
+    none = run(search, ["military base", "--org", "OPEC", "--since", "2012", "--until", "this year"], catch_exceptions=False)
+    assert none.stdout == "0 articles match 'military base' from 2012 until this year, with organisation 'OPEC'.\n"
     faceted = run(search, ["capital OR london", "--facets", "--limit", "1"], catch_exceptions=False).stdout
     assert "Most mentioned in all 6 matches:\n" in faceted
     assert "  Places:        London (3), " in faceted
