@@ -329,6 +329,9 @@ def _read_article_file(path: Path, base: Path, report: SkipHandler) -> Article |
     except UnicodeDecodeError as exc:
         report(Skipped(str(path), f"not valid UTF-8 at byte {exc.start}; convert the file to UTF-8", kind="not-utf8"))
         return None
+    if not text.strip():
+        report(Skipped(str(path), "empty article: no headline or text", kind="empty"))
+        return None
     try:
         return parse_article_text(text, id=path.relative_to(base).as_posix(), path=str(path))
     except ValueError as exc:

@@ -119,6 +119,8 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(tmp_path: Path) -
     articles, skipped = read_all(tmp_path)
     assert [a.id for a in articles] == ["good.txt"]
     reasons = {Path(s.path).name: s.reason for s in skipped}
+    assert {Path(s.path).name: s.kind for s in skipped} == {"latin1.txt": "not-utf8", "empty.txt": "empty", "binary.txt": "binary",
+                                                             "headline-only.txt": "no-text"}
     assert reasons == {
         "latin1.txt": "not valid UTF-8 at byte 3; convert the file to UTF-8",
         "empty.txt": "empty article: no headline or text",
