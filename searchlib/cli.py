@@ -480,8 +480,10 @@ def search(
         search wheat --sort newest --limit all --csv > wheat.csv
         search --like reuters-11316
     """
-    if (query is None) == (like_id is None):
-        raise click.UsageError("Give a QUERY or --like ID (not both).")
+    if query is None and like_id is None:
+        raise click.UsageError("Give a QUERY to search for, or --like ID.")
+    if query is not None and like_id is not None:
+        raise click.UsageError("Give a QUERY or --like ID, not both.")
     if as_json and as_csv:
         raise click.UsageError("Choose one of --json and --csv.")
     if limit is None and (like_id is not None or facets):

@@ -80,8 +80,8 @@ def test_timeline_text_json_and_csv(index_dir: str) -> None:
     [
         (["base", "--since", "2012-13"], 2, "Invalid value for '--since': Cannot read the date '2012-13': use 2012, 2012-04"),
         (["base", "--sort", "best"], 2, "Invalid value for '--sort': 'best' is not one of 'relevance', 'newest', 'oldest'."),
-        ([], 2, "Give a QUERY or --like ID (not both)."),
-        (["base", "--like", "x"], 2, "Give a QUERY or --like ID (not both)."),
+        ([], 2, "Give a QUERY to search for, or --like ID."),
+        (["base", "--like", "x"], 2, "Give a QUERY or --like ID, not both."),
         (["base", "--json", "--csv"], 2, "Choose one of --json and --csv."),
         (["--like", "nope"], 1, "Error: No article with id 'nope' in the index at"),
         (["date:2012-13", "--strict"], 1, "Error: Cannot read the date '2012-13': use 2012, 2012-04, 2012-04-17"),
