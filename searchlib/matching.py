@@ -325,7 +325,7 @@ def fuzzy_weights(source: Any, q: whoosh_query.FuzzyTerm, idf: Callable[[str], f
     most = 1 + np.log(max(count for _, count in nearest.values()) or 1)
     idfs = {term: idf(term) for term in nearest}
     blended = min(idfs.values())  # the idf of the term in the most articles
-    return {term: FUZZY_EDIT ** edits * (1 + np.log(max(count, 1))) / most * blended / idfs[term] if idfs[term] else 0.0
+    return {term: float(FUZZY_EDIT ** edits * (1 + np.log(max(count, 1))) / most * blended / idfs[term]) if idfs[term] else 0.0
             for term, (edits, count) in nearest.items()}
 
 
