@@ -187,14 +187,14 @@ follow_symlinks_option = click.option(
 @json_option
 @report_option
 @follow_symlinks_option
-@click.option("--engine", type=click.Choice(["whoosh", "xapian"]), default="whoosh", show_default=True,
-              help="Write a Whoosh index, or Xapian shards (see README, Scale-out).")
-@click.option("--shards", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Xapian: how many shards, each written by a process of its own.")
+@click.option("--engine", type=click.Choice(["whoosh", "xapian"]), default=None,
+              help="Write a Whoosh index, or Xapian shards (see README, Scale-out); default: the index's, else whoosh.")
+@click.option("--shards", type=click.IntRange(min=1, max=1024), default=None,
+              help="Xapian: how many shards, each written by a process of its own (default: the index's, else 1).")
 @shard_option
 def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wait: float, max_delete: str | None,
-          switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool, engine: str, shards: int,
-          shard: str | None) -> None:
+          switch_corpus: bool, as_json: bool, report: bool | None, follow_symlinks: bool, engine: str | None,
+          shards: int | None, shard: str | None) -> None:
     """Build a fresh index of CORPUS (a directory or a .txt/.jsonl/.jsonl.gz file).
 
     Files and lines that cannot be read are skipped, listed on stderr and counted; every good
@@ -215,7 +215,7 @@ def build(corpus: Path | None, index_path: Path, ner: str | None, jobs: int, wai
     with _errors_as_messages():
         result = _write(searchlib.build, corpus, index_path, ner=ner, jobs=jobs, wait=wait,
                         max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks,
-                        **({"engine": engine, "shards": shards, "shard": shard} if engine != "whoosh" else {}))
+                        engine=engine, shards=shards, shard=shard)
     _print_report(result, given=corpus is not None, as_json=as_json, report=report)
 
 

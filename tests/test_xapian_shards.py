@@ -613,3 +613,23 @@ def test_status_of_local_shards_names_their_generations_and_counts_changed_files
     (corpus / "part-1.jsonl").write_text(json.dumps({"id": "a1", "title": "Grain", "body": "Wheat and maize."}) + "\n")
     (corpus / "part-3.jsonl").write_text(json.dumps({"id": "a3", "title": "Oil", "body": "Crude."}) + "\n")
     assert searchlib.index_status(tmp_path / "x")["changed_files"] == 2
+
+
+def test_a_build_never_leaves_an_index_of_another_engine_or_shard_count_beside_its_own(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{n}", "title": "Grain", "body": f"Wheat {n}."}) + "\n" for n in range(5)))
+    searchlib.build(corpus, tmp_path / "x", engine="xapian", shards=3)
+    report = searchlib.build(corpus, tmp_path / "x")  # a rebuild keeps the index's engine and shards
+    assert report.added == 5 and searchlib.index_status(tmp_path / "x")["generation"].count("gen-000002") == 3
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "x").rglob("*"))
+    for asked, said in (({"engine": "whoosh"}, "a Xapian index of 3 shards, not a Whoosh index"),
+                        ({"shards": 2}, "a Xapian index of 3 shards, not a Xapian index of 2 shards"),
+                        ({"shard": "1/2"}, "a Xapian index of 3 shards, not a Xapian index of 2 shards")):
+        with pytest.raises(searchlib.WriteRefusedError, match=f"The index at '{tmp_path / 'x'}' is {said}: .* remove"):
+            searchlib.build(corpus, tmp_path / "x", **asked)  # type: ignore[arg-type]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "x").rglob("*")) == before
+    searchlib.build(corpus, tmp_path / "w")
+    with pytest.raises(searchlib.WriteRefusedError, match="is a Whoosh index, not a Xapian index of 1 shard"):
+        searchlib.build(corpus, tmp_path / "w", engine="xapian")
+    with pytest.raises(searchlib.InvalidOptionError, match="--shards and --shard are for Xapian shards: add --engine xapian"):
+        searchlib.build(corpus, tmp_path / "w", engine="whoosh", shards=3)
