@@ -633,3 +633,41 @@ def test_a_build_never_leaves_an_index_of_another_engine_or_shard_count_beside_i
         searchlib.build(corpus, tmp_path / "w", engine="xapian")
     with pytest.raises(searchlib.InvalidOptionError, match="--shards and --shard are for Xapian shards: add --engine xapian"):
         searchlib.build(corpus, tmp_path / "w", engine="whoosh", shards=3)
+
+
+def test_the_web_page_follows_an_update_of_local_shards_and_says_503_for_a_shard_down(sharded: Path, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from searchlib.web.app import create_app
+    from searchlib.web.live import RETRY_SECONDS, LiveIndex
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{n}", "title": "Grain", "body": f"Wheat {n}."}) + "\n" for n in range(5)))
+    searchlib.build(corpus, tmp_path / "x", engine="xapian", shards=2)
+    live = LiveIndex.open(tmp_path / "x")
+    try:
+        with TestClient(create_app(live)) as client:
+            assert client.get("/api/search", params={"q": "wheat"}).json()["total"] == 5
+            with corpus.open("a") as more:
+                more.write(json.dumps({"id": "a9", "title": "Grain", "body": "Wheat again."}) + "\n")
+            assert searchlib.update(corpus, tmp_path / "x").added == 1
+            time.sleep(RETRY_SECONDS + 0.1)
+            assert client.get("/api/search", params={"q": "wheat"}).json()["total"] == 6
+            assert client.get("/api/status").json()["served_articles"] == 6
+    finally:
+        live.close()
+    servers = [ShardServer(sharded / shard_name(number, 3)).start() for number in range(3)]
+    live = LiveIndex.open(cluster(servers))
+    try:
+        with TestClient(create_app(live)) as client:
+            assert client.get("/api/search", params={"q": "grain"}).status_code == 200
+            servers[2].kill()
+            for path in ("/api/search", "/"):
+                answer = client.get(path, params={"q": "grain"})
+                assert answer.status_code == 503, (path, answer.text)
+            error = client.get("/api/search", params={"q": "grain"}).json()["error"]
+            assert error["shards"] == [servers[2].address] and "did not answer" in error["message"]
+    finally:
+        live.close()
+        for server in servers:
+            server.kill()

@@ -697,7 +697,7 @@ class XapianIndex:
                 self._view = _SharedView(self._shards.database, _schema())
             try:
                 return work(self._shards.database)
-            except (xapian.NetworkError, xapian.DatabaseModifiedError) as exc:
+            except (xapian.NetworkError, xapian.DatabaseModifiedError, xapian.DatabaseClosedError) as exc:
                 logger.info("a shard failed (%s): %s", type(exc).__name__, exc)
                 if isinstance(exc, xapian.DatabaseModifiedError):
                     self._shards.database.reopen()

@@ -280,6 +280,8 @@ def _describe(exc: Exception) -> tuple[int, str, dict[str, Any]]:
     if isinstance(exc, (searchlib.IndexNotFoundError, searchlib.IndexBuildingError, searchlib.IndexCorruptError,
                         searchlib.IndexVersionError)):
         return 503, "The index cannot be read just now; try again in a moment", {}
+    if isinstance(exc, searchlib.ShardUnavailableError):
+        return 503, f"{exc} (the archive is split over several machines, and some did not answer)", {"shards": list(exc.shards)}
     if isinstance(exc, HTTPException):
         messages = {404: "There is no page at this address", 405: "This address only answers GET requests"}
         return exc.status_code, messages.get(exc.status_code, str(exc.detail)), {}

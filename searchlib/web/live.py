@@ -31,6 +31,7 @@ from time import monotonic
 from typing import Any, TypeVar
 
 import searchlib
+from searchlib.engines import is_xapian
 
 __all__ = ["LiveIndex", "warm"]
 
@@ -54,7 +55,8 @@ class LiveIndex:
 
     def __init__(self, index: searchlib.Index) -> None:
         self._index = index
-        self._current = Path(index.path) / "CURRENT"  # none for a Xapian index: it is not followed
+        self._current = Path(index.path) / "CURRENT"
+        self._shards = is_xapian(index.path)  # a Xapian index has no CURRENT: its shards' revisions are followed
         self._seen = self._stamp()
         self._retry_at = 0.0
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="searchlib-index")
@@ -94,7 +96,17 @@ class LiveIndex:
 
     def _follow(self) -> None:
         """Switch to a generation prepared since the last call, or start preparing one if
-        ``CURRENT`` changed."""
+        ``CURRENT`` changed; a Xapian index moves to its shards' new revisions (at most once a
+        ``RETRY_SECONDS``: opening the shards is a request to each)."""
+        if self._shards:
+            if monotonic() >= self._retry_at:
+                self._retry_at = monotonic() + RETRY_SECONDS
+                try:
+                    if self._index.refresh():
+                        logger.info("now serving the shards' new revisions")
+                except searchlib.SearchlibError as error:
+                    logger.warning("staying on the shards' revisions open: %s", error)
+            return
         if self._prepared is not None:
             (seen, fresh), self._prepared = self._prepared, None
             old, self._index, self._seen = self._index, fresh, seen
