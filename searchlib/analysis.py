@@ -336,6 +336,12 @@ def fold(word: str) -> str:
     return next((token.text for token in spelling_analyzer()(word)), "")
 
 
+def fold_pattern(pattern: str) -> str:
+    """A wildcard pattern as the spelling vocabulary holds words: lower case, accents folded, the
+    wildcards kept (``Mil*tary`` -> ``mil*tary``)."""
+    return "".join(part if part in "*?" else fold(part) for part in re.split(r"([*?])", pattern))
+
+
 def analyze(text: str) -> list[str]:
     """The terms the index holds for ``text``: ``analyze("Military Bases")`` -> ``['militari', 'base']``."""
     return [token.text for token in news_analyzer()(text)]

@@ -30,10 +30,10 @@ import attrs
 import numpy as np
 from whoosh import query as whoosh_query
 
-from .analysis import fold
+from .analysis import fold, fold_pattern
 from .snapshot import UNDATED, Snapshot
 
-__all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
+__all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "is_spelled", "spelled_stems", "choose_expansions", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
 
 logger = logging.getLogger(__name__)
 
@@ -246,41 +246,13 @@ class _Evaluation:
         is "military", "militia", "militants"; elsewhere, and for ranges, against the field's
         terms."""
         field = q.fieldname
-        if field in _SPELLED and not isinstance(q, whoosh_query.TermRange):
-            found = self._spelled(q)
+        if is_spelled(q):
+            found = spelled_stems(self.snapshot, q)
         else:
             terms, frequencies = self.snapshot.terms(field, _literal_start(q))
             found = {terms[at]: int(frequencies[at]) for at in _matching_terms(q, terms)}
-        chosen: list[str] = []
-        postings = 0
-        for term, frequency in sorted(found.items(), key=lambda item: (-item[1], item[0])):
-            if chosen and (len(chosen) >= self.share or postings + frequency > self.postings_share):
-                break
-            chosen.append(term)
-            postings += frequency
-        if len(chosen) < len(found):
-            self.notices.append(
-                f"'{_shown(q)}' stands for {len(found):,} words; only the {len(chosen):,} in the most articles "
-                f"were searched (make it longer to search fewer)"
-            )
-        return self.terms([(field, term, 1.0) for term in sorted(chosen)], boost, positive)
-
-    def _spelled(self, q: whoosh_query.Query) -> dict[str, int]:
-        """The stems of the written words a wildcard matches, each with the number of articles
-        its most frequent spelling is in."""
-        vocabulary = self.snapshot.vocabulary()
-        pattern = fold_pattern(q.text) + ("*" if isinstance(q, whoosh_query.Prefix) else "")
-        compiled = re.compile(fnmatch.translate(pattern))
-        literal = _literal_prefix(pattern)
-        found: dict[str, int] = {}
-        at = bisect_left(vocabulary.words, literal)
-        while at < len(vocabulary.words) and vocabulary.words[at].startswith(literal):
-            word = vocabulary.words[at]
-            if compiled.match(word):
-                stem = vocabulary.stems[at] or word
-                found[stem] = max(found.get(stem, 0), int(vocabulary.counts[at]))
-            at += 1
-        return found
+        chosen = choose_expansions(q, found, self.share, self.postings_share, self.notices)
+        return self.terms([(field, term, 1.0) for term in chosen], boost, positive)
 
     def fuzzy(self, q: whoosh_query.FuzzyTerm, boost: float, positive: bool) -> tuple[np.ndarray, np.ndarray]:
         """``militray~``: the terms of the spellings of the index within a few edits of the word
@@ -298,6 +270,50 @@ class _Evaluation:
             return self.empty()
         return self.terms([(q.fieldname, term, weight) for term, weight in weights.items()], boost, positive)
 
+
+
+
+def is_spelled(q: whoosh_query.Query) -> bool:
+    """Whether the wildcard ``q`` is matched against the words as written (in the text fields),
+    not against the field's terms."""
+    return q.fieldname in _SPELLED and not isinstance(q, whoosh_query.TermRange)
+
+
+def spelled_stems(source: Any, q: whoosh_query.Query) -> dict[str, int]:
+    """The stems of the written words a wildcard matches in ``source``'s spelling vocabulary
+    (a snapshot, or an engine's view of one), each with the number of articles its most
+    frequent spelling is in."""
+    vocabulary = source.vocabulary()
+    pattern = fold_pattern(q.text) + ("*" if isinstance(q, whoosh_query.Prefix) else "")
+    compiled = re.compile(fnmatch.translate(pattern))
+    literal = _literal_prefix(pattern)
+    found: dict[str, int] = {}
+    at = bisect_left(vocabulary.words, literal)
+    while at < len(vocabulary.words) and vocabulary.words[at].startswith(literal):
+        word = vocabulary.words[at]
+        if compiled.match(word):
+            stem = vocabulary.stems[at] or word
+            found[stem] = max(found.get(stem, 0), int(vocabulary.counts[at]))
+        at += 1
+    return found
+
+
+def choose_expansions(q: whoosh_query.Query, found: dict[str, int], share: int, postings_share: int,
+                      notices: list[str]) -> list[str]:
+    """The terms of ``found`` (term: articles) a word with wildcards, or a range, is searched
+    for: those in the most articles first, as many as ``share`` terms and ``postings_share``
+    postings allow, in term order; a notice when some were left out."""
+    chosen: list[str] = []
+    postings = 0
+    for term, frequency in sorted(found.items(), key=lambda item: (-item[1], item[0])):
+        if chosen and (len(chosen) >= share or postings + frequency > postings_share):
+            break
+        chosen.append(term)
+        postings += frequency
+    if len(chosen) < len(found):
+        notices.append(f"'{_shown(q)}' stands for {len(found):,} words; only the {len(chosen):,} in the most articles "
+                       "were searched (make it longer to search fewer)")
+    return sorted(chosen)
 
 
 def fuzzy_weights(source: Any, q: whoosh_query.FuzzyTerm, idf: Callable[[str], float],
@@ -371,12 +387,6 @@ def _matching_terms(q: whoosh_query.Query, terms: list[str]) -> list[int]:
         if compiled.match(term):
             chosen.append(at)
     return chosen
-
-
-def fold_pattern(pattern: str) -> str:
-    """A wildcard pattern as the spelling vocabulary holds words: lower case, accents folded, the
-    wildcards kept."""
-    return "".join(part if part in "*?" else fold(part) for part in re.split(r"([*?])", pattern))
 
 
 def _literal_start(q: whoosh_query.Query) -> str:

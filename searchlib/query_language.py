@@ -23,10 +23,13 @@ import re
 import unicodedata
 from datetime import datetime
 
+from typing import Any
+
 import attrs
 from whoosh import query as whoosh_query
-from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
+from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldPlugin, OrGroup, QueryParser
 
+from .analysis import fold_pattern
 from .config import SEARCHABLE_TEXT_FIELDS
 from .dates import parse_period
 from .errors import QuerySyntaxError
@@ -140,11 +143,29 @@ def _as_plain_words(text: str, schema: object, weights: dict[str, float], notice
     return attrs.evolve(parsed, text=text, notices=tuple(notices))
 
 
-def _parsers(schema: object, weights: dict[str, float]) -> tuple[MultifieldParser, MultifieldParser]:
+class _Parser(QueryParser):
+    """Whoosh's parser, except that a word with wildcards in a text field is kept as written
+    (folded): Whoosh stems it, and ``*tary`` became ``*tari``, which no written word ends with
+    (the engines match it against the words as written, matching.spelled_stems)."""
+
+    def term_query(self, fieldname: str, text: str, termclass: Any, boost: float = 1.0, tokenize: bool = True,
+                   removestops: bool = True) -> Any:
+        pattern = fold_pattern(text)
+        if termclass in (whoosh_query.Wildcard, whoosh_query.Prefix) and fieldname in _WRITTEN_FIELDS and pattern.strip("*?"):
+            return termclass(fieldname, pattern, boost=boost)
+        return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
+
+
+#: The fields whose wildcards are matched against the words as written (matching._SPELLED).
+_WRITTEN_FIELDS = frozenset({"text", "title", "caption", "body"})
+
+
+def _parsers(schema: object, weights: dict[str, float]) -> tuple[QueryParser, QueryParser]:
     """The query parsers of the "all words" and the "any word" queries."""
     parsers = []
     for group in (AndGroup, OrGroup):
-        parser = MultifieldParser(list(weights), schema, fieldboosts=weights, group=group)
+        parser = _Parser(None, schema, group=group)  # Whoosh's MultifieldParser, with our term_query
+        parser.add_plugin(MultifieldPlugin(list(weights), fieldboosts=weights))
         parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
         parser.add_plugin(FuzzyTermPlugin())
         parsers.append(parser)

@@ -349,3 +349,16 @@ def test_whitespace_is_squeezed_run_by_run_as_it_was_character_by_character(text
 
     spans = [(min(a, b, len(text)), min(max(a, b), len(text))) for a, b in pairs]
     assert _squeeze_whitespace(text, spans) == _squeezed_one_character_at_a_time(text, spans)
+
+
+def test_a_wildcard_matches_the_words_as_written_not_their_stems(tmp_path: Path) -> None:
+    """Whoosh's parser stems a wildcard's text: ``*tary`` became ``*tari``, which no written word
+    ends with, so "military" and "secretary" were not found."""
+    corpus = tmp_path / "c.jsonl"
+    bodies = ["The military base closed.", "The secretary spoke.", "Tarifs rose.", "A military tariff."]
+    corpus.write_text("".join(json.dumps({"id": f"a{n}", "title": "News", "body": body}) + "\n" for n, body in enumerate(bodies)))
+    searchlib.build(corpus, tmp_path / "index")
+    with searchlib.Index.open(tmp_path / "index") as index:
+        assert {hit.id for hit in index.search("*tary").hits} == {"a0", "a1", "a3"}
+        assert {hit.id for hit in index.search("Mil*TARY").hits} == {"a0", "a3"}
+        assert {hit.id for hit in index.search("body:tarif*").hits} == {"a2", "a3"}

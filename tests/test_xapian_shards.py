@@ -144,6 +144,7 @@ QUERIES = [
     "grain", "military base", "grain exports", "gold OR silver", '"military base"', "oil prices bank",
     "wheat NOT drought", "milit*", "militray~", "title:market", "(coffee OR cocoa) AND exports", "Rakhmon",
     "person:Volcker", "place:Moscow", "grain date:[2012-03 to 2012-09]", "the", "harbour council budget road",
+    "*ary", "*ing OR *ings", "title:m*ts",
 ]
 
 

@@ -71,7 +71,7 @@ import xapian
 from whoosh import query as whoosh_query
 
 from ..aliases import AliasTable
-from ..analysis import token_terms
+from ..analysis import analyze, token_terms
 from ..config import SEARCHABLE_TEXT_FIELDS, Ranking
 from ..errors import (
     ArticleNotFoundError, IndexBuildingError, IndexCorruptError, IndexNotFoundError, InvalidOptionError,
@@ -79,7 +79,9 @@ from ..errors import (
 )
 from ..filters import filter_query
 from ..locks import writer_running
-from ..matching import MAX_EXPANSIONS, _literal_prefix, _shown, fuzzy_weights
+from ..matching import (
+    MAX_EXPANDED_POSTINGS, MAX_EXPANSIONS, _literal_prefix, choose_expansions, fuzzy_weights, is_spelled, spelled_stems,
+)
 from ..models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, SearchResult, Snippet, Timeline
 from ..proximity import DEPTH, closeness
 from ..query_language import ParsedQuery, parse_query, plain_query
@@ -288,6 +290,7 @@ class _Vocabulary:
         self._database = database
         self._counts: dict[str, int] = {}
         self._words: list[str] | None = None
+        self._count_array: np.ndarray | None = None
 
     def count(self, word: str) -> int:
         if word not in self._counts:
@@ -305,6 +308,35 @@ class _Vocabulary:
                 counts[item.term[len(prefix):].decode("utf-8", "surrogatepass")] = int(item.termfreq)
             self._counts, self._words = counts, sorted(counts)
         return self._words
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Each word's count, in word order (``Vocabulary.counts``)."""
+        words = self.words
+        if self._count_array is None:
+            self._count_array = np.fromiter((self._counts[word] for word in words), dtype=np.int64, count=len(words))
+        return self._count_array
+
+    @property
+    def stems(self) -> _Stems:
+        """Each word's stem, in word order (``Vocabulary.stems``), found as it is asked for."""
+        return _Stems(self.words)
+
+
+class _Stems:
+    """The stem of the word at each place of a sorted word list, analysed when first asked for
+    ("" for a stop word): wildcards stem only the few words they match."""
+
+    def __init__(self, words: list[str]) -> None:
+        self._words = words
+
+    def __getitem__(self, at: int) -> str:
+        return _stem_of(self._words[at])
+
+
+@lru_cache(maxsize=100_000)
+def _stem_of(word: str) -> str:
+    return next(iter(analyze(word)), "")
 
 
 class _Reader:
@@ -392,6 +424,7 @@ class _Translator:
         self.ranked_as_text: set[str] = set()
         multi = sum(1 for _ in _multi_term(query))
         self.share = MAX_EXPANSIONS // max(multi, 1)
+        self.postings_share = MAX_EXPANDED_POSTINGS // max(multi, 1)
 
     def translate(self, q: whoosh_query.Query, boost: float = 1.0, positive: bool = True) -> xapian.Query:
         boost *= q.boost
@@ -487,6 +520,9 @@ class _Translator:
         field = q.fieldname
         if field not in PREFIXES:
             return _NOTHING
+        if is_spelled(q):  # the words as written, searched by their stems, as matching.py does
+            terms = choose_expansions(q, spelled_stems(self.view, q), self.share, self.postings_share, self.notices)
+            return _combine(xapian.Query.OP_OR, [self.term(field, term, boost, positive) for term in terms])
         prefix = PREFIXES[field]
         if isinstance(q, whoosh_query.Prefix):
             start, match = q.text, (lambda term: term.startswith(q.text))
@@ -514,11 +550,8 @@ class _Translator:
                 continue
             if match(raw):
                 chosen.append((raw, int(item.termfreq)))
-        if len(chosen) > self.share:
-            self.notices.append(f"'{_shown(q)}' stands for {len(chosen):,} words; only the {self.share:,} in the most "
-                                "articles were searched (make it longer to search fewer)")
-            chosen = sorted(sorted(chosen, key=lambda pair: (-pair[1], pair[0]))[: self.share])
-        return _combine(xapian.Query.OP_OR, [self.term(field, term, boost, positive) for term, _ in chosen])
+        terms = choose_expansions(q, dict(chosen), self.share, self.postings_share, self.notices)
+        return _combine(xapian.Query.OP_OR, [self.term(field, term, boost, positive) for term in terms])
 
 
 def _multi_term(query: whoosh_query.Query) -> Iterator[whoosh_query.Query]:
