@@ -824,7 +824,8 @@ def index_status(index: Path | str) -> dict[str, Any]:
                 info["changed_files"] = changed_files(Path(metadata["corpus"]), recorded)
             except CorpusError:
                 pass
-    info["writer"] = writer_running(index)
+    writers = [writer_running(index)] + [writer_running(shard) for shard in sorted(index.glob("shard-*-of-*"))]
+    info["writer"] = next((writer for writer in writers if writer is not None), None)  # Xapian: per shard
     return info
 
 

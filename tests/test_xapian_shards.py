@@ -672,3 +672,16 @@ def test_the_web_page_follows_an_update_of_local_shards_and_says_503_for_a_shard
         live.close()
         for server in servers:
             server.kill()
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_and_an_update_leaves_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Good\n\nMay 1, 2012\n\nFine text.\n")
+    (corpus / os.fsdecode(b"caf\xe8.txt")).write_text("Cafe\n\nMay 1, 2012\n\nEspresso prices rose.\n")
+    report = searchlib.build(corpus, tmp_path / "x", engine="xapian", shards=2)
+    assert (report.added, report.skipped_count) == (2, 0)
+    again = searchlib.update(corpus, tmp_path / "x")
+    assert (again.added, again.updated, again.removed, again.skipped_count) == (0, 0, 0, 0)
+    with searchlib.Index.open(tmp_path / "x") as index:
+        assert index.search("espresso").total == 1

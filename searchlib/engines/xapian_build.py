@@ -146,7 +146,7 @@ def article_document(article: Article, extract: Extractor, digest: str, story: s
     document.add_value(ORDER_SLOT, xapian.sortable_serialise(order))
     document.add_value(ID_SLOT, article.id)
     document.add_value(DIGEST_SLOT, digest)
-    document.add_value(FILE_SLOT, file)
+    document.add_value(FILE_SLOT, file.encode("utf-8", "surrogatepass"))  # a file name need not be UTF-8
     document.set_data(json.dumps({
         "id": article.id, "title": article.title, "caption": article.caption, "body": article.body,
         "url": article.url, "path": article.path, "date": article.date.isoformat() if article.date else None,
