@@ -384,6 +384,14 @@ def test_a_bad_address_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(searchlib.ShardUnavailableError, match="did not answer"):
         searchlib.Index.open(f"xapian://127.0.0.1:{free_port()}")
     assert issubclass(searchlib.ShardUnavailableError, searchlib.SearchlibError)
+    for option, said in (("timeout=-1", "timeout '-1'"), ("timeout=nan", "timeout 'nan'"), ("timeout=1e400", "timeout '1e400'"),
+                         ("partial=maybe", "partial 'maybe'"), ("bogus=1", "Unknown option 'bogus'")):
+        with pytest.raises(searchlib.InvalidOptionError, match=said):
+            searchlib.Index.open(f"xapian://127.0.0.1:7001?{option}")
+    cluster_file = tmp_path / "news.cluster"
+    cluster_file.write_text("127.0.0.1:7001\ntimeout = -5   # seconds\n")
+    with pytest.raises(searchlib.InvalidOptionError, match="timeout '-5' in .*: give seconds, more than 0"):
+        searchlib.Index.open(cluster_file)
     assert issubclass(searchlib.XapianEngineError, searchlib.SearchlibError)
 
 

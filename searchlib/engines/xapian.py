@@ -185,12 +185,27 @@ def _cluster(name: str, entries: list[str], options: dict[str, str]) -> Location
         remote.append((host.strip("[]"), int(port)))
     if not remote:
         raise InvalidOptionError(f"'{name}' lists no shard: write host:port, one a line or comma-separated")
-    partial = options.get("partial", "no").lower() in ("1", "yes", "true", "on")
+    unknown = sorted(set(options) - {"partial", "timeout"})
+    if unknown:
+        raise InvalidOptionError(f"Unknown option {unknown[0]!r} in '{name}': the options are partial and timeout")
+    flag = options.get("partial", "no").lower()
+    if flag not in _YES + _NO:
+        raise InvalidOptionError(f"partial {options['partial']!r} in '{name}': give yes or no")
     try:
         timeout = float(options.get("timeout", TIMEOUT))
+        if not 0 < timeout <= MAX_TIMEOUT:
+            raise ValueError(timeout)
     except ValueError:
-        raise InvalidOptionError(f"timeout {options['timeout']!r} in '{name}': give seconds, such as 5") from None
-    return Location(name, remote=tuple(remote), partial=partial, timeout=timeout)
+        raise InvalidOptionError(f"timeout {options['timeout']!r} in '{name}': give seconds, more than 0 and at most "
+                                 f"{MAX_TIMEOUT:g}, such as 5") from None
+    return Location(name, remote=tuple(remote), partial=flag in _YES, timeout=timeout)
+
+
+_YES = ("1", "yes", "true", "on")
+_NO = ("0", "no", "false", "off")
+#: The longest a shard may take to answer, in seconds: an hour (Xapian takes milliseconds in a
+#: 32-bit number of microseconds).
+MAX_TIMEOUT = 3600.0
 
 
 class _Shards:
