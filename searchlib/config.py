@@ -8,10 +8,13 @@ Defaults are relative to the working directory, so that a fresh clone works as i
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
+
+from .errors import InvalidOptionError
 
 __all__ = ["Settings", "Ranking", "DEFAULT_CORPUS", "DEFAULT_INDEX", "DEFAULT_FIELD_WEIGHTS"]
 
@@ -61,6 +64,17 @@ def _weights(value: Mapping[str, float] | str) -> dict[str, float]:
     return dict(value)
 
 
+def _within(low: float, high: float) -> Callable[[Any, Any, float], None]:
+    """A validator: the value is a number from ``low`` to ``high`` (so not NaN, nor infinite,
+    which would make every score NaN)."""
+
+    def check(instance: Any, attribute: Any, value: float) -> None:
+        if not low <= value <= high:
+            raise InvalidOptionError(f"{attribute.name} must be from {low:g} to {high:g}, not {value!r}")
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class Ranking:
     """How plain words are scored: Whoosh's BM25F parameters, the weight of each field, how much
@@ -78,15 +92,13 @@ class Ranking:
     ``SEARCHLIB_FEEDBACK_WEIGHT``.
     """
 
-    k1: float = attrs.field(default=1.2, converter=float, validator=attrs.validators.ge(0))
-    b: float = attrs.field(default=0.75, converter=float, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
+    k1: float = attrs.field(default=1.2, converter=float, validator=_within(0, 10))
+    b: float = attrs.field(default=0.75, converter=float, validator=_within(0, 1))
     field_weights: dict[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_WEIGHTS), converter=_weights)
-    proximity: float = attrs.field(default=0.25, converter=float, validator=attrs.validators.ge(0))
-    feedback: int = attrs.field(default=0, converter=int, validator=attrs.validators.ge(0))
-    feedback_terms: int = attrs.field(default=10, converter=int, validator=attrs.validators.ge(1))
-    feedback_weight: float = attrs.field(
-        default=0.5, converter=float, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
-    )
+    proximity: float = attrs.field(default=0.25, converter=float, validator=_within(0, 10))
+    feedback: int = attrs.field(default=0, converter=int, validator=_within(0, 1000))
+    feedback_terms: int = attrs.field(default=10, converter=int, validator=_within(1, 1000))
+    feedback_weight: float = attrs.field(default=0.5, converter=float, validator=_within(0, 1))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Ranking:

@@ -194,7 +194,7 @@ def test_ranking_settings_from_the_environment() -> None:
     env = {"SEARCHLIB_PROXIMITY": "0", "SEARCHLIB_FEEDBACK": "10", "SEARCHLIB_FEEDBACK_TERMS": "20", "SEARCHLIB_FEEDBACK_WEIGHT": "0.7"}
     assert Ranking.from_env(env) == Ranking(proximity=0, feedback=10, feedback_terms=20, feedback_weight=0.7)
     assert (Ranking().proximity, Ranking().feedback) == (0.25, 0)
-    with pytest.raises(ValueError, match="SEARCHLIB_FEEDBACK_WEIGHT: 'feedback_weight' must be <= 1"):
+    with pytest.raises(ValueError, match="SEARCHLIB_FEEDBACK_WEIGHT: feedback_weight must be from 0 to 1, not 1.5"):
         Ranking.from_env({"SEARCHLIB_FEEDBACK_WEIGHT": "1.5"})
-    with pytest.raises(ValueError, match="SEARCHLIB_PROXIMITY: 'proximity' must be >= 0"):
+    with pytest.raises(ValueError, match="SEARCHLIB_PROXIMITY: proximity must be from 0 to 10, not -1.0"):
         Ranking.from_env({"SEARCHLIB_PROXIMITY": "-1"})

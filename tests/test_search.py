@@ -312,7 +312,9 @@ def test_ranking_settings_change_scores_and_searched_fields(news_index) -> None:
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"SEARCHLIB_BM25_B": "2"}, "SEARCHLIB_BM25_B: 'b' must be <= 1: 2.0"),
+        ({"SEARCHLIB_BM25_B": "2"}, "SEARCHLIB_BM25_B: b must be from 0 to 1, not 2.0"),
+        ({"SEARCHLIB_BM25_K1": "inf"}, "SEARCHLIB_BM25_K1: k1 must be from 0 to 10, not inf"),
+        ({"SEARCHLIB_BM25_K1": "nan"}, "SEARCHLIB_BM25_K1: k1 must be from 0 to 10, not nan"),
         ({"SEARCHLIB_FIELD_WEIGHTS": "author=2"}, "SEARCHLIB_FIELD_WEIGHTS: Field weights {'author': 2.0}: give one or more of text, title, entities, caption, body"),
         ({"SEARCHLIB_FIELD_WEIGHTS": "title"}, "SEARCHLIB_FIELD_WEIGHTS: Field weights 'title': write them as field=weight,field=weight"),
     ],
