@@ -13,6 +13,7 @@ from whoosh import query as whoosh_query
 from .aliases import AliasTable
 from .dates import parse_period
 from .errors import InvalidOptionError
+from .models import naive_utc
 
 __all__ = ["filter_query", "date_range"]
 
@@ -47,7 +48,10 @@ def date_range(since: date | str | None, until: date | str | None) -> whoosh_que
 
 def _period(value: date | str, name: str) -> tuple[datetime, datetime]:
     if isinstance(value, datetime):
-        return value, value
+        moment = naive_utc(value)  # the index holds dates as naive UTC
+        if moment is None:
+            raise InvalidOptionError(f"{name}: {value.isoformat()} has no UTC date Python can hold")
+        return moment, moment
     if isinstance(value, date):
         return datetime.combine(value, time.min), datetime.combine(value, time.max)
     try:

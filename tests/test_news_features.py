@@ -3,7 +3,7 @@ explain: through the API here, and through the command line in test_cli_news_fea
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,7 @@ def test_everything_query_sees_the_whole_fixture_corpus(index: searchlib.Index) 
         ({"since": "2013-03", "until": "2013-03"}, {"base-in-title.txt", "base-in-body.txt"}),
         ({"since": "1987-03-02", "until": "1987-03-02"}, {"wire-1"}),
         ({"since": datetime(1987, 3, 2, 10, 15), "until": "1987"}, {"wire-1", "wire-2"}),
+        ({"since": datetime(1987, 3, 2, 15, 15, tzinfo=timezone(timedelta(hours=5))), "until": "1987"}, {"wire-1", "wire-2"}),
         ({"since": "1900", "until": "2100"}, set(range(0)) | {
             SEED.name, "world/romania.txt", "wire-1", "wire-2", *DATED_2013_ON}),
     ],
