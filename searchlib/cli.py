@@ -148,8 +148,18 @@ def main(verbose: bool) -> None:
 # build and update -------------------------------------------------------------------------------
 
 corpus_argument = click.argument("corpus", type=click.Path(path_type=Path), required=False, envvar="SEARCHLIB_CORPUS")
+def _checked_max_delete(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from searchlib.indexer import deletion_limit
+
+    try:
+        deletion_limit(value, 0)
+    except searchlib.InvalidOptionError:
+        raise click.BadParameter(f"{value!r}: give a number of articles (100) or a share of the index (50%)") from None
+    return value
+
+
 max_delete_option = click.option(
-    "--max-delete", metavar="N|PERCENT", default=None,
+    "--max-delete", metavar="N|PERCENT", default=None, callback=_checked_max_delete,
     help="How many of the index's articles may be gone from the corpus before the command refuses "
          "to change anything: a count or a share (default 50%; 100% for no limit).",
 )

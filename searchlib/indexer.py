@@ -154,6 +154,7 @@ def build(
     there, else writes a Whoosh index; one of another engine or number of shards is refused
     (``WriteRefusedError``): it would be left beside the new one, or replaced.
     """
+    deletion_limit(max_delete, 0)  # a bad value fails here, before the corpus is listed
     engine, shards = _engine_to_write(Path(index), engine, shards, shard)
     if engine == "xapian":
         written: BuildReport = xapian_module("xapian_build").build(
@@ -245,6 +246,7 @@ def update(
     version, it builds one. Arguments and errors are those of ``build``; a Xapian index is
     updated shard by shard (only shard ``shard``, ``"i/N"``, if given).
     """
+    deletion_limit(max_delete, 0)
     if (Path(index) / XAPIAN_MARKER).is_file() or shard is not None:
         updated: BuildReport = xapian_module("xapian_build").update(
             corpus, index, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner, wait=wait,
