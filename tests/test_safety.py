@@ -116,8 +116,10 @@ def test_half_of_an_index_may_go_by_default(tmp_path: Path, wire_index: tuple[Pa
 def test_a_bad_max_delete_is_a_clear_error(wire_index: tuple[Path, Path]) -> None:
     corpus, index = wire_index
     done = CliRunner().invoke(main, ["update", str(corpus), "--index", str(index), "--max-delete", "half"])
-    assert done.exit_code == 1
-    assert done.output == "Error: max_delete 'half': give a number of articles (100) or a share of the index (50%)\n"
+    assert done.exit_code == 2
+    assert "Error: Invalid value for '--max-delete': 'half': give a number of articles (100) or a share of the index (50%)\n" in done.output
+    with pytest.raises(searchlib.InvalidOptionError, match="max_delete 'half': give a number of articles"):
+        searchlib.update(corpus / "no-such-corpus", index, max_delete="half")  # before the corpus is looked at
 
 
 @pytest.mark.parametrize("command", [["search", "grain"], ["timeline", "grain"]])
