@@ -326,7 +326,7 @@ def _terms(word: str) -> tuple[str, str | None]:
     if "." in folded or "," in folded:
         folded = _SEPARATORS.sub("", folded)
     folded = folded.replace("’", "'").lower().translate(accent_map)
-    term = None if folded in STOP_WORDS else folded if folded.isdigit() else _stemmer().stem(folded)
+    term = None if folded in STOP_WORDS else folded if folded.isdigit() else _stem(folded)  # an open index's stems first
     _TERMS[word] = terms = (folded, term)
     return terms
 

@@ -250,14 +250,15 @@ def test_an_export_of_every_hit_says_it_is_one_page_of_them_all(tmp_path: Path) 
 
 def test_a_search_command_loads_only_what_a_search_needs(tmp_path: Path) -> None:
     """What keeps ``search`` quick to start (issue 18): none of the indexer, the entity
-    extraction and its gazetteers, NLTK's package (and SciPy with it), the evaluation, the web
-    page or the Xapian engine is imported by a search of words the index holds often (a rare
-    word asks "did you mean", which loads rapidfuzz)."""
+    extraction and its gazetteers, NLTK (its package, with SciPy, nor its stemmer: the snippets'
+    words are stemmed from the index's table of stems), the evaluation, the web page or the
+    Xapian engine is imported by a search of words the index holds often (a rare word asks
+    "did you mean", which loads rapidfuzz)."""
     from .test_updates import write_wire
 
     searchlib.build(write_wire(tmp_path / "wire.jsonl", 50), tmp_path / "index")
-    heavy = ("nltk", "scipy", "rapidfuzz", "ir_measures", "searchlib.indexer", "searchlib.entities", "searchlib.gazetteers",
-             "searchlib.web", "starlette", "xapian", "searchlib.engines.xapian")
+    heavy = ("nltk", "nltk.stem.snowball", "scipy", "rapidfuzz", "ir_measures", "searchlib.indexer", "searchlib.entities",
+             "searchlib.gazetteers", "searchlib.web", "starlette", "xapian", "searchlib.engines.xapian")
     code = ("import runpy, sys\n"
             "sys.argv = ['searchlib', 'search', 'harbour', '--index', 'index']\n"
             "try:\n    runpy.run_module('searchlib', run_name='__main__')\n"
