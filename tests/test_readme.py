@@ -140,16 +140,23 @@ class Servers:
         raise AssertionError(f"{command}: nothing listens on port {port}")
 
     def stop(self) -> None:
+        """Stop every server, then say which did not end as it should (one that did not must
+        not leave the others running)."""
+        wrong = []
         for command, process in self.running:
             web = command.startswith("searchlib serve ")
-            process.send_signal(signal.SIGINT if web else signal.SIGTERM)  # xapian-tcpsrv: its whole group
+            process.send_signal(signal.SIGINT if web else signal.SIGTERM)
             try:
                 code = process.wait(30)
+            except subprocess.TimeoutExpired:
+                code = None
             finally:
                 process.kill()
                 assert process.stderr is not None
                 process.stderr.close()
-            assert code == 0 or not web, f"{command}: ended with {code} on Ctrl-C"
+            if code != 0:
+                wrong.append(f"{command}: ended with {code} on {'Ctrl-C' if web else 'SIGTERM'}")
+        assert not wrong, wrong
 
 
 #: What the Scale-out section's commands need; where it is missing they are left out, saying so
