@@ -569,3 +569,21 @@ def test_index_article_gives_the_stored_article(web_index: Path) -> None:
         assert index.article("wire-2", query='"unclosed').body_snippet.text == article.body
         with pytest.raises(searchlib.ArticleNotFoundError):
             index.article("../../etc/passwd/none")
+
+
+def test_an_article_whose_id_holds_a_line_break_or_a_slash_has_its_page(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "world").mkdir(parents=True)
+    (corpus / "new\nline.txt").write_text("Harbour Report\n\nMay 1, 2012\n\nThe harbour reopened.\n")
+    (corpus / "world" / "port.txt").write_text("Port Report\n\nMay 2, 2012\n\nThe harbour closed.\n")
+    searchlib.build(corpus, tmp_path / "index")
+    live = LiveIndex.open(tmp_path / "index")
+    try:
+        with TestClient(create_app(live)) as client:
+            for article_id in ("new\nline.txt", "world/port.txt"):
+                link = render.article_path(article_id)
+                assert client.get(link).status_code == 200, link
+                assert client.get("/api" + link).json()["id"] == article_id
+                assert client.get("/api/more-like" + link.removeprefix("/articles")).status_code == 200
+    finally:
+        live.close()

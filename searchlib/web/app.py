@@ -30,6 +30,7 @@ from typing import Any
 import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -150,12 +151,12 @@ def create_app(index: LiveIndex, *, title: str | None = None, allowed_hosts: Seq
     app = Starlette(
         routes=[
             Route("/", search_page),
-            Route("/articles/{article_id:path}", article_page),
+            Route("/articles/{article_id:article_id}", article_page),
             Route("/help", help_page),
             Route("/api/search", api_search),
             Route("/api/timeline", api_timeline),
-            Route("/api/articles/{article_id:path}", api_article),
-            Route("/api/more-like/{article_id:path}", api_more_like),
+            Route("/api/articles/{article_id:article_id}", api_article),
+            Route("/api/more-like/{article_id:article_id}", api_more_like),
             Route("/api/status", api_status),
             Route("/api/openapi.json", openapi),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -253,6 +254,16 @@ def _templates() -> jinja2.Environment:
 
 
 # Errors -----------------------------------------------------------------------------------------
+
+
+class _ArticleId(PathConvertor):
+    """An article id in a URL: any characters, slashes and line breaks too (an id is a file's
+    path in the corpus, which may hold either); Starlette's ``path`` stops at a line break."""
+
+    regex = "[\\s\\S]+"
+
+
+register_url_convertor("article_id", _ArticleId())
 
 
 def _error_response(request: Request, exc: Exception, page: Callable[..., HTMLResponse]) -> Response:
