@@ -60,6 +60,8 @@ def _relative(text: str, now: datetime) -> tuple[datetime, datetime]:
     span = _RELATIVE_SPAN.match(text)
     if span:
         count, unit = int(span[1]), span[2]
+        if count < 1:
+            raise ValueError(f"'{text}' is no span: count from 1 ({span[0].split()[0]} 1 {unit})")
         days = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * count
         return today - timedelta(days=days - 1), today + _END_OF_DAY
     named = _RELATIVE_NAMED.match(text)

@@ -96,6 +96,7 @@ def test_a_date_range_that_ends_before_it_starts_is_an_error(index: searchlib.In
         ("someday", None, "since: Cannot read the date 'someday': use 2012, 2012-04"),
         (None, "2012-02-30", "until: Cannot read the date '2012-02-30'"),
         ("2013", "2012", "The date span is empty: since 2013-01-01 is after until 2012-12-31"),
+        ("last 0 days", None, "since: Cannot read the date 'last 0 days'"),  # not an "empty span" of a day before today
     ],
 )
 def test_bad_since_and_until_are_value_errors(index: searchlib.Index, since: str | None, until: str | None, message: str) -> None:
