@@ -247,7 +247,8 @@ def update(
     updated shard by shard (only shard ``shard``, ``"i/N"``, if given).
     """
     deletion_limit(max_delete, 0)
-    if (Path(index) / XAPIAN_MARKER).is_file() or shard is not None:
+    there = engine_there(Path(index))  # a Xapian first build still running counts: it has shards, no marker yet
+    if (there is not None and there[0] == "xapian") or shard is not None:
         updated: BuildReport = xapian_module("xapian_build").update(
             corpus, index, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner, wait=wait,
             max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)

@@ -693,3 +693,26 @@ def test_a_file_name_that_is_not_utf8_is_indexed_and_an_update_leaves_it(tmp_pat
     assert (again.added, again.updated, again.removed, again.skipped_count) == (0, 0, 0, 0)
     with searchlib.Index.open(tmp_path / "x") as index:
         assert index.search("espresso").total == 1
+
+
+def test_an_update_during_a_first_build_of_shards_waits_for_it_and_writes_no_whoosh_index(tmp_path: Path) -> None:
+    from searchlib.locks import WriterLock
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{n}", "title": "Grain", "body": f"Wheat {n}."}) + "\n" for n in range(5)))
+    index = tmp_path / "x"
+    with WriterLock(index / shard_name(0, 2)).acquire():  # as the first build holds it, before XAPIAN.json
+        with pytest.raises(searchlib.IndexLockedError):
+            searchlib.update(corpus, index)
+    assert sorted(path.name for path in index.iterdir()) == ["shard-1-of-2"]  # no CURRENT, no gen-*
+
+
+def test_an_update_of_every_shard_on_a_machine_with_some_of_them_is_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{n}", "title": "Grain", "body": f"Wheat {n}."}) + "\n" for n in range(9)))
+    index = tmp_path / "x"
+    searchlib.build(corpus, index, shard="1/2")
+    with pytest.raises(searchlib.WriteRefusedError, match=r"Only 1 of the 2 shards of .* are on this machine: update them with --shard 1/2"):
+        searchlib.update(corpus, index)
+    assert not (index / shard_name(1, 2)).exists()
+    assert searchlib.update(corpus, index, shard="1/2").kind == "update"

@@ -54,6 +54,8 @@ from ..corpus import SkipHandler, SkipLog, corpus_base, corpus_files, read_file
 from ..duplicates import DuplicateFinder, signatures
 from ..entities import Extractor, extractor, place_aliases
 from ..errors import CorpusError, InvalidOptionError, WriteRefusedError, WriterError
+from ..indexer import engine_there
+from . import XAPIAN_MARKER
 from ..indexer import Progress, article_digest, deletion_limit
 from ..locks import WriterLock
 from ..models import Article, BuildReport, Skipped
@@ -470,13 +472,21 @@ def update(corpus: Path | str | None, index: Path | str, *, shard: str | None = 
     """Bring the Xapian index at ``index`` up to date with ``corpus``, each shard in one
     transaction (only shard ``"i/N"`` with ``shard``). Options and errors as ``searchlib.update``."""
     index = Path(index)
-    shards = int(read_marker(index)["shards"])
+    there = engine_there(index)  # a first build's shards count before it writes XAPIAN.json last: their locks
+    shards = there[1] if there is not None and there[0] == "xapian" else int(read_marker(index)["shards"])  # then wait, or 75
     only = None
     if shard is not None:
         number, given = parse_shard(shard)
         if given != shards:
             raise InvalidOptionError(f"--shard {shard}: the index at '{index}' has {shards} shards, not {given}")
         only = [number]
+    else:
+        here = [number for number in range(shards) if (index / shard_name(number, shards)).is_dir()]
+        if here and len(here) < shards and (index / XAPIAN_MARKER).is_file():  # shards on several machines
+            named = ", ".join(f"--shard {number + 1}/{shards}" for number in here)
+            raise WriteRefusedError(
+                f"Only {len(here)} of the {shards} shards of '{index}' are on this machine: update them with {named} "
+                "(an update of them all would build the others here)", path=index)
     return _write(None if corpus is None else Path(corpus), index, incremental=True, shards=shards, only=only, **options)
 
 
