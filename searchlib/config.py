@@ -59,8 +59,8 @@ def _weights(value: Mapping[str, float] | str) -> dict[str, float]:
         raise ValueError(
             f"Field weights {dict(value)!r}: give one or more of {', '.join(SEARCHABLE_TEXT_FIELDS)}"
         )
-    if any(weight <= 0 for weight in value.values()):
-        raise ValueError(f"Field weights {dict(value)!r}: each must be above 0")
+    if not all(0 < weight <= 100 for weight in value.values()):  # so neither nan nor inf
+        raise ValueError(f"Field weights {dict(value)!r}: each must be above 0 and at most 100")
     return dict(value)
 
 
