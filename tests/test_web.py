@@ -587,3 +587,22 @@ def test_an_article_whose_id_holds_a_line_break_or_a_slash_has_its_page(tmp_path
                 assert client.get("/api/more-like" + link.removeprefix("/articles")).status_code == 200
     finally:
         live.close()
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_serve_stopped_by_a_signal_ends_with_status_0(web_index: Path, stop: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    server = subprocess.Popen([sys.executable, "-m", "searchlib", "serve", "--index", str(web_index), "--port", "0"],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None and server.stderr.readline().startswith(f"Serving '{web_index}'")
+        server.send_signal(getattr(signal, stop))
+        assert server.wait(30) == 0
+    finally:
+        server.kill()
+        server.wait()
+        assert server.stderr is not None
+        server.stderr.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import signal
 import socket
 from pathlib import Path
 
@@ -56,15 +57,20 @@ def serve(index_path: Path, host: str, port: int, title: str | None, access_log:
         listening = _listen(host, port)  # before saying "Serving": a port in use is an error, not a log line
         app = create_app(live, title=title, allowed_hosts=_allowed_hosts(host))
         port = listening.getsockname()[1]
-        click.echo(f"Serving '{live.path}' ({live.article_count:,} articles) at http://{_shown_host(host)}:{port}/ "
-                   "(Ctrl-C to stop)", err=True)
         config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="warning", server_header=False)
+        signal.signal(signal.SIGTERM, _interrupt)  # a stop (systemd, kill) ends it as Ctrl-C does, with status 0
         try:
+            click.echo(f"Serving '{live.path}' ({live.article_count:,} articles) at http://{_shown_host(host)}:{port}/ "
+                       "(Ctrl-C to stop)", err=True)
             uvicorn.Server(config).run(sockets=[listening])
-        except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it caught again once it has stopped (as uvicorn.run)
+        except KeyboardInterrupt:  # uvicorn raises the signal it caught again once it has stopped (as uvicorn.run)
             pass
     finally:
         live.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _listen(host: str, port: int) -> socket.socket:
