@@ -716,3 +716,30 @@ def test_an_update_of_every_shard_on_a_machine_with_some_of_them_is_refused(tmp_
         searchlib.update(corpus, index)
     assert not (index / shard_name(1, 2)).exists()
     assert searchlib.update(corpus, index, shard="1/2").kind == "update"
+
+
+def test_serve_shard_on_a_port_in_use_or_losing_its_server_says_so(sharded: Path) -> None:
+    from click.testing import CliRunner
+
+    from searchlib.cli import main
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve-shard", str(sharded / shard_name(0, 3)), "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: Port {port} on 127.0.0.1 is in use (another serve-shard?): stop it, or choose another port with --port\n"
+    port = free_port()
+    supervisor = subprocess.Popen([str(Path(sys.executable).parent / "searchlib"), "serve-shard", str(sharded / shard_name(0, 3)),
+                                   "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        assert _until(lambda: _answers(port))
+        server = int(subprocess.run(["pgrep", "-P", str(supervisor.pid)], capture_output=True, text=True).stdout.split()[0])
+        os.kill(server, signal.SIGKILL)
+        assert supervisor.wait(10) == 1
+        assert supervisor.stderr is not None and supervisor.stderr.read().endswith(
+            "Error: xapian-tcpsrv was killed by signal 9; start the shard again with searchlib serve-shard\n")
+    finally:
+        supervisor.kill()
+        supervisor.wait()
+        assert supervisor.stderr is not None
+        supervisor.stderr.close()

@@ -11,9 +11,12 @@ SIGINT and SIGHUP on to it by its process id; the server dies with it if it is k
 from __future__ import annotations
 
 import ctypes
+import errno
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 from pathlib import Path
 from types import FrameType
 
@@ -47,6 +50,7 @@ def serve_command(directory: Path, *, port: int, host: str = "127.0.0.1", timeou
     program = shutil.which("xapian-tcpsrv")
     if program is None:
         raise SearchlibError("xapian-tcpsrv is not installed: apt-get install xapian-tools (Debian, Ubuntu)")
+    _check_port(host, port)
     command = [program, "--port", str(port), "--interface", host]
     if timeout is not None:
         command += ["--timeout", str(int(timeout * 1000))]
@@ -68,7 +72,28 @@ def serve(command: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, stop)
     status = server.wait()
-    return 0 if stopping else status
+    if stopping:
+        return 0
+    how = f"was killed by signal {-status}" if status < 0 else f"ended with status {status}"
+    print(f"Error: xapian-tcpsrv {how}; start the shard again with searchlib serve-shard", file=sys.stderr)
+    return 1
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port in use is an error before the server starts (``xapian-tcpsrv`` would say so in a
+    line of its own and exit 69).
+
+    Raises:
+        SearchlibError: the port is in use, or ``host`` is no address of this machine.
+    """
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SearchlibError(f"Port {port} on {host} is in use (another serve-shard?): stop it, or choose another "
+                                 "port with --port") from None
+        raise SearchlibError(f"Cannot listen on {host}:{port} ({error.strerror or error}): choose another --host or --port") from None
 
 
 def _die_with_parent() -> None:
