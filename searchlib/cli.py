@@ -783,7 +783,7 @@ def evaluate(
             built_from = index.metadata.get("corpus")
             if built_from and Path(built_from) != corpus_path.resolve():
                 raise searchlib.InvalidOptionError(
-                    f"The index at '{index_dir}' was built from '{built_from}', not from '{corpus_path}': its figures "
+                    f"The index at '{index.path}' was built from '{built_from}', not from '{corpus_path}': its figures "
                     f"would be another collection's. Give another --index, or leave --index out (a temporary index)")
             result = searchlib.evaluate(index, searchlib.read_topics(topics_path), qrels_path)
     if run_path is not None:
