@@ -22,7 +22,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -37,7 +36,7 @@ from .aliases import AliasTable
 from .columns import texts
 from .corpus import SkipHandler, SkipLog, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder, signatures
-from .engines import ENGINES, XAPIAN_MARKER, is_xapian, xapian_module
+from .engines import XAPIAN_MARKER, engine_there, engine_to_write, is_xapian, xapian_module
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
@@ -46,7 +45,6 @@ from .schema import (
     ALIASES_STATE,
     CURRENT_FILE,
     FACETS_COLUMN,
-    GENERATION_PREFIX,
     METADATA_FILE,
     SCHEMA_VERSION,
     facet_names,
@@ -155,7 +153,7 @@ def build(
     (``WriteRefusedError``): it would be left beside the new one, or replaced.
     """
     deletion_limit(max_delete, 0)  # a bad value fails here, before the corpus is listed
-    engine, shards = _engine_to_write(Path(index), engine, shards, shard)
+    engine, shards = engine_to_write(Path(index), engine, shards, shard)
     if engine == "xapian":
         written: BuildReport = xapian_module("xapian_build").build(
             corpus, index, shards=shards, shard=shard, on_skip=on_skip, on_progress=on_progress, ner=ner, wait=wait,
@@ -164,64 +162,6 @@ def build(
     return _write(_optional_path(corpus), Path(index), incremental=False, on_skip=on_skip,
                   on_progress=on_progress, ner=ner, jobs=jobs, wait=wait,
                   max_delete=max_delete, switch_corpus=switch_corpus, follow_symlinks=follow_symlinks)
-
-
-def _engine_to_write(index: Path, engine: str | None, shards: int | None, shard: str | None) -> tuple[str, int]:
-    """The engine and number of shards a build of ``index`` writes, from what was asked and
-    what is there.
-
-    Raises:
-        InvalidOptionError: an unknown engine, or shards asked of the Whoosh engine.
-        WriteRefusedError: the index there is of another engine or number of shards.
-    """
-    if engine not in (None, *ENGINES):
-        raise InvalidOptionError(f"Unknown engine {engine!r}: use {' or '.join(ENGINES)}")
-    of_shard = re.fullmatch(r"\s*\d+\s*/\s*(\d+)\s*", shard or "")
-    if shards is not None and of_shard and int(of_shard[1]) != shards:
-        raise InvalidOptionError(f"--shard {shard} is a shard of {int(of_shard[1])}, not of --shards {shards}")
-    there = engine_there(index)
-    engine = engine or ("xapian" if shards is not None or shard is not None else there[0] if there else "whoosh")
-    if engine == "whoosh":
-        if (shards or 1) != 1 or shard is not None:
-            raise InvalidOptionError("--shards and --shard are for Xapian shards: add --engine xapian")
-        wanted = ("whoosh", 1)
-    else:
-        count = shards or (int(of_shard[1]) if of_shard else there[1] if there and there[0] == "xapian" else 1)
-        wanted = ("xapian", count)
-    if there is not None and there != wanted:
-        raise WriteRefusedError(
-            f"The index at '{index}' is {_engine_text(there)}, not {_engine_text(wanted)}: a build would leave it "
-            f"beside the new one, or replace it. Give another --index, or remove '{index}' first to replace it",
-            path=index)
-    return wanted
-
-
-def engine_there(index: Path) -> tuple[str, int] | None:
-    """The engine of the index at ``index`` and its number of shards (1 for Whoosh), or
-    ``None`` if nothing is there; shards of a first build still running count."""
-    if (index / XAPIAN_MARKER).is_file():
-        try:
-            return "xapian", int(json.loads((index / XAPIAN_MARKER).read_text(encoding="utf-8"))["shards"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-    counts = {match[1] for match in (re.fullmatch(r"shard-\d+-of-(\d+)", path.name) for path in _listing(index)) if match}
-    if counts:
-        return "xapian", int(max(counts))
-    if (index / CURRENT_FILE).exists() or any(path.name.startswith(GENERATION_PREFIX) for path in _listing(index)):
-        return "whoosh", 1
-    return None
-
-
-def _listing(index: Path) -> list[Path]:
-    try:
-        return list(index.iterdir())
-    except OSError:
-        return []
-
-
-def _engine_text(engine: tuple[str, int]) -> str:
-    kind, shards = engine
-    return "a Whoosh index" if kind == "whoosh" else f"a Xapian index of {shards} shard{'s' if shards > 1 else ''}"
 
 
 def update(

@@ -54,8 +54,7 @@ from ..corpus import SkipHandler, SkipLog, corpus_base, corpus_files, read_file
 from ..duplicates import DuplicateFinder, signatures
 from ..entities import Extractor, extractor, place_aliases
 from ..errors import CorpusError, InvalidOptionError, WriteRefusedError, WriterError
-from ..indexer import engine_there
-from . import XAPIAN_MARKER
+from . import XAPIAN_MARKER, engine_there
 from ..indexer import Progress, article_digest, deletion_limit
 from ..locks import WriterLock
 from ..models import Article, BuildReport, Skipped
