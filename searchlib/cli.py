@@ -270,9 +270,11 @@ def _recorded_corpus(index_path: Path) -> str | None:
 
 
 def _stop_cleanly_on_sigterm() -> None:
-    """SIGTERM (systemd stopping a unit, kill) ends a writer as Ctrl-C would: what it was writing
-    is removed at once and the live index stays, rather than waiting for the next writer."""
-    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    """SIGTERM (systemd stopping a unit, kill) and Ctrl-C end a writer alike: what it was writing
+    is removed at once and the live index stays, rather than waiting for the next writer; the
+    exit status is the shell's for the signal (143, 130)."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda number, frame: sys.exit(128 + number))
 
 
 def _write(write: Any, corpus: Path | None, index_path: Path, **options: Any) -> searchlib.BuildReport:
