@@ -49,6 +49,9 @@ _FIELD_PREFIX = re.compile(r"([A-Za-z_]\w*):(.*)", re.DOTALL)
 _INNER_COLON = re.compile(r"(?<=\w):")
 _EXCLUDED = re.compile(r"-[^\W\d_]")
 _QUESTION_MARKS = re.compile(r"(?<=\w)\?+$")
+#: A boost or a distance at a word's end (``^2``, ``~1``, ``~``), or after a phrase (a token of its own).
+_SUFFIX = re.compile(r"[\^~][^\s\^~]*$")
+_VALID_SUFFIX = re.compile(r"\^(?:\d+(?:\.\d+)?|\.\d+)|~\d*")
 _DATE_CLAUSE = re.compile(r'(?<![\w:])date:(\[[^\]]*\]?|"[^"]*"?|[^\s()]+)', re.IGNORECASE)
 _RANGE_TO = re.compile(r"(?:^|\s+)to(?:\s+|$)", re.IGNORECASE)
 _SYNTAX_CHARACTERS = re.compile(r'["():\[\]{}^~*?\\]|(?<!\w)[+\-!]')
@@ -269,6 +272,13 @@ def read_query(text: str, fields: list[str], *, strict: bool) -> tuple[str, list
                 continue  # the group or phrase that follows is the operand
         elif not strict:
             _neutralise_colons(token, position, edits)
+        suffix = _SUFFIX.search(token)
+        if suffix and not _VALID_SUFFIX.fullmatch(suffix.group()):
+            shown = suffix.group()
+            problem(f"'{shown}' is no boost or distance: write a number after it, as in grain^2, grain~1 or "
+                    '"grain exports"~3', position + suffix.start(),
+                    f"Searched '{token}' as words: '{shown}' is no boost or distance (grain^2, grain~1)")
+            edits.setdefault(position + suffix.start(), (position + suffix.start() + 1, " "))
         if not strict and _QUESTION_MARKS.search(token) and token.strip("?*"):
             end = position + len(token)
             start = end - len(_QUESTION_MARKS.search(token).group())  # type: ignore[union-attr]

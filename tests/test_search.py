@@ -173,6 +173,10 @@ def test_pages_run_across_the_all_words_and_some_words_tiers(index: searchlib.In
         ("(military AND)", "'AND' needs a word after it (at position 11 of the query)", 10),
         ("author:smith", "Unknown field 'author:'; the fields are body, caption, date, entities, entity, id, org, organization, path, person, place, text, title, url (at position 1 of the query)", 0),
         ("title: base", "'title:' needs a word right after it, as in title:word (at position 1 of the query)", 0),
+        ("base^-1", "'^-1' is no boost or distance: write a number after it, as in grain^2, grain~1 or \"grain exports\"~3 "
+         "(at position 5 of the query)", 4),
+        ('"military base"~-3', "'~-3' is no boost or distance: write a number after it, as in grain^2, grain~1 or "
+         '"grain exports"~3 (at position 16 of the query)', 15),
     ],
 )
 def test_strict_syntax_errors_are_one_line_messages(index: searchlib.Index, query: str, message: str, position: int | None) -> None:
@@ -194,6 +198,8 @@ def test_strict_syntax_errors_are_one_line_messages(index: searchlib.Index, quer
         ("title: base", "title base", "Searched 'title:' as a word: a field needs a word right after it, as in title:word"),
         ("credit cards: how many days in a billing cycle", "credit cards how many days in a billing cycle", "Searched 'cards:' as a word"),
         ("date:someday grain", "date someday grain", "Searched 'date:someday' as words: Cannot read the date 'someday'"),
+        ("base^1e400 military", "base 1e400 military", "Searched 'base^1e400' as words: '^1e400' is no boost or distance"),
+        ("military~abc", "military abc", "Searched 'military~abc' as words: '~abc' is no boost or distance"),
     ],
 )
 def test_any_text_is_a_query_read_as_words_with_a_notice(index: searchlib.Index, query: str, read_as: str, notice: str) -> None:
