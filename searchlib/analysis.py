@@ -245,13 +245,20 @@ class StopFilter(Filter):
             yield token
 
 
+#: How a lower-cased word is folded: Whoosh's accent map ("ș" -> "s"), and what it leaves out:
+#: the dot that lower-casing the Turkish "İ" leaves (``"İ".lower()`` is "i" and U+0307, so
+#: "İstanbul" missed "Istanbul") and the Latin ligatures of typeset text ("ﬁnance").
+FOLD_MAP = {**accent_map, 0x0307: None, 0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl",
+            0xFB05: "st", 0xFB06: "st"}
+
+
 def news_analyzer(*, line_gap: int = 0) -> CompositeAnalyzer:
     """The analyzer of the article text fields, and of query words; ``line_gap`` as for
     ``NltkTokenizer`` (the combined ``text`` field keeps a phrase from spanning two fields)."""
     return (
         NltkTokenizer(line_gap=line_gap)
         | LowercaseFilter()
-        | CharsetFilter(accent_map)
+        | CharsetFilter(FOLD_MAP)
         | StopFilter()
         | SnowballFilter()
     )
@@ -276,7 +283,7 @@ def name_list_analyzer() -> CompositeAnalyzer:
     return (
         NltkTokenizer(line_gap=NAME_LINE_GAP)
         | LowercaseFilter()
-        | CharsetFilter(accent_map)
+        | CharsetFilter(FOLD_MAP)
         | StopFilter()
         | SnowballFilter()
     )
@@ -285,7 +292,7 @@ def name_list_analyzer() -> CompositeAnalyzer:
 def spelling_analyzer() -> CompositeAnalyzer:
     """Words as written, only lower-cased and without accents: the vocabulary "did you mean"
     suggestions and fuzzy matches are drawn from (stems are no words to suggest)."""
-    return NltkTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+    return NltkTokenizer() | LowercaseFilter() | CharsetFilter(FOLD_MAP)
 
 
 _TOKEN = re.compile(TOKEN_PATTERN, _NLTK_FLAGS)
@@ -325,7 +332,7 @@ def _terms(word: str) -> tuple[str, str | None]:
     folded = word
     if "." in folded or "," in folded:
         folded = _SEPARATORS.sub("", folded)
-    folded = folded.replace("’", "'").lower().translate(accent_map)
+    folded = folded.replace("’", "'").lower().translate(FOLD_MAP)
     term = None if folded in STOP_WORDS else folded if folded.isdigit() else _stem(folded)  # an open index's stems first
     _TERMS[word] = terms = (folded, term)
     return terms

@@ -105,3 +105,13 @@ def test_query_words_split_as_the_index_splits_them(text: str) -> None:
     spans = list(NltkTokenizer().spans(text))
     assert spans == [(start, end) for _, _, start, end, _ in token_terms(text)]
     assert [text[a:b] for a, b in spans] == re.findall(TOKEN_PATTERN, text)
+
+
+@pytest.mark.parametrize(("typed", "written"), [("İstanbul", "Istanbul"), ("İSTANBUL", "istanbul"), ("ﬁnance", "finance"),
+                                                ("eﬀort", "effort"), ("Ceaușescu", "Ceausescu")])
+def test_a_word_folds_as_its_plain_spelling_in_every_analysis(typed: str, written: str) -> None:
+    from searchlib.analysis import fold, spelling_analyzer, token_terms
+
+    assert analyze(typed) == analyze(written)
+    assert [term for _, term, *_ in token_terms(typed)] == analyze(written)
+    assert [t.text for t in spelling_analyzer()(typed)] == [fold(written)] == [fold(typed)]
