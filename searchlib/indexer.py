@@ -24,7 +24,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +37,7 @@ from .columns import texts
 from .corpus import SkipHandler, SkipLog, corpus_base, corpus_files, read_file
 from .duplicates import DuplicateFinder, signatures
 from .engines import XAPIAN_MARKER, engine_there, engine_to_write, is_xapian, xapian_module
+from .engines.xapian_layout import FILES_KEY
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
 from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
@@ -737,6 +738,9 @@ def index_status(index: Path | str) -> dict[str, Any]:
     from .query import Index  # query builds on this layer's siblings; imported on use only
 
     index = Path(index)
+    shards = xapian_module("xapian_build").index_shards_records(index) if (index / XAPIAN_MARKER).is_file() else []
+    if any(generation is None for _, generation, _ in shards):  # shards on several machines: those on this one
+        return _local_shards_status(index, shards)
     try:
         opened = Index.open(index)
     except IndexBuildingError as building:  # no generation yet: the first build is running
@@ -754,10 +758,9 @@ def index_status(index: Path | str) -> dict[str, Any]:
             "schema_version": metadata.get("schema_version"),
             "changed_files": None,
         }
-        if (index / XAPIAN_MARKER).is_file():  # local shards: each records the corpus files it read
-            shards = xapian_module("xapian_build").index_shards_files(index)
+        if shards:  # local shards: each records the corpus files it read
             info["generation"] = ", ".join(f"{shard}/{generation}" for shard, generation, _ in shards)
-            recorded = {name: (size, mtime_ns) for _, _, files in shards for name, (size, mtime_ns, *_) in files.items()}
+            recorded = _shards_files(shards)
         elif is_xapian(index):  # remote shards: their files are on their machines
             recorded = {}
         else:
@@ -767,9 +770,43 @@ def index_status(index: Path | str) -> dict[str, Any]:
                 info["changed_files"] = changed_files(Path(metadata["corpus"]), recorded)
             except CorpusError:
                 pass
-    writers = [writer_running(index)] + [writer_running(shard) for shard in sorted(index.glob("shard-*-of-*"))]
-    info["writer"] = next((writer for writer in writers if writer is not None), None)  # Xapian: per shard
+    info["writer"] = _writer_of(index)
     return info
+
+
+def _local_shards_status(index: Path, shards: list[tuple[str, str | None, dict[str, Any]]]) -> dict[str, Any]:
+    """``index_status`` of the shards of ``index`` on this machine, from their records."""
+    here = [(name, generation, records) for name, generation, records in shards if generation is not None]
+    corpus = next((records["corpus"] for _, _, records in here if records.get("corpus")), None)
+    changed = None
+    if corpus and here:
+        try:
+            changed = changed_files(Path(corpus), _shards_files(here))
+        except CorpusError:
+            pass
+    return {
+        "index": str(index),
+        "generation": ", ".join(f"{name}/{generation}" for name, generation, _ in here) or None,
+        "shards_here": f"{len(here)} of {len(shards)}",
+        "articles": sum(int(records.get("articles", 0)) for _, _, records in here),
+        "built_at": max((records["built_at"] for _, _, records in here if records.get("built_at")), default=None),
+        "corpus": corpus,
+        "skipped": sum(int(records.get("skipped", 0)) for _, _, records in here),
+        "schema_version": next((records["schema_version"] for _, _, records in here if records.get("schema_version")), None),
+        "changed_files": changed,
+        "writer": _writer_of(index),
+    }
+
+
+def _shards_files(shards: Sequence[tuple[str, str | None, dict[str, Any]]]) -> dict[str, tuple[int, int]]:
+    """The corpus files the shards record having read, each with its size and modification time."""
+    return {name: (state[0], state[1]) for _, _, records in shards for name, state in records.get(FILES_KEY, {}).items()}
+
+
+def _writer_of(index: Path) -> dict[str, Any] | None:
+    """The writer running on the index, or on one of its shards (Xapian locks each shard)."""
+    writers = [writer_running(index)] + [writer_running(shard) for shard in sorted(index.glob("shard-*-of-*"))]
+    return next((writer for writer in writers if writer is not None), None)
 
 
 def changed_files(corpus: Path | str, previous: dict[str, tuple[int, int]]) -> int:

@@ -716,6 +716,9 @@ def test_an_update_of_every_shard_on_a_machine_with_some_of_them_is_refused(tmp_
         searchlib.update(corpus, index)
     assert not (index / shard_name(1, 2)).exists()
     assert searchlib.update(corpus, index, shard="1/2").kind == "update"
+    status = searchlib.index_status(index)  # what this machine holds, though the index cannot be opened whole here
+    assert (status["generation"], status["shards_here"], status["changed_files"]) == ("shard-1-of-2/gen-000001", "1 of 2", 0)
+    assert 0 < status["articles"] < 9 and status["corpus"] == str(corpus.resolve())
 
 
 def test_serve_shard_on_a_port_in_use_or_losing_its_server_says_so(sharded: Path) -> None:

@@ -746,12 +746,12 @@ def _alias_record(prepared: dict[int, tuple[Any, list[list[Any]], str]], shards:
     return {"digests": [prepared[number][2] for number in range(shards)], "variants": table.variants}
 
 
-def index_shards_files(index: Path) -> list[tuple[str, str | None, dict[str, list[Any]]]]:
-    """Each local shard of ``index``: its name, its live generation, and the corpus files it
-    records (name: size, modification time, …), for ``searchlib status``."""
+def index_shards_records(index: Path) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """Each shard of ``index``: its name, its live generation (``None`` where it is not on this
+    machine) and its records (``FILES_KEY``: the corpus files it read, name: size, modification
+    time, …), for ``searchlib status``."""
     found = []
     for directory in shard_directories(index):
-        live = live_generation(directory)
-        records = _metadata(live) if live is not None else {}
-        found.append((directory.name, live.name if live else None, records.get(FILES_KEY, {})))
+        live = live_generation(directory) if directory.is_dir() else None
+        found.append((directory.name, live.name if live else None, _metadata(live) if live is not None else {}))
     return found
