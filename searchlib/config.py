@@ -26,6 +26,9 @@ DEFAULT_INDEX = Path("indexes/main")
 #: which is BM25F proper; naming separate fields instead adds up a BM25 score per field.
 DEFAULT_FIELD_WEIGHTS = {"text": 1.0}
 SEARCHABLE_TEXT_FIELDS = ("text", "title", "entities", "caption", "body")
+#: The fields whose words the spelling vocabulary holds as written: a wildcard in them is matched
+#: against those words, then searched by their stems (matching.spelled_stems).
+SPELLED_FIELDS = frozenset({"text", "title", "caption", "body"})
 
 
 @attrs.frozen(kw_only=True)

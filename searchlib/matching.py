@@ -31,6 +31,7 @@ import numpy as np
 from whoosh import query as whoosh_query
 
 from .analysis import fold, fold_pattern
+from .config import SPELLED_FIELDS
 from .snapshot import UNDATED, Snapshot
 
 __all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "is_spelled", "spelled_stems", "choose_expansions", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
@@ -43,7 +44,6 @@ MAX_EXPANSIONS = 256
 #: stands for the thousand most common words of Reuters would read a million postings, 1.5 s).
 MAX_EXPANDED_POSTINGS = 250_000
 #: The fields whose wildcards match the words as written (they share the analysis of the text).
-_SPELLED = frozenset({"text", "title", "caption", "body"})
 #: Spellings a fuzzy word may stand for (Elasticsearch's ``max_expansions``).
 MAX_FUZZY = 50
 #: The most edits a fuzzy word may be away from what it matches (Lucene's limit).
@@ -276,7 +276,7 @@ class _Evaluation:
 def is_spelled(q: whoosh_query.Query) -> bool:
     """Whether the wildcard ``q`` is matched against the words as written (in the text fields),
     not against the field's terms."""
-    return q.fieldname in _SPELLED and not isinstance(q, whoosh_query.TermRange)
+    return q.fieldname in SPELLED_FIELDS and not isinstance(q, whoosh_query.TermRange)
 
 
 def spelled_stems(source: Any, q: whoosh_query.Query) -> dict[str, int]:

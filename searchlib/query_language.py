@@ -30,7 +30,7 @@ from whoosh import query as whoosh_query
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldPlugin, OrGroup, QueryParser
 
 from .analysis import fold_pattern
-from .config import SEARCHABLE_TEXT_FIELDS
+from .config import SEARCHABLE_TEXT_FIELDS, SPELLED_FIELDS
 from .dates import parse_period
 from .errors import QuerySyntaxError
 from .schema import ENTITY_FIELDS, FIELD_ALIASES
@@ -153,14 +153,11 @@ class _Parser(QueryParser):
 
     def term_query(self, fieldname: str, text: str, termclass: Any, boost: float = 1.0, tokenize: bool = True,
                    removestops: bool = True) -> Any:
-        pattern = fold_pattern(text)
-        if termclass in (whoosh_query.Wildcard, whoosh_query.Prefix) and fieldname in _WRITTEN_FIELDS and pattern.strip("*?"):
-            return termclass(fieldname, pattern, boost=boost)
+        if termclass in (whoosh_query.Wildcard, whoosh_query.Prefix) and fieldname in SPELLED_FIELDS:
+            pattern = fold_pattern(text)
+            if pattern.strip("*?"):
+                return termclass(fieldname, pattern, boost=boost)
         return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
-
-
-#: The fields whose wildcards are matched against the words as written (matching._SPELLED).
-_WRITTEN_FIELDS = frozenset({"text", "title", "caption", "body"})
 
 
 def _parsers(schema: object, weights: dict[str, float]) -> tuple[QueryParser, QueryParser]:
