@@ -34,7 +34,8 @@ from .analysis import fold, fold_pattern
 from .config import SPELLED_FIELDS
 from .snapshot import UNDATED, Snapshot
 
-__all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "is_spelled", "spelled_stems", "choose_expansions", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
+__all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "is_spelled", "spelled_stems", "choose_expansions",
+           "multi_term_queries", "matching_terms", "literal_start", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class _Evaluation:
         self.leaves: list[Leaf] = []
         self.scaled: dict[tuple[str, str], float] = {}
         self.notices: list[str] = []
-        multi = list(_multi_term_queries(query))
+        multi = list(multi_term_queries(query))
         self.share = MAX_EXPANSIONS // max(len(multi), 1)  # each such word's part of the budgets
         self.postings_share = MAX_EXPANDED_POSTINGS // max(len(multi), 1)
 
@@ -249,8 +250,8 @@ class _Evaluation:
         if is_spelled(q):
             found = spelled_stems(self.snapshot, q)
         else:
-            terms, frequencies = self.snapshot.terms(field, _literal_start(q))
-            found = {terms[at]: int(frequencies[at]) for at in _matching_terms(q, terms)}
+            terms, frequencies = self.snapshot.terms(field, literal_start(q))
+            found = {terms[at]: int(frequencies[at]) for at in matching_terms(q, terms)}
         chosen = choose_expansions(q, found, self.share, self.postings_share, self.notices)
         return self.terms([(field, term, 1.0) for term in chosen], boost, positive)
 
@@ -345,16 +346,16 @@ def fuzzy_weights(source: Any, q: whoosh_query.FuzzyTerm, idf: Callable[[str], f
             for term, (edits, count) in nearest.items()}
 
 
-def _multi_term_queries(query: whoosh_query.Query) -> Iterator[whoosh_query.Query]:
+def multi_term_queries(query: whoosh_query.Query) -> Iterator[whoosh_query.Query]:
     if isinstance(query, whoosh_query.Wildcard) and not query.text.strip("*"):
         return
     if isinstance(query, (whoosh_query.Prefix, whoosh_query.Wildcard, whoosh_query.Regex, whoosh_query.TermRange)):
         yield query
     for child in query.children():
-        yield from _multi_term_queries(child)
+        yield from multi_term_queries(child)
 
 
-def _matching_terms(q: whoosh_query.Query, terms: list[str]) -> list[int]:
+def matching_terms(q: whoosh_query.Query, terms: list[str]) -> list[int]:
     """The positions in ``terms`` (sorted) of those ``q`` stands for."""
     if isinstance(q, whoosh_query.Prefix):
         start = bisect_left(terms, q.text)
@@ -389,7 +390,7 @@ def _matching_terms(q: whoosh_query.Query, terms: list[str]) -> list[int]:
     return chosen
 
 
-def _literal_start(q: whoosh_query.Query) -> str:
+def literal_start(q: whoosh_query.Query) -> str:
     """What every term ``q`` stands for starts with (nothing, for a leading wildcard or a range)."""
     if isinstance(q, whoosh_query.Prefix):
         return q.text

@@ -80,7 +80,8 @@ from ..errors import (
 from ..filters import filter_query
 from ..locks import writer_running
 from ..matching import (
-    MAX_EXPANDED_POSTINGS, MAX_EXPANSIONS, _literal_prefix, choose_expansions, fuzzy_weights, is_spelled, spelled_stems,
+    MAX_EXPANDED_POSTINGS, MAX_EXPANSIONS, choose_expansions, fuzzy_weights, is_spelled, literal_start, matching_terms,
+    multi_term_queries, spelled_stems,
 )
 from ..models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, SearchResult, Snippet, Timeline
 from ..proximity import DEPTH, closeness
@@ -437,7 +438,7 @@ class _Translator:
         self.scaled: dict[tuple[str, str], float] = {}
         self.notices: list[str] = []
         self.ranked_as_text: set[str] = set()
-        multi = sum(1 for _ in _multi_term(query))
+        multi = sum(1 for _ in multi_term_queries(query))
         self.share = MAX_EXPANSIONS // max(multi, 1)
         self.postings_share = MAX_EXPANDED_POSTINGS // max(multi, 1)
 
@@ -539,43 +540,14 @@ class _Translator:
             terms = choose_expansions(q, spelled_stems(self.view, q), self.share, self.postings_share, self.notices)
             return _combine(xapian.Query.OP_OR, [self.term(field, term, boost, positive) for term in terms])
         prefix = PREFIXES[field]
-        if isinstance(q, whoosh_query.Prefix):
-            start, match = q.text, (lambda term: term.startswith(q.text))
-        elif isinstance(q, whoosh_query.TermRange):
-            start = ""
-
-            def match(term: str) -> bool:
-                if q.start is not None and (term < q.start or (q.startexcl and term == q.start)):
-                    return False
-                return q.end is None or term < q.end or (term == q.end and not q.endexcl)
-        else:
-            import fnmatch
-            import re
-
-            start = _literal_prefix(q.text) if isinstance(q, whoosh_query.Wildcard) else ""
-            try:
-                compiled = re.compile(q.text if isinstance(q, whoosh_query.Regex) else fnmatch.translate(q.text))
-            except re.error:
-                return _NOTHING
-            match = compiled.match
-        chosen: list[tuple[str, int]] = []
-        for item in self.database.allterms((prefix + start).encode("utf-8", "surrogatepass")):
+        listed: list[tuple[str, int]] = []  # the field's terms from where q's start, in order, as matching.py reads them
+        for item in self.database.allterms((prefix + literal_start(q)).encode("utf-8", "surrogatepass")):
             raw = item.term.decode("utf-8", "surrogatepass")[len(prefix):]
-            if not prefix and raw[:1].isupper():  # a prefixed term of another field
-                continue
-            if match(raw):
-                chosen.append((raw, int(item.termfreq)))
+            if prefix or not raw[:1].isupper():  # not a prefixed term of another field
+                listed.append((raw, int(item.termfreq)))
+        chosen = [listed[at] for at in matching_terms(q, [raw for raw, _ in listed])]
         terms = choose_expansions(q, dict(chosen), self.share, self.postings_share, self.notices)
         return _combine(xapian.Query.OP_OR, [self.term(field, term, boost, positive) for term in terms])
-
-
-def _multi_term(query: whoosh_query.Query) -> Iterator[whoosh_query.Query]:
-    if isinstance(query, whoosh_query.Wildcard) and not query.text.strip("*"):
-        return
-    if isinstance(query, (whoosh_query.Prefix, whoosh_query.Wildcard, whoosh_query.Regex, whoosh_query.TermRange)):
-        yield query
-    for child in query.children():
-        yield from _multi_term(child)
 
 
 def _date_range(start: datetime | None, end: datetime | None) -> xapian.Query:
