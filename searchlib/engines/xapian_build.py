@@ -58,7 +58,7 @@ from . import XAPIAN_MARKER, engine_there
 from ..indexer import Progress, article_digest, deletion_limit
 from ..locks import WriterLock
 from ..models import Article, BuildReport, Skipped
-from ..schema import TITLE_WEIGHT, facet_names, facet_value
+from ..schema import TITLE_WEIGHT, facet_names, facet_value, list_generations, next_generation_name
 from ..writer import ANALYSED_CHARACTERS, BATCH
 from .xapian_layout import (
     DATE_SLOT, DATED_PREFIX, DAY_SLOT, DIGEST_SLOT, FACET_SLOTS, FILE_SLOT, FILES_KEY, ID_SLOT,
@@ -72,7 +72,6 @@ __all__ = ["build", "update", "article_document", "parse_shard", "shard_director
 logger = logging.getLogger(__name__)
 
 ProgressHandler = Callable[[Progress], None]
-GENERATION_PREFIX = "gen-"
 _RACY_NS = 3_000_000_000  # as indexer._RACY_NS: a file this recent is read again next time
 
 
@@ -197,17 +196,6 @@ def live_generation(shard: Path) -> Path | None:
     return shard / words[-1] if len(words) == 2 else None
 
 
-def _generations(shard: Path) -> list[Path]:
-    if not shard.is_dir():
-        return []
-    return sorted(p for p in shard.iterdir() if p.name.startswith(GENERATION_PREFIX) and p.is_dir())
-
-
-def _next_generation(shard: Path) -> Path:
-    numbers = [int(p.name[len(GENERATION_PREFIX):]) for p in _generations(shard) if p.name[len(GENERATION_PREFIX):].isdigit()]
-    return shard / f"{GENERATION_PREFIX}{max(numbers, default=0) + 1:06d}"
-
-
 def _switch(shard: Path, generation: Path) -> None:
     """Make ``generation`` the shard's live database: the stub replaced in one atomic rename."""
     temporary = shard / f".{STUB}.{os.getpid()}.tmp"
@@ -227,7 +215,7 @@ def _remove_leftovers(shard: Path) -> None:
     """What a writer that died left: generations newer than the live one, stub temp files, and
     finder files no commit names. Call only while holding the shard's writer lock."""
     live = live_generation(shard)
-    for generation in _generations(shard):
+    for generation in list_generations(shard):
         if live is None or generation.name > live.name:
             logger.info("removing %s, left by a writer that did not finish", generation)
             shutil.rmtree(generation, ignore_errors=True)
@@ -243,7 +231,7 @@ def _remove_leftovers(shard: Path) -> None:
 def _remove_old_generations(shard: Path) -> None:
     """Keep the live generation and the one before (remote readers may still have it open)."""
     live = live_generation(shard)
-    older = [g for g in _generations(shard) if live is None or g.name < live.name]
+    older = [g for g in list_generations(shard) if live is None or g.name < live.name]
     for generation in older[:-1]:
         shutil.rmtree(generation, ignore_errors=True)
 
@@ -555,7 +543,7 @@ class _ShardState:
         if not self.in_place:  # a build: nothing of the live generation is kept but the guards' view
             self.files, self.stories, self.next_order = {}, "", 0
         # The generation written: a new one for a build (or a first update), else the live one.
-        self.generation = self.live if self.in_place and self.live is not None else _next_generation(directory)
+        self.generation = self.live if self.in_place and self.live is not None else directory / next_generation_name(directory)
 
     def unchanged(self, name: str, size: int, mtime_ns: int) -> bool:
         state = self.files.get(name)
