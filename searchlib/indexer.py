@@ -40,7 +40,7 @@ from .engines import XAPIAN_MARKER, engine_there, engine_to_write, is_xapian, xa
 from .engines.xapian_layout import FILES_KEY
 from .entities import extractor
 from .errors import CorpusError, IndexBuildingError, IndexNotFoundError, InvalidOptionError, WriteRefusedError
-from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_running
+from .locks import READERS_LOCK, WriterLock, try_remove_generation, writer_of
 from .models import Article, BuildReport, Skipped
 from .schema import (
     ALIASES_STATE,
@@ -770,7 +770,7 @@ def index_status(index: Path | str) -> dict[str, Any]:
                 info["changed_files"] = changed_files(Path(metadata["corpus"]), recorded)
             except CorpusError:
                 pass
-    info["writer"] = _writer_of(index)
+    info["writer"] = writer_of(index)
     return info
 
 
@@ -794,7 +794,7 @@ def _local_shards_status(index: Path, shards: list[tuple[str, str | None, dict[s
         "skipped": sum(int(records.get("skipped", 0)) for _, _, records in here),
         "schema_version": next((records["schema_version"] for _, _, records in here if records.get("schema_version")), None),
         "changed_files": changed,
-        "writer": _writer_of(index),
+        "writer": writer_of(index),
     }
 
 
@@ -802,11 +802,6 @@ def _shards_files(shards: Sequence[tuple[str, str | None, dict[str, Any]]]) -> d
     """The corpus files the shards record having read, each with its size and modification time."""
     return {name: (state[0], state[1]) for _, _, records in shards for name, state in records.get(FILES_KEY, {}).items()}
 
-
-def _writer_of(index: Path) -> dict[str, Any] | None:
-    """The writer running on the index, or on one of its shards (Xapian locks each shard)."""
-    writers = [writer_running(index)] + [writer_running(shard) for shard in sorted(index.glob("shard-*-of-*"))]
-    return next((writer for writer in writers if writer is not None), None)
 
 
 def changed_files(corpus: Path | str, previous: dict[str, tuple[int, int]]) -> int:

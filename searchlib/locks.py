@@ -27,7 +27,7 @@ import attrs
 
 from .errors import IndexLockedError
 
-__all__ = ["WriterLock", "ReaderPin", "READERS_LOCK", "WRITER_LOCK", "writer_running", "try_remove_generation"]
+__all__ = ["WriterLock", "ReaderPin", "READERS_LOCK", "WRITER_LOCK", "writer_running", "writer_of", "try_remove_generation"]
 
 WRITER_LOCK = "WRITER.lock"
 _NOTE_SECONDS = 1.0  # how often a writer notes its progress in the lock file
@@ -143,6 +143,16 @@ def writer_running(index_dir: Path) -> dict[str, Any] | None:
             return _read_holder(stream) or {"pid": None}
         fcntl.flock(stream, fcntl.LOCK_UN)
         return None
+
+
+def writer_of(index: Path) -> dict[str, Any] | None:
+    """Who writes the index at ``index`` now: its writer, or that of one of its shards (the
+    Xapian engine locks each shard), or ``None``."""
+    for directory in (index, *sorted(index.glob("shard-*-of-*"))):
+        holder = writer_running(directory)
+        if holder is not None:
+            return holder
+    return None
 
 
 @attrs.define

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from time import monotonic, sleep
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -29,18 +29,20 @@ from .analysis import remember_stems
 from .columns import numbers, texts
 from .config import Ranking
 from .errors import IndexBuildingError, IndexCorruptError, IndexNotFoundError
-from .locks import READERS_LOCK, ReaderPin, writer_running
+from .locks import READERS_LOCK, ReaderPin, writer_of
 from .models import ENTITY_KINDS
 from .schema import ALIASES_STATE, FACETS_COLUMN, current_generation, facet_names, read_metadata, rebuild_hint
 from .scoring import BM25, TermPostings
 from .vocabulary import Vocabulary
 
-__all__ = ["Snapshot", "Facets", "Stories", "UNDATED"]
+__all__ = ["Snapshot", "Facets", "Stories", "UNDATED", "wait_for_first_build"]
 
 logger = logging.getLogger(__name__)
 
 #: The date of an undated article in ``Snapshot.dates``.
 UNDATED = np.iinfo(np.int64).min
+
+T = TypeVar("T")
 _MISSING_DATE = (1 << 64) - 1  # what Whoosh's date column holds for an article without one
 
 
@@ -95,7 +97,7 @@ class Snapshot:
         """
         started = monotonic()
         for _attempt in range(5):
-            generation = _live_or_building(index_dir, wait)
+            generation = wait_for_first_build(index_dir, lambda: current_generation(index_dir), wait)
             pin = ReaderPin.take(generation)
             if pin is None and generation.is_dir() and not (generation / READERS_LOCK).exists():
                 pin = ReaderPin()  # a read-only copy, or an index that has no reader lock file
@@ -278,19 +280,20 @@ class Snapshot:
         return self.searcher.stored_fields(docnum)
 
 
-def _live_or_building(path: Path, wait: float) -> Path:
-    """The live generation of the index at ``path``, waiting up to ``wait`` seconds for its
-    first build to finish.
+def wait_for_first_build(path: Path, find: Callable[[], T], wait: float) -> T:
+    """``find()`` (what opens the index at ``path``), waiting up to ``wait`` seconds while it
+    finds no index and a first build of ``path`` (or of one of its shards) is running.
 
     Raises:
         IndexBuildingError: the first build is still running.
+        IndexNotFoundError: as ``find`` raises it, when no build is running.
     """
     deadline = monotonic() + wait
     while True:
         try:
-            return current_generation(path)
+            return find()
         except IndexNotFoundError:
-            holder = writer_running(path)
+            holder = writer_of(path)
             if holder is None:
                 raise
             if monotonic() >= deadline:

@@ -74,11 +74,10 @@ from ..aliases import AliasTable
 from ..analysis import analyze, token_terms
 from ..config import SEARCHABLE_TEXT_FIELDS, Ranking
 from ..errors import (
-    ArticleNotFoundError, IndexBuildingError, IndexCorruptError, IndexNotFoundError, InvalidOptionError,
+    ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, InvalidOptionError,
     SearchlibError, ShardUnavailableError, XapianEngineError,
 )
 from ..filters import filter_query
-from ..locks import writer_running
 from ..matching import (
     MAX_EXPANDED_POSTINGS, MAX_EXPANSIONS, choose_expansions, fuzzy_weights, is_spelled, literal_start, matching_terms,
     multi_term_queries, spelled_stems,
@@ -90,7 +89,7 @@ from ..ranking import MATCHES, SORTS
 from ..rescoring import MOST_CLOSE_TERMS
 from ..results import PERIODS, _matches, timeline_buckets
 from ..schema import ENTITY_FIELDS, make_schema
-from ..snapshot import UNDATED, _building_message
+from ..snapshot import UNDATED, wait_for_first_build
 from ..snippets import body_highlighter, highlight_matches, join_pieces, leading_snippet, title_highlighter
 from ..suggestions import suggest
 from ..writer import ANALYSED_CHARACTERS
@@ -1214,34 +1213,15 @@ def _canonical(aliases: AliasTable, names: Iterable[tuple[str, str]]) -> tuple[E
 
 
 def _located(location: Path | str, wait: float) -> Location:
-    """``parse_location``, waiting up to ``wait`` seconds for the first build of a local index.
+    """``parse_location``, waiting up to ``wait`` seconds for the first build of a local index
+    (``XAPIAN.json`` is written last; the build holds its shards' locks).
 
     Raises:
         IndexBuildingError: the first build is still running.
     """
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return parse_location(location)
-        except IndexNotFoundError:
-            holder = _first_build(location)
-            if holder is None:
-                raise
-            if time.monotonic() >= deadline:
-                raise IndexBuildingError(_building_message(Path(location), holder, wait), holder=holder) from None
-            time.sleep(min(0.25, max(deadline - time.monotonic(), 0.01)))
-
-
-def _first_build(location: Path | str) -> dict[str, Any] | None:
-    """Who writes the shards of a local index that has none yet (``XAPIAN.json`` is written
-    last), or ``None``."""
     if is_xapian_address(location) or not Path(location).is_dir():
-        return None
-    for shard in sorted(Path(location).glob("shard-*-of-*")):
-        holder = writer_running(shard)
-        if holder is not None:
-            return holder
-    return None
+        return parse_location(location)
+    return wait_for_first_build(Path(location), lambda: parse_location(location), wait)
 
 
 def _offsets(tokens: list[tuple[str, str | None, int, int, int]], words: set[str]) -> list[tuple[str, int, int]]:
