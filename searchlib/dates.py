@@ -12,7 +12,7 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
-__all__ = ["parse_period", "DATE_HELP"]
+__all__ = ["parse_period", "microseconds", "DATE_HELP"]
 
 DATE_HELP = "2012, 2012-04, 2012-04-17, today, yesterday, this/last week|month|year, last 30 days"
 
@@ -80,3 +80,10 @@ def _relative(text: str, now: datetime) -> tuple[datetime, datetime]:
         return _absolute(str(first.year), str(first.month), None)
     year = today.year - (which == "last")
     return _absolute(str(year), None, None)
+
+
+def microseconds(moment: datetime) -> int:
+    """A (naive) datetime as microseconds since 0001-01-01: what Whoosh's date column holds, and
+    the Xapian engine's date values."""
+    delta = moment - datetime.min
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

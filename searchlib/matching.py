@@ -32,6 +32,7 @@ from whoosh import query as whoosh_query
 
 from .analysis import fold, fold_pattern
 from .config import SPELLED_FIELDS
+from .dates import microseconds
 from .snapshot import UNDATED, Snapshot
 
 __all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "is_spelled", "spelled_stems", "choose_expansions",
@@ -232,9 +233,9 @@ class _Evaluation:
         dates = self.snapshot.dates()
         mask = dates != UNDATED
         if q.startdate is not None:
-            mask &= dates >= _microseconds(q.startdate)
+            mask &= dates >= microseconds(q.startdate)
         if q.enddate is not None:
-            mask &= dates <= _microseconds(q.enddate)
+            mask &= dates <= microseconds(q.enddate)
         return mask, np.zeros(self.size)
 
     def expanded(self, q: whoosh_query.Query, boost: float, positive: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -413,10 +414,6 @@ def _shown(q: whoosh_query.Query) -> str:
     return str(q.text)
 
 
-def _microseconds(moment: Any) -> int:
-    """A datetime as Whoosh's date column holds it: microseconds since 0001-01-01."""
-    delta = moment - moment.min
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def words_within(snapshot: Snapshot, typed: str, distance: int, prefix: int = 0) -> dict[str, int]:

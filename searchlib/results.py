@@ -9,24 +9,27 @@ numpy, from columns the snapshot reads once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from .aliases import AliasTable
 from .analysis import ANALYSED_CHARACTERS, token_terms
 from .models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, Snippet, TimelineBucket
 from .ranking import Placed, Selection
 from .snapshot import UNDATED, Snapshot
-from .snippets import body_highlighter, highlight_matches, join_pieces, leading_snippet, title_highlighter
+from .snippets import hit_snippets, join_pieces
 
-__all__ = ["make_hits", "highlighted_terms", "indexed_article", "facet_counts", "timeline_buckets", "PERIODS", "MAX_PERIODS"]
+__all__ = ["make_hits", "highlighted_terms", "indexed_article", "facet_counts", "timeline_buckets", "canonical_entities",
+           "marked_text", "HIGHLIGHTED_FIELDS", "PERIODS", "MAX_PERIODS"]
 
 PERIODS = ("year", "month", "day")
 #: Past this many periods between a timeline's first and last match, only periods with
 #: matches are listed (an article dated in year 1 beside one of 2012 would make 735,000 days).
 MAX_PERIODS = 10_000
-_HIGHLIGHTED = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
+#: The fields whose matched words snippets mark.
+HIGHLIGHTED_FIELDS = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
 
 
 def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *, explain: bool) -> tuple[Hit, ...]:
@@ -41,7 +44,7 @@ def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *,
 
 def highlighted_terms(selection: Selection) -> frozenset[str]:
     """The terms a selection's query searched in the text and names: what snippets mark."""
-    return frozenset(term for field, term, _ in selection.leaves if field in _HIGHLIGHTED)
+    return frozenset(term for field, term, _ in selection.leaves if field in HIGHLIGHTED_FIELDS)
 
 
 def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> IndexedArticle:
@@ -49,8 +52,7 @@ def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> I
     fields = snapshot.stored(docnum)
 
     def marked(name: str) -> Snippet:
-        text = fields.get(name, "")
-        return join_pieces([(text, [(start, end) for _, start, end in _matches(text, words)])])
+        return marked_text(fields.get(name, ""), words)
 
     live = snapshot.live()
     moment = fields.get("date")
@@ -58,10 +60,15 @@ def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> I
         id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
         date=moment if isinstance(moment, datetime) else None, url=fields.get("url", ""),
         path=fields.get("path", ""), caption=fields.get("caption", ""),
-        entities=_canonical(snapshot, fields.get("entity_list", ())),
+        entities=canonical_entities(snapshot.aliases(), fields.get("entity_list", ())),
         copies=tuple(snapshot.id_of(other) for other in snapshot.stories().members(docnum).tolist() if other != docnum and live[other]),
         title_snippet=marked("title"), caption_snippet=marked("caption"), body_snippet=marked("body"),
     )
+
+
+def marked_text(text: str, words: frozenset[str]) -> Snippet:
+    """The whole of ``text`` with ``words`` (terms) marked where they occur."""
+    return join_pieces([(text, [(start, end) for _, start, end in _matches(text, words)])])
 
 
 def explanation(snapshot: Snapshot, docnum: int, selection: Selection) -> tuple[ScorePart, ...]:
@@ -109,13 +116,7 @@ def _hit(
 ) -> Hit:
     fields = snapshot.stored(docnum)
     body, title = fields.get("body", ""), fields.get("title", "")
-    title_matches = _matches(title, words)
-    snippet = highlight_matches(body_highlighter(), body, _matches(body, words), top=2)
-    if not snippet.spans:  # no word matched in the body: its start, or the headline of a flash
-        snippet = leading_snippet(body if body.strip() else title)
-    title_snippet = highlight_matches(title_highlighter(), title, title_matches, top=1)
-    if title_snippet.text != title:  # no match in the title: whole title, nothing marked
-        title_snippet = Snippet(title)
+    snippet, title_snippet = hit_snippets(title, body, _matches(title, words), _matches(body, words))
     moment = fields.get("date")
     return Hit(
         rank=rank,
@@ -125,7 +126,7 @@ def _hit(
         date=moment if isinstance(moment, datetime) else None,
         url=fields.get("url", ""),
         path=fields.get("path", ""),
-        entities=_canonical(snapshot, fields.get("entity_list", ())),
+        entities=canonical_entities(snapshot.aliases(), fields.get("entity_list", ())),
         snippet=snippet,
         title_snippet=title_snippet,
         explanation=explained,
@@ -133,10 +134,10 @@ def _hit(
     )
 
 
-def _canonical(snapshot: Snapshot, names: tuple[tuple[str, str], ...]) -> tuple[Entity, ...]:
-    """An article's entities by their canonical names (aliases.py), in order, each once."""
-    canonical = snapshot.aliases().canonical
-    return tuple(Entity(name, kind) for name, kind in dict.fromkeys((canonical(name, kind), kind) for name, kind in names))
+def canonical_entities(aliases: AliasTable, names: Iterable[tuple[str, str]]) -> tuple[Entity, ...]:
+    """An article's entities (``(name, kind)`` as stored) by their canonical names (aliases.py),
+    in order, each once."""
+    return tuple(Entity(name, kind) for name, kind in dict.fromkeys((aliases.canonical(name, kind), kind) for name, kind in names))
 
 
 def facet_counts(snapshot: Snapshot, mask: np.ndarray, top: int, kinds: tuple[str, ...]) -> dict[str, tuple[FacetValue, ...]]:

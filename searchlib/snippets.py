@@ -20,7 +20,7 @@ from whoosh.analysis import Token
 
 from .models import Snippet
 
-__all__ = ["body_highlighter", "title_highlighter", "highlight_matches", "leading_snippet", "SnippetFormatter"]
+__all__ = ["body_highlighter", "title_highlighter", "highlight_matches", "leading_snippet", "hit_snippets", "SnippetFormatter"]
 
 SEPARATOR = " … "
 FRAGMENT_CHARS = 120
@@ -165,3 +165,17 @@ def leading_snippet(text: str, maxchars: int = FRAGMENT_CHARS + CONTEXT_CHARS) -
         return Snippet(text)
     cut = _WORD_BOUNDARY.sub("", text[: maxchars + 1])
     return Snippet(cut + "…")
+
+
+def hit_snippets(title: str, body: str, title_matches: Iterable[tuple[str, int, int]],
+                 body_matches: Iterable[tuple[str, int, int]]) -> tuple[Snippet, Snippet]:
+    """A hit's snippet and its title marked, from where the query's words are in each: the two
+    best fragments of the body (its start, or the headline of a flash, where no word matched
+    in it), and the whole title (nothing marked where no word matched in it)."""
+    snippet = highlight_matches(body_highlighter(), body, body_matches, top=2)
+    if not snippet.spans:
+        snippet = leading_snippet(body if body.strip() else title)
+    title_snippet = highlight_matches(title_highlighter(), title, title_matches, top=1)
+    if title_snippet.text != title:
+        title_snippet = Snippet(title)
+    return snippet, title_snippet

@@ -72,6 +72,7 @@ from whoosh import query as whoosh_query
 
 from ..aliases import AliasTable
 from ..analysis import analyze, token_terms
+from ..dates import microseconds
 from ..config import SEARCHABLE_TEXT_FIELDS, Ranking
 from ..errors import (
     ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, InvalidOptionError,
@@ -82,15 +83,15 @@ from ..matching import (
     MAX_EXPANDED_POSTINGS, MAX_EXPANSIONS, choose_expansions, fuzzy_weights, is_spelled, literal_start, matching_terms,
     multi_term_queries, spelled_stems,
 )
-from ..models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, SearchResult, Snippet, Timeline
+from ..models import FacetValue, Hit, IndexedArticle, ScorePart, SearchResult, Snippet, Timeline
 from ..proximity import DEPTH, closeness
 from ..query_language import ParsedQuery, parse_query, plain_query
 from ..ranking import MATCHES, SORTS
 from ..rescoring import MOST_CLOSE_TERMS
-from ..results import PERIODS, _matches, timeline_buckets
+from ..results import HIGHLIGHTED_FIELDS, PERIODS, canonical_entities, marked_text, timeline_buckets
 from ..schema import ENTITY_FIELDS, make_schema
 from ..snapshot import UNDATED, wait_for_first_build
-from ..snippets import body_highlighter, highlight_matches, join_pieces, leading_snippet, title_highlighter
+from ..snippets import hit_snippets
 from ..suggestions import suggest
 from ..writer import ANALYSED_CHARACTERS
 from . import is_xapian_address
@@ -112,7 +113,6 @@ TIMEOUT, CONNECT_TIMEOUT = 10.0, 2.0
 RETRY_SECONDS = 1.0
 #: The fields whose words are scored (as the same word of the combined text); others only match.
 _SCORED_FIELDS = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
-_HIGHLIGHTED = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
 
 
 # Where the shards are ---------------------------------------------------------------------------
@@ -795,7 +795,7 @@ class XapianIndex:
         def work(database: xapian.Database) -> Timeline:
             selection = self._select(parsed, since, until, person, place, organization, match, rescore=False)
             days = self._spy(selection.union, [DAY_SLOT])[DAY_SLOT]
-            dates = [_day_micros(day) for day, count in days.items() for _ in range(count)]
+            dates = [microseconds(datetime.fromisoformat(day)) for day, count in days.items() for _ in range(count)]
             dates += [UNDATED] * (selection.total - len(dates))
             view = type("Dates", (), {"dates": staticmethod(lambda: np.array(dates, dtype=np.int64))})()
             buckets, undated = timeline_buckets(view, np.ones(len(dates), dtype=bool), by)
@@ -843,20 +843,19 @@ class XapianIndex:
                     parsed = self._parse(query, strict=False)
                     translator = _Translator(self._view, parsed.any_word if parsed.any_word is not None else parsed.all_words)
                     translator.translate(parsed.any_word if parsed.any_word is not None else parsed.all_words)
-                    words = frozenset(term for field, term, _ in translator.leaves if field in _HIGHLIGHTED)
+                    words = frozenset(term for field, term, _ in translator.leaves if field in HIGHLIGHTED_FIELDS)
                 except SearchlibError:
                     pass
 
             def marked(name: str) -> Snippet:
-                text = fields.get(name) or ""
-                return join_pieces([(text, [(start, end) for _, start, end in _matches(text, words)])])
+                return marked_text(fields.get(name) or "", words)
 
             copies = self._copies({fields["story"]})
             return IndexedArticle(
                 id=fields["id"], title=fields.get("title") or "", body=fields.get("body") or "",
                 date=datetime.fromisoformat(fields["date"]) if fields.get("date") else None,
                 url=fields.get("url") or "", path=fields.get("path") or "", caption=fields.get("caption") or "",
-                entities=_canonical(self._aliases(), fields.get("entities", ())),
+                entities=canonical_entities(self._aliases(), fields.get("entities", ())),
                 copies=tuple(other for other in copies.get(fields["story"], ()) if other != article_id),
                 title_snippet=marked("title"), caption_snippet=marked("caption"), body_snippet=marked("body"),
             )
@@ -1143,7 +1142,7 @@ class XapianIndex:
         aliases = self._aliases()
         hits = []
         in_text = {(field, term) for field, term, _ in selection.leaves if field in ("text", "title", "caption", "body")}
-        in_names = {(field, term) for field, term, _ in selection.leaves if field in _HIGHLIGHTED} - in_text
+        in_names = {(field, term) for field, term, _ in selection.leaves if field in HIGHLIGHTED_FIELDS} - in_text
         for rank, item, similar in placed:
             fields = _data(item.document)
             tokens = {name: token_terms(fields.get(name, "")[:ANALYSED_CHARACTERS]) for name in ("title", "caption", "body")}
@@ -1156,18 +1155,13 @@ class XapianIndex:
                 present = {term.term.decode("utf-8", "surrogatepass") for term in database.termlist(item.docid)}
                 words |= {term for field, term in in_names if PREFIXES[field] + term in present}
             body, title = fields.get("body", ""), fields.get("title", "")
-            snippet = highlight_matches(body_highlighter(), body, _offsets(tokens["body"], words), top=2)
-            if not snippet.spans:
-                snippet = leading_snippet(body if body.strip() else title)
-            title_snippet = highlight_matches(title_highlighter(), title, _offsets(tokens["title"], words), top=1)
-            if title_snippet.text != title:
-                title_snippet = Snippet(title)
+            snippet, title_snippet = hit_snippets(title, body, _offsets(tokens["title"], words), _offsets(tokens["body"], words))
             explained = self._explain(item, fields["id"], present, selection) if explain else ()
             hits.append(Hit(
                 rank=rank, score=float(item.weight), id=fields["id"], title=title,
                 date=datetime.fromisoformat(fields["date"]) if fields.get("date") else None,
                 url=fields.get("url", ""), path=fields.get("path", ""),
-                entities=_canonical(aliases, fields.get("entities", ())),
+                entities=canonical_entities(aliases, fields.get("entities", ())),
                 snippet=snippet, title_snippet=title_snippet, explanation=explained, similar=similar,
             ))
         return tuple(hits)
@@ -1207,11 +1201,6 @@ class XapianIndex:
             "the search results", article_id=article_id)
 
 
-def _canonical(aliases: AliasTable, names: Iterable[tuple[str, str]]) -> tuple[Entity, ...]:
-    """An article's entities by their canonical names, in order, each once (as results.py)."""
-    return tuple(Entity(name, kind) for name, kind in dict.fromkeys((aliases.canonical(name, kind), kind) for name, kind in names))
-
-
 def _located(location: Path | str, wait: float) -> Location:
     """``parse_location``, waiting up to ``wait`` seconds for the first build of a local index
     (``XAPIAN.json`` is written last; the build holds its shards' locks).
@@ -1228,12 +1217,6 @@ def _offsets(tokens: list[tuple[str, str | None, int, int, int]], words: set[str
     """Where the terms ``words`` occur among a text's ``tokens``: ``(term, start, end)``, as the
     Whoosh engine reads them from the offsets it stores."""
     return [(term, start, end) for _, term, start, end, _ in tokens if term in words] if words else []
-
-
-def _day_micros(day: str) -> int:
-    moment = datetime.fromisoformat(day)
-    delta = moment - datetime.min
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000
 
 
 def _revisions(shards: _Shards) -> list[tuple[str, Any]]:

@@ -51,6 +51,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..dates import microseconds
 from ..errors import IndexNotFoundError, IndexVersionError
 from ..schema import SCHEMA_VERSION
 from . import XAPIAN_MARKER
@@ -145,9 +146,7 @@ def shard_name(number: int, shards: int) -> str:
 
 def date_key(moment: datetime) -> bytes:
     """A date as 8 bytes that sort as the dates do: microseconds since 0001-01-01."""
-    delta = moment - datetime.min
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return micros.to_bytes(8, "big")
+    return microseconds(moment).to_bytes(8, "big")
 
 
 def read_marker(index: Path) -> dict[str, Any]:
