@@ -203,7 +203,13 @@ def test_writers_killed_at_random_moments_leave_the_last_good_index(tmp_path: Pa
     interrupted = 0
     for attempt in range(5):
         writer = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(large), str(index)])
-        time.sleep(rng.uniform(0.3, 2.5))
+        if attempt % 2:  # any moment: reading the corpus, analysing, writing, switching
+            time.sleep(rng.uniform(0.05, 2.5))
+        else:  # once its generation is being written, however fast or slow this machine is
+            deadline = time.monotonic() + 60
+            while len(generations(index)) < 2 and writer.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.2))
         writer.send_signal(signal.SIGKILL)
         writer.wait()
         interrupted += len(generations(index)) > 1  # killed while writing its generation
