@@ -50,8 +50,9 @@ class Vocabulary:
         """The vocabulary of a generation (empty when it has none)."""
         try:
             with np.load(generation / VOCABULARY_STATE) as saved:
-                words, stems = (_lines(saved[name]) for name in ("words", "stems"))
-                return cls(words, saved["counts"].astype(np.int64), stems)
+                counts = saved["counts"].astype(np.int64)
+                words, stems = (_lines(saved[name], len(counts)) for name in ("words", "stems"))
+                return cls(words, counts, stems)
         except (OSError, ValueError, KeyError):
             return cls([], np.zeros(0, dtype=np.int64), [])
 
@@ -81,6 +82,6 @@ def _block(lines: list[str]) -> np.ndarray:
     return np.frombuffer("\n".join(lines).encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
-def _lines(block: np.ndarray) -> list[str]:
-    text = block.tobytes().decode("utf-8", "surrogatepass")
-    return text.split("\n") if text else []
+def _lines(block: np.ndarray, count: int) -> list[str]:
+    """The ``count`` lines of ``block`` (one empty line and none are both empty)."""
+    return block.tobytes().decode("utf-8", "surrogatepass").split("\n") if count else []

@@ -4,6 +4,7 @@ same text, the same segments from the same documents, and builds that skip what 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 import json
 import random
 import subprocess
@@ -89,6 +90,8 @@ def test_the_memory_writer_writes_what_whooshs_writer_writes(tmp_path: Path) -> 
         ), (field, term)
     assert [memory.stored_fields(n) for n in range(len(documents))] == [whoosh.stored_fields(n) for n in range(len(documents))]
     assert memory.term_info("body", b"quagga").is_inlined()  # a list of one, in the term table
+    whoosh.close()
+    memory.close()
 
 
 def test_term_tables_find_every_key_also_where_keys_run_past_a_tables_last_slot() -> None:
@@ -212,3 +215,22 @@ def test_segments_are_written_as_separate_files_by_builds_and_updates(tmp_path: 
     assert not list(generation.glob("*.seg"))
     with searchlib.Index.open(tmp_path / "index") as opened:
         assert opened.search("locusts").total == 1 and opened.search("harvest", limit=50).total == 40
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), min_size=1, max_size=8),
+                       st.tuples(st.integers(1, 99), st.sampled_from(["", "stem", "é"])), max_size=30),
+       st.lists(st.text(max_size=8), max_size=10))
+def test_a_saved_vocabulary_loads_with_every_word_its_count_and_stem(entries: dict[str, tuple[int, str]], others: list[str]) -> None:
+    """Words, stems and counts go through the saved blocks of text unchanged: a single word that
+    is a stop word (an empty stem) among them."""
+    import tempfile
+
+    from searchlib.vocabulary import Vocabulary, save_vocabulary
+
+    with tempfile.TemporaryDirectory() as folder:
+        save_vocabulary(Path(folder), Counter({w: c for w, (c, _) in entries.items()}), {w: s for w, (_, s) in entries.items()})
+        vocabulary = Vocabulary.load(Path(folder))
+    assert vocabulary.words == sorted(entries) and vocabulary.stems == [entries[w][1] for w in sorted(entries)]
+    for word in [*entries, *others]:
+        assert vocabulary.count(word) == entries.get(word, (0, ""))[0]
