@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
+import numpy as np
 from whoosh import index as whoosh_index
 
 from .aliases import AliasTable
@@ -57,6 +58,7 @@ from .schema import (
     write_json,
     write_metadata,
 )
+from .snapshot import STORY_NUMBERS, story_numbers
 from .vocabulary import VOCABULARY_STATE, Vocabulary, article_words, save_vocabulary
 from .workers import build_segments
 from .writer import (
@@ -80,7 +82,8 @@ FILES_STATE = "files.json"
 _RACY_NS = 3_000_000_000
 STORIES_STATE = "stories.npz"
 # Files of a generation that a new generation must not share: its own locks and records.
-_NOT_LINKED = {READERS_LOCK, METADATA_FILE, FILES_STATE, STORIES_STATE, VOCABULARY_STATE, ALIASES_STATE, "MAIN_WRITELOCK"}
+_NOT_LINKED = {READERS_LOCK, METADATA_FILE, FILES_STATE, STORIES_STATE, STORY_NUMBERS, VOCABULARY_STATE, ALIASES_STATE,
+               "MAIN_WRITELOCK"}
 
 
 @attrs.frozen
@@ -675,6 +678,7 @@ def _finish(
     """Record what the new generation holds, and make sure it is on disk before the switch."""
     finder.save(generation / STORIES_STATE)
     _save_aliases(generation)
+    _save_story_numbers(generation)
     write_json(generation / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
     write_metadata(
         generation,
@@ -704,6 +708,15 @@ def _save_aliases(generation: Path) -> None:
                 if docnum not in deleted:
                     counts.update(set(facet_names(value)))
     AliasTable.build(counts).save(generation / ALIASES_STATE)
+
+
+def _save_story_numbers(generation: Path) -> None:
+    """Each article's story as a number (snapshot.STORY_NUMBERS), for searches to read at once."""
+    with whoosh_index.open_dir(str(generation)).reader() as reader:
+        columns = [(leaf.column_reader("story", translate=False), base) for leaf, base in reader.leaf_readers()]
+        numbers = story_numbers(texts(columns, reader.doc_count_all()))
+    with open(generation / STORY_NUMBERS, "wb") as stream:
+        np.save(stream, numbers.astype(np.int32))
 
 
 def remove_leftovers(index: Path) -> None:

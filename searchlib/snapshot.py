@@ -35,9 +35,14 @@ from .schema import ALIASES_STATE, FACETS_COLUMN, current_generation, facet_name
 from .scoring import BM25, TermPostings
 from .vocabulary import Vocabulary
 
-__all__ = ["Snapshot", "Facets", "Stories", "UNDATED", "wait_for_first_build"]
+__all__ = ["STORY_NUMBERS", "Snapshot", "Facets", "Stories", "UNDATED", "story_numbers", "wait_for_first_build"]
 
 logger = logging.getLogger(__name__)
+
+#: Each article's story as a number, kept beside a generation's segments by its writer: read
+#: in a millisecond, where numbering the stories of Reuters' 20,841 articles took 11 ms of each
+#: command-line search.
+STORY_NUMBERS = "story-numbers.npy"
 
 #: The date of an undated article in ``Snapshot.dates``.
 UNDATED = np.iinfo(np.int64).min
@@ -196,14 +201,21 @@ class Snapshot:
 
     def stories(self) -> Stories:
         def make() -> Stories:
-            numbers: dict[str, int] = {}  # a story's number: the order it is first met in
-            codes = np.fromiter((numbers.setdefault(story, len(numbers)) for story in texts(self._columns("story"), self.size)),
-                                dtype=np.int64, count=self.size)
+            codes = self._saved_story_numbers()
+            if codes is None:  # an index written before the numbers were kept
+                codes = story_numbers(texts(self._columns("story"), self.size))
             by_story = np.argsort(codes, kind="stable")
             starts = np.searchsorted(codes[by_story], np.arange(codes.max(initial=0) + 2))
             return Stories(codes, by_story, starts)
 
         return self.cached("stories", make)
+
+    def _saved_story_numbers(self) -> np.ndarray | None:
+        try:
+            codes = np.load(self.generation / STORY_NUMBERS, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return codes.astype(np.int64, copy=False) if codes.shape == (self.size,) and codes.dtype.kind == "i" else None
 
     def dates(self) -> np.ndarray:
         """Each article's date in microseconds since 0001-01-01 (as Whoosh stores it), or
@@ -278,6 +290,13 @@ class Snapshot:
 
     def stored(self, docnum: int) -> dict[str, Any]:
         return self.searcher.stored_fields(docnum)
+
+
+def story_numbers(stories: list[str]) -> np.ndarray:
+    """Each article's story (the values of the ``story`` column) as a number: the order the
+    story is first met in."""
+    numbers: dict[str, int] = {}
+    return np.fromiter((numbers.setdefault(story, len(numbers)) for story in stories), dtype=np.int64, count=len(stories))
 
 
 def wait_for_first_build(path: Path, find: Callable[[], T], wait: float) -> T:

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 import searchlib
 from searchlib.cli import search
+from searchlib.columns import texts
+from searchlib.snapshot import STORY_NUMBERS, story_numbers
 from searchlib.duplicates import DuplicateFinder, signature, signatures
 
 STORY = (
@@ -148,3 +150,37 @@ def test_cli_and_n_similar_and_all(wire_index: Path) -> None:
     assert every.splitlines()[0] == "4 articles match 'bank'." and "similar" not in every
     document = json.loads(CliRunner().invoke(search, ["bank", "--json", "--index", str(wire_index)]).stdout)
     assert document["stories"] == 2 and sum(len(h["similar"]) for h in document["hits"]) == 2
+
+
+def test_story_numbers_are_kept_by_builds_and_updates_and_read_without_them(tmp_path: Path) -> None:
+    """Searches read each article's story number from the generation (snapshot.STORY_NUMBERS);
+    an update writes its own, leaving the live generation's alone, and an index written before
+    the numbers were kept folds the same from its story column."""
+    records = [{"id": f"a{n}", "title": f"Report {n}", "date": "1987-03-17", "body": STORY if n % 2 else OTHER}
+               for n in range(6)]
+    corpus = tmp_path / "wire.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records))
+    searchlib.build(corpus, tmp_path / "index")
+    first = max((tmp_path / "index").glob("gen-*"))
+    kept = np.load(first / STORY_NUMBERS)
+    with searchlib.Index.open(tmp_path / "index") as index:
+        snapshot = index._snapshot
+        assert kept.tolist() == story_numbers(texts(snapshot._columns("story"), snapshot.size)).tolist()
+        assert len(set(kept.tolist())) == 2
+        folded = index.search("bank")
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records + [{"id": "new", "title": "Locusts", "body": OTHER}]))
+    with searchlib.Index.open(tmp_path / "index") as reader:  # the update's writer runs while it reads
+        searchlib.update(corpus, tmp_path / "index")
+        assert np.load(first / STORY_NUMBERS).tolist() == kept.tolist()
+        assert reader.search("bank").stories == folded.stories
+    second = max((tmp_path / "index").glob("gen-*"))
+    with searchlib.Index.open(tmp_path / "index") as index:
+        snapshot = index._snapshot
+        assert snapshot.generation == second != first
+        assert np.load(second / STORY_NUMBERS).tolist() == story_numbers(texts(snapshot._columns("story"), 7)).tolist()
+        updated = index.search("bank")
+    (second / STORY_NUMBERS).unlink()
+    with searchlib.Index.open(tmp_path / "index") as index:
+        again = index.search("bank")
+        assert (again.total, again.stories, [h.similar for h in again.hits]) == (
+            updated.total, updated.stories, [h.similar for h in updated.hits])
