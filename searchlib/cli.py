@@ -13,8 +13,11 @@ import os
 # command); searchlib's array arithmetic never calls BLAS. Set before anything imports numpy.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import atexit
 import collections
 import csv
+import functools
+import gc
 import io
 import json
 import logging
@@ -90,6 +93,14 @@ def _errors_as_messages() -> Iterator[None]:
         raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
 
 
+@functools.cache
+def _skip_last_collections() -> None:
+    """Spare the command the garbage collections Python makes as it exits, which walk every
+    object the command made (70 ms of a 0.35 s search; the system frees the memory at once):
+    ``gc.freeze`` at exit leaves them out. Files are closed and output flushed as before."""
+    atexit.register(gc.freeze)
+
+
 def _configure_logging(verbose: bool) -> None:
     """Log what the library does on stderr: errors only, or with ``-v`` what it does step by step
     (index opened, generation, how a query was parsed, timings)."""
@@ -143,6 +154,7 @@ def main(verbose: bool) -> None:
         searchlib status
     """
     _configure_logging(verbose)
+    _skip_last_collections()
 
 
 # build and update -------------------------------------------------------------------------------
@@ -941,4 +953,5 @@ def serve_shard(directory: Path, port: int, host: str, timeout: float | None) ->
 def search_main() -> None:
     """The ``search`` console script: ``searchlib search`` as a command of its own."""
     _configure_logging(verbose=False)
+    _skip_last_collections()
     search(prog_name="search")

@@ -269,3 +269,22 @@ def test_a_search_command_loads_only_what_a_search_needs(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert "articles match 'harbour'" in done.stdout
     assert done.stdout.rstrip().splitlines()[-2:] == ["STEMMER LOADED 0", "LOADED []"], done.stderr
+
+
+@pytest.mark.parametrize("command", ["search", "searchlib"])
+def test_commands_leave_out_the_garbage_collections_at_exit(tmp_path: Path, command: str) -> None:
+    """Python's last collections walk every object a command made (70 ms of a search): by the
+    time the interpreter finalizes, they are frozen out of the collector, after the output."""
+    from .test_updates import write_wire
+
+    searchlib.build(write_wire(tmp_path / "wire.jsonl", 20), tmp_path / "index")
+    entry = "search_main" if command == "search" else "main"
+    arguments = ["harbour", "--index", "index"] if command == "search" else ["search", "harbour", "--index", "index"]
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('FROZEN AT EXIT', gc.get_freeze_count() > 0))\n"
+            f"sys.argv = [{command!r}, *{arguments!r}]\n"
+            f"from searchlib.cli import {entry}\n"
+            f"{entry}()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    lines = done.stdout.rstrip().splitlines()
+    assert "articles match 'harbour'" in lines[0] and lines[-1] == "FROZEN AT EXIT True", done.stderr
