@@ -15,6 +15,7 @@ Usage (the peers' indexes are built in --work the first time):
 from __future__ import annotations
 
 import argparse
+import compileall
 import gzip
 import shutil
 import statistics
@@ -90,6 +91,12 @@ def main() -> int:
             "SELECT id, snippet(articles, 2, '[', ']', '…', 24) FROM articles WHERE articles MATCH "
             + "'" + " OR ".join(f'"{w}"' for w in q.split()).replace("'", "''") + "' ORDER BY bm25(articles, 0, 2.0, 1.0) LIMIT 10",
         ]
+    # pip compiles the modules of a package it installs (Whoosh's, here); an editable install's
+    # are compiled as they are first imported, unless PYTHONDONTWRITEBYTECODE is set, as it is on
+    # these machines. Compile searchlib's as pip would, so that both commands start from bytecode.
+    import searchlib
+
+    compileall.compile_dir(str(Path(searchlib.__file__).parent), quiet=1)
     for make in systems.values():  # warm the page cache
         timed(make(chosen[0]))
     results: dict[str, list[tuple[float, int]]] = {name: [] for name in systems}
