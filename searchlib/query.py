@@ -74,9 +74,9 @@ class Index:
         ``ranking`` sets BM25F's parameters and the field weights; by default
         ``Ranking.from_env()``, which is ``Ranking()`` unless the environment says otherwise.
         ``wait`` is how many seconds to wait for the index's first build, if it is running.
-        ``preload`` reads the index's files into memory as it opens, which makes every search
-        after the first quicker; ``preload=False`` reads only what each search needs, the
-        quicker for a process that searches once (the ``search`` command: 12% less time).
+        ``preload`` matters only for an index written before segments were kept as separate
+        files (writer.py): its segments, one compound file each, are then mapped and each part
+        copied into memory as it is opened; ``preload=False`` reads what each search needs.
 
         Raises:
             IndexNotFoundError: nothing was built there.

@@ -92,9 +92,10 @@ class Snapshot:
 
     @classmethod
     def open(cls, index_dir: Path, ranking: Ranking, *, wait: float = 0.0, preload: bool = True) -> Snapshot:
-        """Open and pin the live generation of the index at ``index_dir``; with ``preload``,
-        Whoosh maps each segment file and copies the parts it opens into memory (the quicker for
-        many searches), else it reads what each search needs from the files (a quicker start).
+        """Open and pin the live generation of the index at ``index_dir``. ``preload`` matters
+        only for segments written as compound files (before writer.py kept their files apart):
+        Whoosh then maps each and copies the parts it opens into memory, else it reads what each
+        search needs from the files.
 
         Raises:
             IndexNotFoundError, IndexBuildingError, IndexVersionError, IndexCorruptError: as
