@@ -419,25 +419,23 @@ def _shown(q: whoosh_query.Query) -> str:
 def words_within(snapshot: Snapshot, typed: str, distance: int, prefix: int = 0) -> dict[str, int]:
     """The spellings of the index within ``distance`` edits of ``typed`` (Damerau-Levenshtein:
     a swap of two letters is one edit), with their distances, found by rapidfuzz, in C++, among
-    the spellings of about the same length (and the same first letter, with ``prefix``): a word
-    within two edits of another is within two letters of its length."""
+    the spellings of about the same length (a word within two edits of another is within two
+    letters of its length) that begin with the first ``prefix`` letters of ``typed``: a run of
+    the sorted spellings."""
     from rapidfuzz import process  # only when a word is misspelt or fuzzy
     from rapidfuzz.distance import DamerauLevenshtein
 
-    grouped = snapshot.cached("spellings by start and length", lambda: _grouped(snapshot.vocabulary().words))
-    first = typed[:1] if prefix else ""
-    nearby = [word for length in range(len(typed) - distance, len(typed) + distance + 1)
-              for word in grouped.get((first, length), ())]
-    if prefix > 1:
-        nearby = [word for word in nearby if word[:prefix] == typed[:prefix]]
-    found = process.extract(typed, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=distance, limit=None)
+    words = snapshot.vocabulary().words
+    lengths = snapshot.cached("spelling lengths", lambda: np.fromiter(map(len, words), dtype=np.int64, count=len(words)))
+    start = typed[:prefix]
+    first = bisect_left(words, start)
+    last = bisect_left(words, start + _LAST_CHARACTER, first) if start else len(words)
+    if len(typed) < prefix:  # shorter than the prefix: only itself begins with its first letters
+        last = first + (first < len(words) and words[first] == typed)
+    near = first + np.flatnonzero(np.abs(lengths[first:last] - len(typed)) <= distance)
+    found = process.extract(typed, [words[at] for at in near.tolist()], scorer=DamerauLevenshtein.distance,
+                            score_cutoff=distance, limit=None)
     return {word: int(edits) for word, edits, _ in found}
 
 
-def _grouped(words: list[str]) -> dict[tuple[str, int], list[str]]:
-    """The spellings by first letter and length, and (under the first letter "") by length."""
-    grouped: dict[tuple[str, int], list[str]] = {}
-    for word in words:
-        grouped.setdefault((word[:1], len(word)), []).append(word)
-        grouped.setdefault(("", len(word)), []).append(word)
-    return grouped
+_LAST_CHARACTER = chr(0x10FFFF)  # after every word that begins with a run of letters, in order

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import searchlib
 from searchlib import ArticleNotFoundError, QuerySyntaxError, Ranking, parse_period
@@ -229,3 +231,30 @@ def test_explain_names_each_field_when_fields_are_weighted_apart(news_index: Pat
     assert {(p.field, p.term) for p in hit.explanation} >= {("body", "militari"), ("body", "base"), ("title", "base")}
     assert {p.weight for p in hit.explanation if p.field == "title"} == {2.0}
     assert sum(part.score for part in hit.explanation) == pytest.approx(hit.score)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text("abcé", min_size=1, max_size=6), min_size=1, max_size=40, unique=True),
+       st.text("abcé", max_size=6), st.integers(0, 2), st.integers(0, 3))
+def test_near_spellings_are_every_word_within_the_edits_that_begins_as_the_typed_word(
+        words: list[str], typed: str, distance: int, prefix: int) -> None:
+    """words_within looks only through the run of sorted spellings that begin with the typed
+    word's first ``prefix`` letters and are about its length: what it finds is what comparing
+    every word finds."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    from searchlib.matching import words_within
+
+    class Source:
+        def __init__(self) -> None:
+            self.kept: dict[str, object] = {}
+
+        def vocabulary(self) -> object:
+            return type("V", (), {"words": sorted(words)})()
+
+        def cached(self, name: str, make):  # type: ignore[no-untyped-def]
+            return self.kept.setdefault(name, make())
+
+    expected = {word: DamerauLevenshtein.distance(typed, word) for word in words
+                if word[:prefix] == typed[:prefix] and DamerauLevenshtein.distance(typed, word) <= distance}
+    assert words_within(Source(), typed, distance, prefix) == expected  # type: ignore[arg-type]
