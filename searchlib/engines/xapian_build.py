@@ -679,6 +679,8 @@ def _apply(corpus: Path, files: list[Path], index: Path, directories: dict[int, 
                               "the index was left as it was", path=corpus)
         for number in states:
             processes.send(number, ("prepare",))
+        stories = f"stories-{uuid.uuid4().hex}.npz"
+        _save_stories(finder, [state.generation / stories for state in states.values()])  # while the shards prepare
         prepared = {number: processes.answer(number, "prepared") for number in states}
         aliases = _alias_record(prepared, shards)
         for number, (failed, _counts, _digest) in prepared.items():
@@ -689,16 +691,14 @@ def _apply(corpus: Path, files: list[Path], index: Path, directories: dict[int, 
                 name = claimed.get(article_id, "").split(":")[0]
                 if name in files_now[number]:
                     files_now[number][name][2] = True  # read again next time
-        stories = f"stories-{uuid.uuid4().hex}.npz"
-        for number, state in states.items():
-            finder.save(state.generation / stories)
-            with open(state.generation / stories, "rb") as stream:
-                os.fsync(stream.fileno())
+        for number in states:  # the shards commit at once, each on its own core where there are enough
             metadata = {"schema_version": SCHEMA, "built_at": datetime.now().isoformat(timespec="seconds"),
                         "corpus": str(corpus.resolve()), "skipped": skipped_total(), "next_order": order,
                         "shard": f"{number + 1}/{shards}", **counts}
             processes.send(number, ("commit", metadata, files_now[number], stories, aliases))
+        for number in states:
             processes.answer(number, "committed")
+        for state in states.values():  # a build's new generations go live only once every shard has committed
             if not state.in_place:
                 _switch(state.directory, state.generation)
                 _remove_old_generations(state.directory)
@@ -719,6 +719,17 @@ def _apply(corpus: Path, files: list[Path], index: Path, directories: dict[int, 
         raise
     processes.close()
     return counts
+
+
+def _save_stories(finder: DuplicateFinder, paths: list[Path]) -> None:
+    """Write the finder's state to each of ``paths`` (one file a shard, all alike): saved once
+    and copied, which at a million articles is seconds less for each shard after the first."""
+    finder.save(paths[0])
+    for path in paths[1:]:
+        shutil.copyfile(paths[0], path)
+    for path in paths:
+        with open(path, "rb") as stream:
+            os.fsync(stream.fileno())
 
 
 def _alias_record(prepared: dict[int, tuple[Any, list[list[Any]], str]], shards: int) -> dict[str, Any] | None:
