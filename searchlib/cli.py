@@ -510,8 +510,10 @@ def search(
         raise click.UsageError("Give a QUERY or --like ID, not both.")
     if as_json and as_csv:
         raise click.UsageError("Choose one of --json and --csv.")
-    if limit is None and (like_id is not None or facets):
-        raise click.UsageError("--limit all goes with a QUERY, without --facets.")
+    if limit is None and like_id is not None:
+        raise click.UsageError("--limit all goes with a QUERY; --like shows pages: --limit N --page P.")
+    if limit is None and facets:
+        raise click.UsageError("--limit all goes without --facets: ask for the facets with a page (--limit N).")
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     options: dict[str, Any] = dict(sort=sort, since=since, until=until, person=person, place=place,

@@ -160,6 +160,8 @@ def test_unwritable_index_directory_is_a_one_line_error(in_fresh_clone: Path) ->
         (["entities", "-", "--ner", "bert"], "'bert' is not one of 'rules', 'nltk', 'spacy', 'auto'."),
         (["build", "--max-delete", "abc"], "Invalid value for '--max-delete': 'abc': give a number of articles (100) or a share"),
         (["update", "--max-delete", "101%"], "Invalid value for '--max-delete': '101%': give a number"),
+        (["search", "--like", "a1", "--limit", "all", "--csv"], "--limit all goes with a QUERY; --like shows pages"),
+        (["search", "grain", "--limit", "all", "--facets"], "--limit all goes without --facets"),
     ],
 )
 def test_bad_option_values_are_usage_errors(in_fresh_clone: Path, args: list[str], message: str) -> None:
