@@ -32,8 +32,9 @@ POPULAR = 10
 #: 2,000 words would take ten seconds.
 MOST_WORDS = 12
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
-# Words a user typed: not field names ("title:"), not inside date clauses or ranges.
-_SUGGESTABLE_WORD = re.compile(r"(?<![\w*~^\[])[^\W\d_][\w'’]*(?![\w:*~\]])(?!\S*\])")
+# Words a user typed: not field names ("title:"), not dates ("date:march"), not inside date
+# clauses or ranges.
+_SUGGESTABLE_WORD = re.compile(r"(?<![\w*~^\[])(?<![dD][aA][tT][eE]:)[^\W\d_][\w'’]*(?![\w:*~\]])(?!\S*\])")
 
 
 def suggest(snapshot: Snapshot, query: str) -> str | None:

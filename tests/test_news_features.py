@@ -169,6 +169,7 @@ def test_prefix_and_fuzzy_words(index: searchlib.Index) -> None:
         ("military base", None),
         ("Zürich", None),
         ("xqzv", None),
+        ("date:parlament militray", "date:parlament military"),  # a date is no word to correct
     ],
 )
 def test_did_you_mean_uses_the_index_vocabulary_and_never_corrects_known_words(
