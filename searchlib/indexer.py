@@ -49,16 +49,18 @@ from .schema import (
     FACETS_COLUMN,
     METADATA_FILE,
     SCHEMA_VERSION,
+    SEGMENT_FILES,
     facet_names,
     list_generations,
     make_schema,
     next_generation_name,
     read_metadata,
+    segment_files,
     switch_generation,
     write_json,
     write_metadata,
 )
-from .snapshot import STORY_NUMBERS, story_numbers
+from .snapshot import STORY_NUMBERS, story_digest, story_numbers
 from .vocabulary import VOCABULARY_STATE, Vocabulary, article_words, save_vocabulary
 from .workers import build_segments
 from .writer import (
@@ -678,7 +680,7 @@ def _finish(
     """Record what the new generation holds, and make sure it is on disk before the switch."""
     finder.save(generation / STORIES_STATE)
     _save_aliases(generation)
-    _save_story_numbers(generation)
+    numbers_digest = _save_story_numbers(generation)
     write_json(generation / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
     write_metadata(
         generation,
@@ -689,6 +691,8 @@ def _finish(
             "articles": articles,
             "skipped": skipped,
             **counts,
+            STORY_NUMBERS: numbers_digest,
+            SEGMENT_FILES: segment_files(generation),
         },
     )
     for item in generation.iterdir():
@@ -710,13 +714,15 @@ def _save_aliases(generation: Path) -> None:
     AliasTable.build(counts).save(generation / ALIASES_STATE)
 
 
-def _save_story_numbers(generation: Path) -> None:
-    """Each article's story as a number (snapshot.STORY_NUMBERS), for searches to read at once."""
+def _save_story_numbers(generation: Path) -> str:
+    """Keep each article's story as a number (snapshot.STORY_NUMBERS), for searches to read at
+    once; return their digest, for the metadata."""
     with whoosh_index.open_dir(str(generation)).reader() as reader:
         columns = [(leaf.column_reader("story", translate=False), base) for leaf, base in reader.leaf_readers()]
-        numbers = story_numbers(texts(columns, reader.doc_count_all()))
+        numbers = story_numbers(texts(columns, reader.doc_count_all())).astype(np.int32)
     with open(generation / STORY_NUMBERS, "wb") as stream:
-        np.save(stream, numbers.astype(np.int32))
+        np.save(stream, numbers)
+    return story_digest(numbers)
 
 
 def remove_leftovers(index: Path) -> None:

@@ -73,6 +73,8 @@ def facet_names(value: str) -> Iterator[tuple[str, str]]:
 
 CURRENT_FILE = "CURRENT"
 METADATA_FILE = "searchlib.json"
+#: The metadata's record of each segment file's size (``segment_files``).
+SEGMENT_FILES = "segment_files"
 GENERATION_PREFIX = "gen-"
 
 
@@ -204,6 +206,31 @@ def read_metadata(generation: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def segment_files(generation: Path) -> dict[str, int]:
+    """The size of each file of the generation's Whoosh segments, as its writer leaves them, for
+    ``damaged_files`` to compare: Whoosh takes a missing column file for a field without one,
+    and a short one for fewer articles, so a lost or cut file gave wrong counts, not an error."""
+    from whoosh import index as whoosh_index
+
+    ids = tuple(f"{segment.segment_id()}." for segment in whoosh_index.open_dir(str(generation))._segments())
+    return {item.name: item.stat().st_size for item in sorted(generation.iterdir()) if item.name.startswith(ids)}
+
+
+def damaged_files(generation: Path) -> list[str]:
+    """The generation's segment files that are missing or not the size its writer recorded
+    (none for a generation whose writer recorded no sizes)."""
+    damaged = []
+    for name, size in (read_metadata(generation).get(SEGMENT_FILES) or {}).items():
+        try:
+            found = (generation / name).stat().st_size
+        except OSError:
+            damaged.append(f"{name} is missing")
+            continue
+        if found != size:
+            damaged.append(f"{name} has {found:,} bytes, not {size:,}")
+    return damaged
 
 
 def write_metadata(generation: Path, metadata: dict[str, Any]) -> None:

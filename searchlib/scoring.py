@@ -62,7 +62,9 @@ class TermPostings:
             return self._postings[key]
         try:
             docs = self._read_docs_and_weights(field, term)
-        except Exception:  # noqa: BLE001 (Whoosh raises bare Exception for a word its field cannot hold)
+        except Exception as error:  # noqa: BLE001 (Whoosh raises bare Exception for a word its field cannot hold)
+            if type(error) is not Exception:
+                raise  # a file that cannot be read: an error, not "no article has it"
             docs = np.zeros(0, dtype=np.int64), np.zeros(0)  # a date field asked for "last": no article has it
         if docs[0].size:
             lengths = self.field_lengths(field)[docs[0]]

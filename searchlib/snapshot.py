@@ -13,6 +13,7 @@ and replaces it when a writer makes a newer generation live.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -31,11 +32,20 @@ from .config import Ranking
 from .errors import IndexBuildingError, IndexCorruptError, IndexNotFoundError
 from .locks import READERS_LOCK, ReaderPin, writer_of
 from .models import ENTITY_KINDS
-from .schema import ALIASES_STATE, FACETS_COLUMN, current_generation, facet_names, read_metadata, rebuild_hint
+from .schema import (
+    ALIASES_STATE,
+    FACETS_COLUMN,
+    current_generation,
+    damaged_files,
+    facet_names,
+    read_metadata,
+    rebuild_hint,
+)
 from .scoring import BM25, TermPostings
 from .vocabulary import Vocabulary
 
-__all__ = ["STORY_NUMBERS", "Snapshot", "Facets", "Stories", "UNDATED", "story_numbers", "wait_for_first_build"]
+__all__ = ["STORY_NUMBERS", "Snapshot", "Facets", "Stories", "UNDATED", "story_digest", "story_numbers",
+           "wait_for_first_build"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +124,14 @@ class Snapshot:
             raise IndexCorruptError(
                 f"Cannot open the index at '{index_dir}': its generation keeps disappearing. "
                 f"Rebuild it with: {rebuild_hint(index_dir)}",
+                path=index_dir,
+            )
+        damaged = damaged_files(generation)
+        if damaged:
+            pin.release()
+            raise IndexCorruptError(
+                f"The index at '{index_dir}' is damaged: {'; '.join(damaged[:3])}"
+                f"{f' (and {len(damaged) - 3} more)' if len(damaged) > 3 else ''}. Rebuild it with: {rebuild_hint(index_dir)}",
                 path=index_dir,
             )
         try:
@@ -212,11 +230,15 @@ class Snapshot:
         return self.cached("stories", make)
 
     def _saved_story_numbers(self) -> np.ndarray | None:
+        """The numbers the writer kept, if they are what it recorded (a file of another
+        generation, a cut or damaged one, or none is read again from the column)."""
         try:
             codes = np.load(self.generation / STORY_NUMBERS, allow_pickle=False)
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError):
             return None
-        return codes.astype(np.int64, copy=False) if codes.shape == (self.size,) and codes.dtype.kind == "i" else None
+        if codes.shape != (self.size,) or story_digest(codes) != self.metadata.get(STORY_NUMBERS):
+            return None
+        return codes.astype(np.int64)
 
     def dates(self) -> np.ndarray:
         """Each article's date in microseconds since 0001-01-01 (as Whoosh stores it), or
@@ -291,6 +313,11 @@ class Snapshot:
 
     def stored(self, docnum: int) -> dict[str, Any]:
         return self.searcher.stored_fields(docnum)
+
+
+def story_digest(numbers: np.ndarray) -> str:
+    """What the writer records of the story numbers it keeps, to know them again."""
+    return hashlib.blake2b(f"{numbers.dtype.str}{numbers.shape}".encode() + numbers.tobytes(), digest_size=16).hexdigest()
 
 
 def story_numbers(stories: list[str]) -> np.ndarray:

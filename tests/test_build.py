@@ -99,6 +99,29 @@ def test_damaged_index_files_are_a_clear_error(tmp_path: Path, seed_corpus: Path
         searchlib.Index.open(index_dir)
 
 
+@pytest.mark.parametrize("damage", ["remove", "resize"])
+@pytest.mark.parametrize("suffix", [".date.col", ".facets.col", "._text_len.col", ".pst", "._stored.col", ".id.col"])
+def test_a_segment_file_lost_or_cut_is_a_clear_error_not_fewer_articles(tmp_path: Path, seed_corpus: Path,
+                                                                         suffix: str, damage: str) -> None:
+    """Whoosh takes a missing column file for a field without one and a short one for fewer
+    articles: a lost date column gave fewer matches for a date range, and no error."""
+    index_dir = tmp_path / "index"
+    built = searchlib.build(seed_corpus, index_dir).added
+    [victim] = (index_dir / "gen-000001").glob(f"MAIN_*{suffix}")
+    if damage == "remove":
+        victim.unlink()
+    else:  # cut in half, or grown where there is nothing to cut (postings all kept in the terms)
+        data = victim.read_bytes()
+        victim.write_bytes(data[: len(data) // 2] if len(data) > 1 else data + b"x")
+    message = rf"The index at '{index_dir}' is damaged: {victim.name} (is missing|has [0-9,]+ bytes, not [0-9,]+)\. Rebuild it with:"
+    with pytest.raises(IndexCorruptError, match=message):
+        searchlib.Index.open(index_dir)
+    (index_dir / "CURRENT").unlink()  # a fresh build over it works
+    searchlib.build(seed_corpus, index_dir)
+    with searchlib.Index.open(index_dir) as index:
+        assert index.article_count == built
+
+
 def test_stored_fields_round_trip(index: searchlib.Index) -> None:
     (hit,) = index.search("id:world/romania.txt").hits
     assert hit.title == "Romania Remembers the Fall of Ceaușescu"

@@ -184,3 +184,29 @@ def test_story_numbers_are_kept_by_builds_and_updates_and_read_without_them(tmp_
         again = index.search("bank")
         assert (again.total, again.stories, [h.similar for h in again.hits]) == (
             updated.total, updated.stories, [h.similar for h in updated.hits])
+
+
+@pytest.mark.parametrize("bad", ["empty", "zeros", "huge", "negative", "another generation's"])
+def test_story_numbers_that_are_not_the_writers_are_read_again_from_the_column(wire_index: Path, tmp_path: Path,
+                                                                              bad: str) -> None:
+    """A cut file (a crash while writing it), wrong numbers of the right shape (all one story,
+    one too large to count stories with, negative) or the file of another generation: searches
+    fold as the story column says, and never run out of memory or fail."""
+    import shutil
+
+    index = tmp_path / "index"
+    shutil.copytree(wire_index, index)
+    with searchlib.Index.open(index) as opened:
+        folded = opened.search("bank")
+    [generation] = index.glob("gen-*")
+    saved = np.load(generation / STORY_NUMBERS)
+    changed = {"zeros": np.zeros_like(saved), "huge": np.where(np.arange(saved.size) == 0, 2_000_000_000, saved).astype(saved.dtype),
+               "negative": -saved - 1, "another generation's": saved[::-1].copy()}
+    if bad == "empty":
+        (generation / STORY_NUMBERS).write_bytes(b"")
+    else:
+        np.save(generation / STORY_NUMBERS, changed[bad])
+    with searchlib.Index.open(index) as opened:
+        again = opened.search("bank")
+    assert (again.total, again.stories, [(h.id, h.similar) for h in again.hits]) == (
+        folded.total, folded.stories, [(h.id, h.similar) for h in folded.hits])
