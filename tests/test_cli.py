@@ -274,19 +274,24 @@ def test_a_search_command_loads_only_what_a_search_needs(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("command", ["search", "searchlib"])
-def test_commands_leave_out_the_garbage_collections_at_exit(tmp_path: Path, command: str) -> None:
+def test_commands_leave_out_the_garbage_collections_at_exit_and_may_open_many_files(tmp_path: Path, command: str) -> None:
     """Python's last collections walk every object a command made (70 ms of a search): by the
-    time the interpreter finalizes, they are frozen out of the collector, after the output."""
+    time the interpreter finalizes, they are frozen out of the collector, after the output. A
+    soft limit of open files below the hard one is raised (an index holds a file open for each
+    part of each segment it reads)."""
     from .test_updates import write_wire
 
     searchlib.build(write_wire(tmp_path / "wire.jsonl", 20), tmp_path / "index")
     entry = "search_main" if command == "search" else "main"
     arguments = ["harbour", "--index", "index"] if command == "search" else ["search", "harbour", "--index", "index"]
-    code = ("import atexit, gc, sys\n"
+    code = ("import atexit, gc, resource, sys\n"
+            "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))\n"
+            "atexit.register(lambda: print('FILES', resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= min(hard, 65536)))\n"
             "atexit.register(lambda: print('FROZEN AT EXIT', gc.get_freeze_count() > 0))\n"
             f"sys.argv = [{command!r}, *{arguments!r}]\n"
             f"from searchlib.cli import {entry}\n"
             f"{entry}()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     lines = done.stdout.rstrip().splitlines()
-    assert "articles match 'harbour'" in lines[0] and lines[-1] == "FROZEN AT EXIT True", done.stderr
+    assert "articles match 'harbour'" in lines[0] and lines[-2:] == ["FROZEN AT EXIT True", "FILES True"], done.stderr
