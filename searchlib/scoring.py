@@ -61,11 +61,11 @@ class TermPostings:
             self._postings.move_to_end(key)
             return self._postings[key]
         try:
-            docs = self._read_docs_and_weights(field, term)
-        except Exception as error:  # noqa: BLE001 (Whoosh raises bare Exception for a word its field cannot hold)
-            if type(error) is not Exception:
-                raise  # a file that cannot be read: an error, not "no article has it"
+            self._searcher.schema[field].to_bytes(term)
+        except Exception:  # noqa: BLE001 (Whoosh raises ValueError, or bare Exception, for a word its field cannot hold)
             docs = np.zeros(0, dtype=np.int64), np.zeros(0)  # a date field asked for "last": no article has it
+        else:  # and a file that cannot be read is an error, not "no article has it"
+            docs = self._read_docs_and_weights(field, term)
         if docs[0].size:
             lengths = self.field_lengths(field)[docs[0]]
             weighting = self._searcher.weighting
