@@ -679,8 +679,11 @@ def _finish(
 ) -> None:
     """Record what the new generation holds, and make sure it is on disk before the switch."""
     finder.save(generation / STORIES_STATE)
-    _save_aliases(generation)
-    numbers_digest = _save_story_numbers(generation)
+    with whoosh_index.open_dir(str(generation)).reader() as reader:  # read once for all three
+        leaves = list(reader.leaf_readers())
+        _save_aliases(generation, leaves)
+        numbers_digest = _save_story_numbers(generation, leaves, reader.doc_count_all())
+        files = segment_files(generation, [leaf.segment().segment_id() for leaf, _ in leaves])
     write_json(generation / FILES_STATE, {name: state.to_json() for name, state in files_now.items()})
     write_metadata(
         generation,
@@ -692,7 +695,7 @@ def _finish(
             "skipped": skipped,
             **counts,
             STORY_NUMBERS: numbers_digest,
-            SEGMENT_FILES: segment_files(generation),
+            SEGMENT_FILES: files,
         },
     )
     for item in generation.iterdir():
@@ -700,26 +703,25 @@ def _finish(
             os.fsync(stream.fileno())
 
 
-def _save_aliases(generation: Path) -> None:
+def _save_aliases(generation: Path, leaves: list[tuple[Any, int]]) -> None:
     """The generation's alias table (aliases.py), made from how many of its articles give each
-    name: read from the facets column, deleted articles left out (0.5 s for Reuters)."""
+    name: read from the facets column of each of its segments (``leaves``), deleted articles
+    left out (0.5 s for Reuters)."""
     counts: Counter[tuple[str, str]] = Counter()
-    with whoosh_index.open_dir(str(generation)).reader() as reader:
-        for leaf, _ in reader.leaf_readers():
-            deleted = leaf.deleted_docs_set
-            values = texts([(leaf.column_reader(FACETS_COLUMN, translate=False), 0)], leaf.doc_count_all())
-            for docnum, value in enumerate(values):
-                if docnum not in deleted:
-                    counts.update(set(facet_names(value)))
+    for leaf, _ in leaves:
+        deleted = leaf.deleted_docs_set
+        values = texts([(leaf.column_reader(FACETS_COLUMN, translate=False), 0)], leaf.doc_count_all())
+        for docnum, value in enumerate(values):
+            if docnum not in deleted:
+                counts.update(set(facet_names(value)))
     AliasTable.build(counts).save(generation / ALIASES_STATE)
 
 
-def _save_story_numbers(generation: Path) -> str:
+def _save_story_numbers(generation: Path, leaves: list[tuple[Any, int]], size: int) -> str:
     """Keep each article's story as a number (snapshot.STORY_NUMBERS), for searches to read at
     once; return their digest, for the metadata."""
-    with whoosh_index.open_dir(str(generation)).reader() as reader:
-        columns = [(leaf.column_reader("story", translate=False), base) for leaf, base in reader.leaf_readers()]
-        numbers = story_numbers(texts(columns, reader.doc_count_all())).astype(np.int32)
+    columns = [(leaf.column_reader("story", translate=False), base) for leaf, base in leaves]
+    numbers = story_numbers(texts(columns, size)).astype(np.int32)
     with open(generation / STORY_NUMBERS, "wb") as stream:
         np.save(stream, numbers)
     return story_digest(numbers)
@@ -820,7 +822,6 @@ def _local_shards_status(index: Path, shards: list[tuple[str, str | None, dict[s
 def _shards_files(shards: Sequence[tuple[str, str | None, dict[str, Any]]]) -> dict[str, tuple[int, int]]:
     """The corpus files the shards record having read, each with its size and modification time."""
     return {name: (state[0], state[1]) for _, _, records in shards for name, state in records.get(FILES_KEY, {}).items()}
-
 
 
 def changed_files(corpus: Path | str, previous: dict[str, tuple[int, int]]) -> int:

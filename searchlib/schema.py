@@ -208,14 +208,13 @@ def read_metadata(generation: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def segment_files(generation: Path) -> dict[str, int]:
-    """The size of each file of the generation's Whoosh segments, as its writer leaves them, for
-    ``damaged_files`` to compare: Whoosh takes a missing column file for a field without one,
-    and a short one for fewer articles, so a lost or cut file gave wrong counts, not an error."""
-    from whoosh import index as whoosh_index
-
-    ids = tuple(f"{segment.segment_id()}." for segment in whoosh_index.open_dir(str(generation))._segments())
-    return {item.name: item.stat().st_size for item in sorted(generation.iterdir()) if item.name.startswith(ids)}
+def segment_files(generation: Path, segment_ids: Iterable[str]) -> dict[str, int]:
+    """The size of each file of the generation's Whoosh segments (``segment_ids``), as its
+    writer leaves them, for ``damaged_files`` to compare: Whoosh takes a missing column file for
+    a field without one, and a short one for fewer articles, so a lost or cut file gave wrong
+    counts, not an error."""
+    starts = tuple(f"{segment_id}." for segment_id in segment_ids)
+    return {item.name: item.stat().st_size for item in sorted(generation.iterdir()) if item.name.startswith(starts)}
 
 
 def damaged_files(generation: Path) -> list[str]:

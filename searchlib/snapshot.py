@@ -170,7 +170,7 @@ class Snapshot:
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return read_metadata(self.generation)
+        return dict(self.cached("metadata", lambda: read_metadata(self.generation)))  # a generation is never rewritten
 
     def cached(self, name: str, make: Callable[[], Any]) -> Any:
         """``make()``, once while this snapshot is open."""
