@@ -48,6 +48,7 @@ __all__ = [
     "NltkTokenizer",
     "SnowballFilter",
     "STOP_WORDS",
+    "QUERY_STOP_WORDS",
     "news_analyzer",
     "name_list_analyzer",
     "spelling_analyzer",
@@ -60,6 +61,22 @@ __all__ = [
 STOP_WORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then "
     "there these they this to was will with".split()
+)
+
+#: Common words a query leaves out, though the index keeps them (query_language.py), as Xapian's
+#: QueryParser leaves out its stopper's words: question and function words ("what", "which",
+#: "about", "from"), which in a question typed whole ("what did Reagan say about Nakasone")
+#: only add articles that happen to use them. NLTK's English stop list less those that name
+#: something in news ("us", "may", "will", "can", "won", "up", "over", "after"...) and less the
+#: pieces of contractions the tokenizer never makes, plus "could", "would" and the contractions
+#: it does make. A phrase keeps them, and so does a query of nothing else.
+QUERY_STOP_WORDS = frozenset(
+    "about against all am any because been being between both could did do does doing during each "
+    "from further had has have having he her here hers herself him himself his how i its itself "
+    "just me my myself nor now only other our ours ourselves own same she should so some than "
+    "those through too until very we were what when where which while who whom why would you "
+    "your yours yourself yourselves them themselves theirs what's it's don't doesn't i'm you're "
+    "we're they're that's there's here's let's isn't aren't wasn't weren't".split()
 )
 
 # Acronyms with dots (U.S., U.N.), numbers with separators (6,000; 3.5), then words with inner

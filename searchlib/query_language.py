@@ -27,9 +27,19 @@ from typing import Any
 
 import attrs
 from whoosh import query as whoosh_query
-from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldPlugin, OrGroup, QueryParser
+from whoosh.qparser import (
+    AndGroup,
+    BoostPlugin,
+    FieldAliasPlugin,
+    FuzzyTermPlugin,
+    MultifieldPlugin,
+    OrGroup,
+    Plugin,
+    QueryParser,
+    syntax,
+)
 
-from .analysis import fold_pattern
+from .analysis import QUERY_STOP_WORDS, fold_pattern, token_terms
 from .config import SEARCHABLE_TEXT_FIELDS, SPELLED_FIELDS
 from .dates import parse_period
 from .errors import QuerySyntaxError
@@ -94,14 +104,23 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
     fields = [*schema.names(), *FIELD_ALIASES]  # type: ignore[attr-defined]
     repaired, repairs = read_query(without_dates, fields, strict=strict)
     notices += repairs
-    parsed = []
-    for parser in _parsers(schema, field_weights):
-        try:
-            parsed.append(_count_repeats(parser.parse(repaired, normalize=False)).normalize())
-        except Exception as exc:  # Whoosh's parser raises few, but any is a syntax error
-            if strict:
-                raise QuerySyntaxError(f"Cannot parse the query {text!r}: {exc}", query=text) from exc
-            return _as_plain_words(text, schema, field_weights, notices)
+    shouting = _shouting(text)
+    for leave_out in (True, False):
+        parsers = _parsers(schema, field_weights, leave_out=leave_out, shouting=shouting)
+        parsed = []
+        for parser in parsers:
+            try:
+                parsed.append(_count_repeats(parser.parse(repaired, normalize=False)).normalize())
+            except Exception as exc:  # Whoosh's parser raises few, but any is a syntax error
+                if strict:
+                    raise QuerySyntaxError(f"Cannot parse the query {text!r}: {exc}", query=text) from exc
+                return _as_plain_words(text, schema, field_weights, notices)
+        left_out = list(dict.fromkeys(word for parser in parsers for plugin in parser.plugins
+                                      if isinstance(plugin, _CommonWords) for word in plugin.left_out))
+        if not left_out or any(_is_word(leaf, date_ranges) for leaf in parsed[1].leaves()):
+            break  # else nothing but common words (and dates): search those
+    if left_out:
+        notices.append(_left_out_notice(left_out))
     all_words, any_word = (_rewrite(q, date_ranges) for q in parsed)
     return ParsedQuery(text, all_words, None if any_word == all_words else any_word, tuple(notices))
 
@@ -123,8 +142,9 @@ def _has_controls(text: str) -> bool:
 
 def _parse_words(text: str, typed: list[str], schema: object, weights: dict[str, float]) -> ParsedQuery:
     """Words and nothing else, the common query: the queries Whoosh's parser would make (a term
-    a word and field, boosted by the field's weight), made directly."""
-    words: list[whoosh_query.Query] = []
+    a word and field, boosted by the field's weight), made directly, less the common words
+    unless there is nothing else."""
+    words: list[tuple[str, whoosh_query.Query]] = []
     for word in typed:
         terms = [
             whoosh_query.Term(field, term, boost=weight)
@@ -132,9 +152,44 @@ def _parse_words(text: str, typed: list[str], schema: object, weights: dict[str,
             for term in schema[field].process_text(word, mode="query")  # type: ignore[index]
         ]
         if terms:
-            words.append(terms[0] if len(terms) == 1 else whoosh_query.Or(terms))
-    all_words, any_word = (_count_repeats(_across_kinds(group(words))).normalize() for group in (whoosh_query.And, whoosh_query.Or))
-    return ParsedQuery(text, all_words, None if any_word == all_words else any_word)
+            words.append((word, terms[0] if len(terms) == 1 else whoosh_query.Or(terms)))
+    shouting = _shouting(text)
+    common = {word for word, _ in words if _is_common(word, shouting=shouting)}
+    notices: tuple[str, ...] = ()
+    if common and any(word not in common for word, _ in words):
+        notices = (_left_out_notice(list(dict.fromkeys(word for word, _ in words if word in common))),)
+        words = [(word, q) for word, q in words if word not in common]
+    queries = [q for _, q in words]
+    all_words, any_word = (_count_repeats(_across_kinds(group(queries))).normalize() for group in (whoosh_query.And, whoosh_query.Or))
+    return ParsedQuery(text, all_words, None if any_word == all_words else any_word, notices)
+
+
+def _is_common(word: str, *, shouting: bool) -> bool:
+    """Whether ``word``, as typed, is one of the common words a query leaves out
+    (``analysis.QUERY_STOP_WORDS``); not when it is in capitals in a query with small letters
+    ("WHO", the World Health Organization)."""
+    spellings = [spelling for spelling, *_ in token_terms(word)]
+    if len(spellings) != 1 or spellings[0] not in QUERY_STOP_WORDS:
+        return False
+    return shouting or not (len(word) > 1 and word.isupper())
+
+
+def _shouting(text: str) -> bool:
+    """Whether ``text`` is typed without small letters, when capitals say nothing of a word."""
+    return not any(character.islower() for character in text)
+
+
+def _is_word(leaf: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> bool:
+    """Whether a leaf of a parsed query is a word, not nothing nor a date clause's placeholder."""
+    if leaf is whoosh_query.NullQuery:
+        return False
+    return not (isinstance(leaf, whoosh_query.Term) and leaf.fieldname == "id" and leaf.text in date_ranges)
+
+
+def _left_out_notice(words: list[str]) -> str:
+    listed = ", ".join(f"'{word}'" for word in words)
+    kind = "the common word" if len(words) == 1 else "the common words"
+    return f"Left out {kind} {listed}: put a word in quotes to search for it too"
 
 
 def _as_plain_words(text: str, schema: object, weights: dict[str, float], notices: list[str]) -> ParsedQuery:
@@ -160,11 +215,47 @@ class _Parser(QueryParser):
         return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
 
 
-def _parsers(schema: object, weights: dict[str, float]) -> tuple[QueryParser, QueryParser]:
-    """The query parsers of the "all words" and the "any word" queries."""
+class _CommonWords(Plugin):
+    """Leave out the plain words that are common words (``_is_common``), keeping them in
+    ``left_out``: those typed with no field, no operator on either side, no ``NOT``, boost,
+    wildcard or ``~``, and outside quotes (a phrase is a node of its own)."""
+
+    def __init__(self, *, shouting: bool) -> None:
+        self.shouting = shouting
+        self.left_out: list[str] = []
+
+    def filters(self, parser: QueryParser) -> list[tuple[Any, int]]:
+        return [(self._leave_out, 105)]  # after explicit fields are read (100), before the others are given (110)
+
+    def _leave_out(self, parser: QueryParser, group: syntax.GroupNode) -> syntax.GroupNode:
+        nodes = list(group)
+        kept = group.empty_copy()
+        for at, node in enumerate(nodes):
+            if isinstance(node, syntax.GroupNode):
+                kept.append(self._leave_out(parser, node))
+            elif (type(node) is syntax.WordNode and node.fieldname is None and not _bound(nodes, at)
+                  and _is_common(node.text, shouting=self.shouting)):
+                self.left_out.append(node.text)
+            else:
+                kept.append(node)
+        return kept
+
+
+def _bound(nodes: list[syntax.SyntaxNode], at: int) -> bool:
+    """Whether the word at ``at`` is an operator's operand, or has a boost."""
+    before = next((n for n in reversed(nodes[:at]) if not isinstance(n, syntax.Whitespace)), None)
+    after = next((n for n in nodes[at + 1:] if not isinstance(n, syntax.Whitespace)), None)
+    return isinstance(before, syntax.Operator) or isinstance(after, (syntax.InfixOperator, BoostPlugin.BoostNode))
+
+
+def _parsers(schema: object, weights: dict[str, float], *, leave_out: bool, shouting: bool) -> tuple[QueryParser, QueryParser]:
+    """The query parsers of the "all words" and the "any word" queries, with the plugin that
+    leaves out the common words if ``leave_out``."""
     parsers = []
     for group in (AndGroup, OrGroup):
         parser = _Parser(None, schema, group=group)  # Whoosh's MultifieldParser, with our term_query
+        if leave_out:
+            parser.add_plugin(_CommonWords(shouting=shouting))
         parser.add_plugin(MultifieldPlugin(list(weights), fieldboosts=weights))
         parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
         parser.add_plugin(FuzzyTermPlugin())

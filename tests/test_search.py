@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 import searchlib
 from searchlib import Entity, QuerySyntaxError, ScorePart, Snippet
+from searchlib.query_language import parse_query
+from searchlib.schema import make_schema
 
 from .conftest import LONG_ARTICLE_WORD, SEED
 
@@ -211,6 +213,32 @@ def test_any_text_is_a_query_read_as_words_with_a_notice(index: searchlib.Index,
 @pytest.mark.parametrize("query", ["what is a military base?", "military base?", "base?"])
 def test_a_question_mark_ending_a_word_is_punctuation(index: searchlib.Index, query: str) -> None:
     assert ids(index.search(query)) == ids(index.search(query.replace("?", "")))
+
+
+def test_a_question_typed_whole_leaves_out_its_common_words_and_says_which(index: searchlib.Index) -> None:
+    question, plain = index.search("What about a military base?"), index.search("military base")
+    # No article has "what": searched, it left none with every word, and ranked by chance words.
+    assert ids(question) == ids(plain) and question.total == plain.total == 3
+    assert question.notices == ("Left out the common words 'What', 'about': put a word in quotes to search for it too",)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"about" military base', "military base NOT about", "military base -about", "text:about base",
+     "about^2 military base", "military AND about", "ABOUT military base", "about", "what about", "date:2012 about"],
+)
+def test_a_common_word_is_searched_when_asked_for(query: str) -> None:
+    """In quotes, with an operator, a field or a boost, in capitals among small letters, and
+    when there is nothing else to search."""
+    parsed = parse_query(query, make_schema(), {"text": 1.0})
+    assert "about" in {getattr(leaf, "text", None) for leaf in parsed.all_words.leaves()}
+    assert not any(notice.startswith("Left out") for notice in parsed.notices)
+
+
+def test_a_query_in_capitals_leaves_out_its_common_words_too() -> None:
+    parsed = parse_query("WHO IS THE PRESIDENT", make_schema(), {"text": 1.0})
+    assert [leaf.text for leaf in parsed.all_words.leaves()] == ["presid"]
+    assert parsed.notices == ("Left out the common word 'WHO': put a word in quotes to search for it too",)
 
 
 def test_a_query_of_only_stop_words_finds_nothing_and_says_why(index: searchlib.Index) -> None:
