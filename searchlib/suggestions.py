@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .analysis import fold
+from .analysis import QUERY_STOP_WORDS, STOP_WORDS, fold
 from .matching import words_within
 from .snapshot import Snapshot
 
@@ -32,6 +32,7 @@ POPULAR = 10
 #: 2,000 words would take ten seconds.
 MOST_WORDS = 12
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+_COMMON = STOP_WORDS | QUERY_STOP_WORDS
 # Words a user typed: not field names ("title:"), not dates ("date:march"), not inside date
 # clauses or ranges.
 _SUGGESTABLE_WORD = re.compile(r"(?<![\w*~^\[])(?<![dD][aA][tT][eE]:)[^\W\d_][\w'’]*(?![\w:*~\]])(?!\S*\])")
@@ -51,8 +52,8 @@ def suggest(snapshot: Snapshot, query: str) -> str | None:
         nonlocal changed, looked_up
         word = match.group()
         typed = fold(word)
-        if len(typed) < 3 or word in _OPERATORS or looked_up >= MOST_WORDS:
-            return word
+        if len(typed) < 3 or word in _OPERATORS or typed in _COMMON or looked_up >= MOST_WORDS:
+            return word  # a common word is left out or not indexed: nothing to correct
         looked_up += 1
         count = vocabulary.count(typed)
         if count > max(RARE, snapshot.size // 10_000):
