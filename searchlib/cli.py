@@ -654,6 +654,9 @@ main.add_command(search)
 
 # status -----------------------------------------------------------------------------------------
 
+#: The figures of ``index_status`` that are counts, shown as the other commands show counts (20,841).
+STATUS_COUNTS = frozenset({"articles", "skipped", "changed_files"})
+
 
 @main.command(context_settings=CONTEXT)
 @index_option
@@ -675,7 +678,8 @@ def status(index_path: Path, as_json: bool) -> None:
     if info["generation"] is None:
         shown = {"index": info["index"], "state": "being built (no generation is live yet)", "writer": _writer_text(writer)}
     else:
-        shown = {**{key: value for key, value in info.items() if key != "writer"}, "writer": _writer_text(writer)}
+        shown = {**{key: f"{value:,}" if key in STATUS_COUNTS and value is not None else value
+                    for key, value in info.items() if key != "writer"}, "writer": _writer_text(writer)}
         if shown["changed_files"] is None:
             gone = info["corpus"] and not Path(info["corpus"]).exists()
             shown["changed_files"] = "unknown (corpus not found)" if gone else "unknown (not recorded here)"
