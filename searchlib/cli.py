@@ -756,12 +756,16 @@ def timeline(
             writer.writerow(["undated", result.undated])
         click.echo(out.getvalue(), nl=False)
     else:
-        click.echo(_timeline_text(result))
+        within = _filters_text(since=since, until=until, person=person, place=place, organization=organization)
+        click.echo(_timeline_text(result, within=within, any_words=any_words))
 
 
-def _timeline_text(result: searchlib.Timeline, width: int = 40) -> str:
+def _timeline_text(result: searchlib.Timeline, *, within: str = "", any_words: bool = False, width: int = 40) -> str:
+    """The chart, under a line that says what was counted: the query, the filters ``within``
+    it (as search's count line names them) and whether articles with any of the words were."""
     noun = "article" if result.total == 1 else "articles"
-    head = f"{formats.for_terminal(result.query)!r} by {result.by}: {result.total:,} {noun}, {result.undated:,} of them undated"
+    counted = f"{result.total:,} {noun}" + (" with any of the words" if any_words else "")
+    head = f"{formats.for_terminal(result.query)!r} by {result.by}{within}: {counted}, {result.undated:,} of them undated"
     if result.some_words:
         head += f"; {result.some_words:,} more with some of the words (--any counts them too)"
     lines = [head + ".", *(f"Note: {notice}" for notice in result.notices)]
