@@ -525,6 +525,8 @@ def search(
         raise click.UsageError("Choose one of --json and --csv.")
     if limit is None and like_id is not None:
         raise click.UsageError("--limit all goes with a QUERY; --like shows pages: --limit N --page P.")
+    if limit is None and page > 1:
+        raise click.UsageError("--limit all writes every hit, on one page: leave out --page, or give --limit N --page P.")
     if limit is None and facets:
         raise click.UsageError("--limit all goes without --facets: ask for the facets with a page (--limit N).")
     if color is None:

@@ -173,6 +173,7 @@ def test_unwritable_index_directory_is_a_one_line_error(in_fresh_clone: Path) ->
         (["update", "--max-delete", "101%"], "Invalid value for '--max-delete': '101%': give a number"),
         (["search", "--like", "a1", "--limit", "all", "--csv"], "--limit all goes with a QUERY; --like shows pages"),
         (["search", "grain", "--limit", "all", "--facets"], "--limit all goes without --facets"),
+        (["search", "grain", "--limit", "all", "--page", "2"], "--limit all writes every hit, on one page: leave out --page"),
     ],
 )
 def test_bad_option_values_are_usage_errors(in_fresh_clone: Path, args: list[str], message: str) -> None:
