@@ -1,28 +1,31 @@
 """What a search gives back, made from the articles chosen: hits with their snippets and the
 parts of their scores, facet counts and timelines.
 
-Snippets are highlighted around the query's terms where the article's text has them, found by
-analysing the text again as the build did; ``snippets.py`` picks and joins the fragments. Facets and timelines count over every article selected, with
-numpy, from columns the snapshot reads once.
+Snippets are highlighted around the query's terms where the article's text has them (a phrase's
+only where they form the phrase), found by analysing the text again as the build did;
+``snippets.py`` picks and joins the fragments. Facets and timelines count over every article
+selected, with numpy, from columns the snapshot reads once.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 
+import attrs
 import numpy as np
 
 from .aliases import AliasTable
 from .analysis import ANALYSED_CHARACTERS, token_terms
+from .matching import Leaf, PhraseLeaf
 from .models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, Snippet, TimelineBucket
 from .ranking import Placed, Selection
 from .snapshot import UNDATED, Snapshot
 from .snippets import hit_snippets, join_pieces
 
-__all__ = ["make_hits", "highlighted_terms", "indexed_article", "facet_counts", "timeline_buckets", "canonical_entities",
-           "marked_text", "HIGHLIGHTED_FIELDS", "PERIODS", "MAX_PERIODS"]
+__all__ = ["make_hits", "Marked", "highlighted_terms", "term_offsets", "indexed_article", "facet_counts", "timeline_buckets",
+           "canonical_entities", "marked_text", "HIGHLIGHTED_FIELDS", "PERIODS", "MAX_PERIODS"]
 
 PERIODS = ("year", "month", "day")
 #: Past this many periods between a timeline's first and last match, only periods with
@@ -32,9 +35,19 @@ MAX_PERIODS = 10_000
 HIGHLIGHTED_FIELDS = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
 
 
+@attrs.frozen
+class Marked:
+    """What snippets mark: ``words`` (terms) wherever they occur, and the terms of each of
+    ``phrases`` (its terms in order, and the positions allowed from each to the next) only
+    where they occur as that phrase."""
+
+    words: frozenset[str] = frozenset()
+    phrases: frozenset[tuple[tuple[str, ...], int]] = frozenset()
+
+
 def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *, explain: bool) -> tuple[Hit, ...]:
     """The hits of a page, each with its snippets (and explanation, if asked for)."""
-    words = highlighted_terms(selection)
+    words = highlighted_terms(selection.leaves)
     return tuple(
         _hit(snapshot, rank, docnum, score, words, explanation(snapshot, docnum, selection) if explain else (),
              tuple(snapshot.id_of(d) for d in similar))
@@ -42,12 +55,48 @@ def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *,
     )
 
 
-def highlighted_terms(selection: Selection) -> frozenset[str]:
-    """The terms a selection's query searched in the text and names: what snippets mark."""
-    return frozenset(term for field, term, _ in selection.leaves if field in HIGHLIGHTED_FIELDS)
+def highlighted_terms(leaves: Iterable[Leaf]) -> Marked:
+    """What snippets mark of the terms a query searched in the text and names (its ``leaves``):
+    a word searched alone wherever it occurs, a word of a phrase only in the phrase."""
+    shown = [leaf for leaf in leaves if leaf[0] in HIGHLIGHTED_FIELDS]
+    return Marked(frozenset(leaf[1] for leaf in shown if not isinstance(leaf, PhraseLeaf)),
+                  frozenset((leaf.words, leaf.slop) for leaf in shown if isinstance(leaf, PhraseLeaf)))
 
 
-def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> IndexedArticle:
+def term_offsets(tokens: Sequence[tuple[str, str | None, int, int, int]], marked: Marked) -> list[tuple[str, int, int]]:
+    """Where ``marked`` occurs among a text's ``tokens`` (``analysis.token_terms``): ``(term,
+    start, end)`` character offsets."""
+    found = [(term, start, end) for _, term, start, end, _ in tokens if term in marked.words]
+    if marked.phrases:
+        # Positions as the text field numbers them: stop words left out, a line break adding one.
+        kept: list[tuple[int, str, int, int]] = []
+        for _, term, start, end, breaks in tokens:
+            if term is not None:
+                kept.append((len(kept) + breaks, term, start, end))
+        for words, slop in marked.phrases:
+            for first, token in enumerate(kept):
+                if token[1] == words[0]:
+                    found += [kept[at][1:] for at in _phrase_from(kept, first, words, max(slop, 1))]
+    return found
+
+
+def _phrase_from(kept: list[tuple[int, str, int, int]], first: int, words: tuple[str, ...], slop: int) -> list[int]:
+    """The tokens of ``kept`` that hold ``words`` in order from token ``first`` on, each within
+    ``slop`` positions of the one before, as a phrase matches; none where they do not."""
+    if kept[first][1] != words[0]:
+        return []
+    if len(words) == 1:
+        return [first]
+    for then in range(first + 1, len(kept)):
+        if kept[then][0] - kept[first][0] > slop:
+            break
+        rest = _phrase_from(kept, then, words[1:], slop)
+        if rest:
+            return [first, *rest]
+    return []
+
+
+def indexed_article(snapshot: Snapshot, docnum: int, words: Marked) -> IndexedArticle:
     """The whole article ``docnum``, its title, caption and body with ``words`` marked."""
     fields = snapshot.stored(docnum)
 
@@ -66,8 +115,8 @@ def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> I
     )
 
 
-def marked_text(text: str, words: frozenset[str]) -> Snippet:
-    """The whole of ``text`` with ``words`` (terms) marked where they occur."""
+def marked_text(text: str, words: Marked) -> Snippet:
+    """The whole of ``text`` with ``words`` marked where they occur."""
     return join_pieces([(text, [(start, end) for _, start, end in _matches(text, words)])])
 
 
@@ -95,14 +144,14 @@ def explanation(snapshot: Snapshot, docnum: int, selection: Selection) -> tuple[
     return tuple(sorted(parts, key=lambda p: -p.score))
 
 
-def _matches(text: str, words: frozenset[str]) -> list[tuple[str, int, int]]:
+def _matches(text: str, words: Marked) -> list[tuple[str, int, int]]:
     """Where the query's words occur in ``text``: ``(word, start, end)`` character offsets. The
     text is analysed again (``token_terms``, as the build analysed it, with its terms kept from
     one article to the next): for a page of ten news articles that costs less than reading the
     offsets from the index, and needs none stored."""
-    if not words:
+    if not words.words and not words.phrases:
         return []
-    return [(term, start, end) for _, term, start, end, _ in token_terms(text[:ANALYSED_CHARACTERS]) if term in words]
+    return term_offsets(token_terms(text[:ANALYSED_CHARACTERS]), words)
 
 
 def _hit(
@@ -110,7 +159,7 @@ def _hit(
     rank: int,
     docnum: int,
     score: float,
-    words: frozenset[str],
+    words: Marked,
     explained: tuple[ScorePart, ...],
     similar: tuple[str, ...],
 ) -> Hit:

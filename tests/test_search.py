@@ -29,6 +29,25 @@ def test_military_base_finds_the_seed_article_first_with_the_phrase_highlighted(
     assert top.title_snippet.to_text() == "Tajikistan Rejects Foreign [Base] Offers in Deference to Russia"
 
 
+@pytest.mark.parametrize(
+    ("query", "title", "body"),
+    [
+        ('"military base"', "Tajikistan Rejects Foreign Base Offers in Deference to Russia",
+         ("military bases", "military bases", "military base")),
+        # A word of the query outside the phrase is marked wherever it is, as without the phrase.
+        ('"military base" base', "Tajikistan Rejects Foreign [Base] Offers in Deference to Russia",
+         ("military bases", "bases", "military bases", "military base", "Base", "base")),
+    ],
+)
+def test_a_phrase_is_marked_only_where_its_words_form_it(index: searchlib.Index, query: str, title: str,
+                                                         body: tuple[str, ...]) -> None:
+    article = index.article(SEED.name, query=query)
+    assert (article.title_snippet.to_text(), article.body_snippet.matches) == (title, body)
+    top = index.search(query).hits[0]
+    assert top.id == SEED.name and top.title_snippet.to_text() == title
+    assert set(top.snippet.matches) <= set(body) and "military bases" in top.snippet.matches
+
+
 def test_articles_with_every_word_are_counted_and_those_with_some_said_apart(index: searchlib.Index) -> None:
     result = index.search("military base")
     assert ids(result) == [SEED.name, "base-in-title.txt", "base-in-body.txt"]
