@@ -9,6 +9,7 @@ selected, with numpy, from columns the snapshot reads once.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -74,26 +75,36 @@ def term_offsets(tokens: Sequence[tuple[str, str | None, int, int, int]], marked
             if term is not None:
                 kept.append((len(kept) + breaks, term, start, end))
         for words, slop in marked.phrases:
-            for first, token in enumerate(kept):
-                if token[1] == words[0]:
-                    found += [kept[at][1:] for at in _phrase_from(kept, first, words, max(slop, 1))]
+            found += [kept[at][1:] for at in sorted(_in_phrase(kept, words, max(slop, 1)))]
     return found
 
 
-def _phrase_from(kept: list[tuple[int, str, int, int]], first: int, words: tuple[str, ...], slop: int) -> list[int]:
-    """The tokens of ``kept`` that hold ``words`` in order from token ``first`` on, each within
-    ``slop`` positions of the one before, as a phrase matches; none where they do not."""
-    if kept[first][1] != words[0]:
-        return []
-    if len(words) == 1:
-        return [first]
-    for then in range(first + 1, len(kept)):
-        if kept[then][0] - kept[first][0] > slop:
-            break
-        rest = _phrase_from(kept, then, words[1:], slop)
-        if rest:
-            return [first, *rest]
-    return []
+def _in_phrase(kept: list[tuple[int, str, int, int]], words: tuple[str, ...], slop: int) -> set[int]:
+    """The tokens of ``kept`` (position first, ascending) that are part of an occurrence of
+    ``words`` in order, each within ``slop`` positions after the one before, as a phrase
+    matches. One pass a word forward (the tokens that can end the phrase so far), one back (those
+    that lead on to its end): time linear in the text, whatever the slop or the repeats."""
+    reached: list[list[int]] = []
+    for word in words:
+        here = [at for at, token in enumerate(kept) if token[1] == word]
+        if reached:
+            before = [kept[at][0] for at in reached[-1]]
+            here = [at for at in here if _any_within(before, kept[at][0] - slop, kept[at][0] - 1)]
+        if not here:
+            return set()
+        reached.append(here)
+    chosen, following = set(reached[-1]), reached[-1]
+    for level in reversed(reached[:-1]):
+        after = [kept[at][0] for at in following]
+        following = [at for at in level if _any_within(after, kept[at][0] + 1, kept[at][0] + slop)]
+        chosen.update(following)
+    return chosen
+
+
+def _any_within(positions: list[int], low: int, high: int) -> bool:
+    """Whether any of ``positions`` (ascending) is from ``low`` to ``high``."""
+    at = bisect_left(positions, low)
+    return at < len(positions) and positions[at] <= high
 
 
 def indexed_article(snapshot: Snapshot, docnum: int, words: Marked) -> IndexedArticle:
