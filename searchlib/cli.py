@@ -525,6 +525,8 @@ def search(
         raise click.UsageError("Choose one of --json and --csv.")
     if limit is None and like_id is not None:
         raise click.UsageError("--limit all goes with a QUERY; --like shows pages: --limit N --page P.")
+    if limit is None and page > 1:
+        raise click.UsageError("--limit all writes every hit, on one page: leave out --page, or give --limit N --page P.")
     if limit is None and facets:
         raise click.UsageError("--limit all goes without --facets: ask for the facets with a page (--limit N).")
     if color is None:
@@ -654,6 +656,9 @@ main.add_command(search)
 
 # status -----------------------------------------------------------------------------------------
 
+#: The figures of ``index_status`` that are counts, shown as the other commands show counts (20,841).
+STATUS_COUNTS = frozenset({"articles", "skipped", "changed_files"})
+
 
 @main.command(context_settings=CONTEXT)
 @index_option
@@ -675,7 +680,8 @@ def status(index_path: Path, as_json: bool) -> None:
     if info["generation"] is None:
         shown = {"index": info["index"], "state": "being built (no generation is live yet)", "writer": _writer_text(writer)}
     else:
-        shown = {**{key: value for key, value in info.items() if key != "writer"}, "writer": _writer_text(writer)}
+        shown = {**{key: f"{value:,}" if key in STATUS_COUNTS and value is not None else value
+                    for key, value in info.items() if key != "writer"}, "writer": _writer_text(writer)}
         if shown["changed_files"] is None:
             gone = info["corpus"] and not Path(info["corpus"]).exists()
             shown["changed_files"] = "unknown (corpus not found)" if gone else "unknown (not recorded here)"
@@ -752,12 +758,16 @@ def timeline(
             writer.writerow(["undated", result.undated])
         click.echo(out.getvalue(), nl=False)
     else:
-        click.echo(_timeline_text(result))
+        within = _filters_text(since=since, until=until, person=person, place=place, organization=organization)
+        click.echo(_timeline_text(result, within=within, any_words=any_words))
 
 
-def _timeline_text(result: searchlib.Timeline, width: int = 40) -> str:
+def _timeline_text(result: searchlib.Timeline, *, within: str = "", any_words: bool = False, width: int = 40) -> str:
+    """The chart, under a line that says what was counted: the query, the filters ``within``
+    it (as search's count line names them) and whether articles with any of the words were."""
     noun = "article" if result.total == 1 else "articles"
-    head = f"{formats.for_terminal(result.query)!r} by {result.by}: {result.total:,} {noun}, {result.undated:,} of them undated"
+    counted = f"{result.total:,} {noun}" + (" with any of the words" if any_words else "")
+    head = f"{formats.for_terminal(result.query)!r} by {result.by}{within}: {counted}, {result.undated:,} of them undated"
     if result.some_words:
         head += f"; {result.some_words:,} more with some of the words (--any counts them too)"
     lines = [head + ".", *(f"Note: {notice}" for notice in result.notices)]

@@ -23,7 +23,7 @@ import fnmatch
 import logging
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -36,7 +36,8 @@ from .dates import microseconds
 from .snapshot import UNDATED, Snapshot
 
 __all__ = ["Match", "match", "match_both", "words_within", "fuzzy_weights", "is_spelled", "spelled_stems", "choose_expansions",
-           "multi_term_queries", "matching_terms", "literal_start", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf"]
+           "multi_term_queries", "matching_terms", "literal_start", "MAX_EXPANSIONS", "MAX_EXPANDED_POSTINGS", "MAX_FUZZY", "Leaf",
+           "PhraseLeaf"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,21 @@ FUZZY_EDIT = 0.2
 
 #: A term a query searches, as scored: field, term and the weight (boosts) it counts with.
 Leaf = tuple[str, str, float]
+
+
+class PhraseLeaf(tuple[str, str, float]):
+    """A ``Leaf`` searched as a word of a phrase: to ranking and explanations a leaf like any
+    other; snippets mark it only where it occurs in ``words``, the phrase's terms in order, each
+    within ``slop`` positions of the one before."""
+
+    words: tuple[str, ...] = ()
+    slop: int = 1
+
+    @classmethod
+    def of(cls, leaf: Leaf, words: Iterable[str], slop: int) -> PhraseLeaf:
+        made = cls(leaf)
+        made.words, made.slop = tuple(words), slop
+        return made
 
 
 @attrs.frozen
@@ -215,7 +231,9 @@ class _Evaluation:
         """Articles with the words in order (within ``slop``), checked on positions by Whoosh
         among the articles that have them all; scored as the words."""
         mask = self._whoosh_matches(q.with_boost(1.0))
+        first = len(self.leaves)
         _, scores = self.terms([(q.fieldname, word, 1.0) for word in dict.fromkeys(q.words)], boost, positive)
+        self.leaves[first:] = [PhraseLeaf.of(leaf, q.words, q.slop) for leaf in self.leaves[first:]]
         return mask, np.where(mask, scores, 0.0)
 
     def _whoosh_matches(self, q: whoosh_query.Query) -> np.ndarray:

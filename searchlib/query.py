@@ -41,7 +41,7 @@ from .matching import match
 from .models import IndexedArticle, SearchResult, Timeline
 from .query_language import ParsedQuery, parse_query, plain_query
 from .ranking import MATCHES, SORTS, Selection, ordered, page, select
-from .results import PERIODS, facet_counts, highlighted_terms, indexed_article, make_hits, timeline_buckets
+from .results import PERIODS, Marked, facet_counts, highlighted_terms, indexed_article, make_hits, timeline_buckets
 from .schema import ENTITY_FIELDS
 from .snapshot import Snapshot
 from .suggestions import suggest
@@ -373,10 +373,10 @@ class Index:
                 "ids are shown by search --json and in the search results",
                 article_id=article_id,
             )
-        words: frozenset[str] = frozenset()
+        words = Marked()
         if query:
             try:
-                words = highlighted_terms(select(snapshot, self._parse(query, strict=False), ranking=self.ranking))
+                words = highlighted_terms(select(snapshot, self._parse(query, strict=False), ranking=self.ranking).leaves)
             except SearchlibError:
                 pass
         return indexed_article(snapshot, docnum, words)

@@ -1,28 +1,32 @@
 """What a search gives back, made from the articles chosen: hits with their snippets and the
 parts of their scores, facet counts and timelines.
 
-Snippets are highlighted around the query's terms where the article's text has them, found by
-analysing the text again as the build did; ``snippets.py`` picks and joins the fragments. Facets and timelines count over every article selected, with
-numpy, from columns the snapshot reads once.
+Snippets are highlighted around the query's terms where the article's text has them (a phrase's
+only where they form the phrase), found by analysing the text again as the build did;
+``snippets.py`` picks and joins the fragments. Facets and timelines count over every article
+selected, with numpy, from columns the snapshot reads once.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 
+import attrs
 import numpy as np
 
 from .aliases import AliasTable
 from .analysis import ANALYSED_CHARACTERS, token_terms
+from .matching import Leaf, PhraseLeaf
 from .models import Entity, FacetValue, Hit, IndexedArticle, ScorePart, Snippet, TimelineBucket
 from .ranking import Placed, Selection
 from .snapshot import UNDATED, Snapshot
 from .snippets import hit_snippets, join_pieces
 
-__all__ = ["make_hits", "highlighted_terms", "indexed_article", "facet_counts", "timeline_buckets", "canonical_entities",
-           "marked_text", "HIGHLIGHTED_FIELDS", "PERIODS", "MAX_PERIODS"]
+__all__ = ["make_hits", "Marked", "highlighted_terms", "term_offsets", "indexed_article", "facet_counts", "timeline_buckets",
+           "canonical_entities", "marked_text", "HIGHLIGHTED_FIELDS", "PERIODS", "MAX_PERIODS"]
 
 PERIODS = ("year", "month", "day")
 #: Past this many periods between a timeline's first and last match, only periods with
@@ -32,9 +36,19 @@ MAX_PERIODS = 10_000
 HIGHLIGHTED_FIELDS = frozenset({"text", "title", "caption", "body", "person", "organization", "place"})
 
 
+@attrs.frozen
+class Marked:
+    """What snippets mark: ``words`` (terms) wherever they occur, and the terms of each of
+    ``phrases`` (its terms in order, and the positions allowed from each to the next) only
+    where they occur as that phrase."""
+
+    words: frozenset[str] = frozenset()
+    phrases: frozenset[tuple[tuple[str, ...], int]] = frozenset()
+
+
 def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *, explain: bool) -> tuple[Hit, ...]:
     """The hits of a page, each with its snippets (and explanation, if asked for)."""
-    words = highlighted_terms(selection)
+    words = highlighted_terms(selection.leaves)
     return tuple(
         _hit(snapshot, rank, docnum, score, words, explanation(snapshot, docnum, selection) if explain else (),
              tuple(snapshot.id_of(d) for d in similar))
@@ -42,12 +56,58 @@ def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *,
     )
 
 
-def highlighted_terms(selection: Selection) -> frozenset[str]:
-    """The terms a selection's query searched in the text and names: what snippets mark."""
-    return frozenset(term for field, term, _ in selection.leaves if field in HIGHLIGHTED_FIELDS)
+def highlighted_terms(leaves: Iterable[Leaf]) -> Marked:
+    """What snippets mark of the terms a query searched in the text and names (its ``leaves``):
+    a word searched alone wherever it occurs, a word of a phrase only in the phrase."""
+    shown = [leaf for leaf in leaves if leaf[0] in HIGHLIGHTED_FIELDS]
+    return Marked(frozenset(leaf[1] for leaf in shown if not isinstance(leaf, PhraseLeaf)),
+                  frozenset((leaf.words, leaf.slop) for leaf in shown if isinstance(leaf, PhraseLeaf)))
 
 
-def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> IndexedArticle:
+def term_offsets(tokens: Sequence[tuple[str, str | None, int, int, int]], marked: Marked) -> list[tuple[str, int, int]]:
+    """Where ``marked`` occurs among a text's ``tokens`` (``analysis.token_terms``): ``(term,
+    start, end)`` character offsets."""
+    found = [(term, start, end) for _, term, start, end, _ in tokens if term in marked.words]
+    if marked.phrases:
+        # Positions as the text field numbers them: stop words left out, a line break adding one.
+        kept: list[tuple[int, str, int, int]] = []
+        for _, term, start, end, breaks in tokens:
+            if term is not None:
+                kept.append((len(kept) + breaks, term, start, end))
+        for words, slop in marked.phrases:
+            found += [kept[at][1:] for at in sorted(_in_phrase(kept, words, max(slop, 1)))]
+    return found
+
+
+def _in_phrase(kept: list[tuple[int, str, int, int]], words: tuple[str, ...], slop: int) -> set[int]:
+    """The tokens of ``kept`` (position first, ascending) that are part of an occurrence of
+    ``words`` in order, each within ``slop`` positions after the one before, as a phrase
+    matches. One pass a word forward (the tokens that can end the phrase so far), one back (those
+    that lead on to its end): time linear in the text, whatever the slop or the repeats."""
+    reached: list[list[int]] = []
+    for word in words:
+        here = [at for at, token in enumerate(kept) if token[1] == word]
+        if reached:
+            before = [kept[at][0] for at in reached[-1]]
+            here = [at for at in here if _any_within(before, kept[at][0] - slop, kept[at][0] - 1)]
+        if not here:
+            return set()
+        reached.append(here)
+    chosen, following = set(reached[-1]), reached[-1]
+    for level in reversed(reached[:-1]):
+        after = [kept[at][0] for at in following]
+        following = [at for at in level if _any_within(after, kept[at][0] + 1, kept[at][0] + slop)]
+        chosen.update(following)
+    return chosen
+
+
+def _any_within(positions: list[int], low: int, high: int) -> bool:
+    """Whether any of ``positions`` (ascending) is from ``low`` to ``high``."""
+    at = bisect_left(positions, low)
+    return at < len(positions) and positions[at] <= high
+
+
+def indexed_article(snapshot: Snapshot, docnum: int, words: Marked) -> IndexedArticle:
     """The whole article ``docnum``, its title, caption and body with ``words`` marked."""
     fields = snapshot.stored(docnum)
 
@@ -66,8 +126,8 @@ def indexed_article(snapshot: Snapshot, docnum: int, words: frozenset[str]) -> I
     )
 
 
-def marked_text(text: str, words: frozenset[str]) -> Snippet:
-    """The whole of ``text`` with ``words`` (terms) marked where they occur."""
+def marked_text(text: str, words: Marked) -> Snippet:
+    """The whole of ``text`` with ``words`` marked where they occur."""
     return join_pieces([(text, [(start, end) for _, start, end in _matches(text, words)])])
 
 
@@ -95,14 +155,14 @@ def explanation(snapshot: Snapshot, docnum: int, selection: Selection) -> tuple[
     return tuple(sorted(parts, key=lambda p: -p.score))
 
 
-def _matches(text: str, words: frozenset[str]) -> list[tuple[str, int, int]]:
+def _matches(text: str, words: Marked) -> list[tuple[str, int, int]]:
     """Where the query's words occur in ``text``: ``(word, start, end)`` character offsets. The
     text is analysed again (``token_terms``, as the build analysed it, with its terms kept from
     one article to the next): for a page of ten news articles that costs less than reading the
     offsets from the index, and needs none stored."""
-    if not words:
+    if not words.words and not words.phrases:
         return []
-    return [(term, start, end) for _, term, start, end, _ in token_terms(text[:ANALYSED_CHARACTERS]) if term in words]
+    return term_offsets(token_terms(text[:ANALYSED_CHARACTERS]), words)
 
 
 def _hit(
@@ -110,7 +170,7 @@ def _hit(
     rank: int,
     docnum: int,
     score: float,
-    words: frozenset[str],
+    words: Marked,
     explained: tuple[ScorePart, ...],
     similar: tuple[str, ...],
 ) -> Hit:

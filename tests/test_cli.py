@@ -117,6 +117,17 @@ def test_status(in_fresh_clone: Path) -> None:
     assert info["corpus"] == str(in_fresh_clone / "corpus")
 
 
+def test_status_shows_counts_as_the_other_commands_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    info = {"index": "indexes/reuters", "generation": "gen-000003", "articles": 20841, "built_at": "2026-11-30T16:13:17",
+            "corpus": "/srv/reuters.jsonl.gz", "skipped": 1203, "schema_version": SCHEMA_VERSION, "changed_files": 4512,
+            "writer": None}
+    monkeypatch.setattr(searchlib, "index_status", lambda index: info)
+    text = run(main, ["status"], catch_exceptions=False).stdout
+    assert "articles:       20,841\n" in text and "skipped:        1,203\n" in text and "changed_files:  4,512\n" in text
+    assert f"schema_version: {SCHEMA_VERSION}\n" in text
+    assert json.loads(run(main, ["status", "--json"], catch_exceptions=False).stdout) == info
+
+
 def test_pages(in_fresh_clone: Path) -> None:
     shutil.copytree(Path(__file__).parent / "fixtures" / "news", in_fresh_clone / "corpus" / "news")
     first = run(search, ["military base", "--limit", "2", "--any"], catch_exceptions=False).stdout
@@ -162,6 +173,7 @@ def test_unwritable_index_directory_is_a_one_line_error(in_fresh_clone: Path) ->
         (["update", "--max-delete", "101%"], "Invalid value for '--max-delete': '101%': give a number"),
         (["search", "--like", "a1", "--limit", "all", "--csv"], "--limit all goes with a QUERY; --like shows pages"),
         (["search", "grain", "--limit", "all", "--facets"], "--limit all goes without --facets"),
+        (["search", "grain", "--limit", "all", "--page", "2"], "--limit all writes every hit, on one page: leave out --page"),
     ],
 )
 def test_bad_option_values_are_usage_errors(in_fresh_clone: Path, args: list[str], message: str) -> None:

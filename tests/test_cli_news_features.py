@@ -66,13 +66,30 @@ def test_like_and_explain(index_dir: str) -> None:
 
 def test_timeline_text_json_and_csv(index_dir: str) -> None:
     text = run(index_dir, "military", "--since", "2013", command=main.commands["timeline"]).stdout.splitlines()
-    assert text[0] == "'military' by month: 3 articles, 0 of them undated."
+    assert text[0] == "'military' by month from 2013: 3 articles, 0 of them undated."
     assert text[1].startswith("2013-03  2  ") and text[1].endswith("█" * 40)
     assert text[2] == "2013-04  0  "
     document = json.loads(run(index_dir, "*", "--by", "year", "--json", command=main.commands["timeline"]).stdout)
     assert document["total"] == sum(b["count"] for b in document["buckets"]) + document["undated"] == 12
     rows = list(csv.reader(io.StringIO(run(index_dir, "*", "--by", "year", "--csv", command=main.commands["timeline"]).stdout)))
     assert rows[0] == ["period", "count"] and rows[1] == ["1987", "2"] and rows[-1] == ["undated", "3"]
+
+
+@pytest.mark.parametrize(
+    ("args", "head"),
+    [
+        (["military base", "--by", "year"], "'military base' by year: 3 articles, 0 of them undated; "
+                                            "1 more with some of the words (--any counts them too)."),
+        (["base", "--by", "year", "--place", "Tajikistan"], "'base' by year with place 'Tajikistan': 1 article, 0 of them undated."),
+        (["military", "--until", "2013-03", "--org", "NATO"],
+         "'military' by month until 2013-03, with organisation 'NATO': 1 article, 0 of them undated."),
+        (["military base", "--any", "--by", "year", "--person", "Rakhmon"],
+         "'military base' by year with person 'Rakhmon': 1 article with any of the words, 0 of them undated."),
+    ],
+)
+def test_timeline_head_says_what_was_counted(index_dir: str, args: list[str], head: str) -> None:
+    text = run(index_dir, *args, command=main.commands["timeline"]).stdout
+    assert text.splitlines()[0] == head
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import searchlib
 from searchlib import Entity, QuerySyntaxError, ScorePart, Snippet
 from searchlib.query_language import parse_query
 from searchlib.schema import make_schema
+
+from searchlib.analysis import token_terms
+from searchlib.results import Marked, term_offsets
 
 from .conftest import LONG_ARTICLE_WORD, SEED
 
@@ -29,6 +33,50 @@ def test_military_base_finds_the_seed_article_first_with_the_phrase_highlighted(
     assert "military bases" in top.snippet.matches
     assert "[military bases] on its territory" in top.snippet.to_text()
     assert top.title_snippet.to_text() == "Tajikistan Rejects Foreign [Base] Offers in Deference to Russia"
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "body"),
+    [
+        ('"military base"', "Tajikistan Rejects Foreign Base Offers in Deference to Russia",
+         ("military bases", "military bases", "military base")),
+        # A word of the query outside the phrase is marked wherever it is, as without the phrase.
+        ('"military base" base', "Tajikistan Rejects Foreign [Base] Offers in Deference to Russia",
+         ("military bases", "bases", "military bases", "military base", "Base", "base")),
+    ],
+)
+def test_a_phrase_is_marked_only_where_its_words_form_it(index: searchlib.Index, query: str, title: str,
+                                                         body: tuple[str, ...]) -> None:
+    article = index.article(SEED.name, query=query)
+    assert (article.title_snippet.to_text(), article.body_snippet.matches) == (title, body)
+    top = index.search(query).hits[0]
+    assert top.id == SEED.name and top.title_snippet.to_text() == title
+    assert set(top.snippet.matches) <= set(body) and "military bases" in top.snippet.matches
+
+
+def _phrase_marks(text: str, phrase: tuple[str, ...], slop: int) -> list[int]:
+    """The token numbers ``term_offsets`` marks for ``phrase`` in ``text`` (no stop words in it)."""
+    tokens = token_terms(text)
+    starts = [start for _, _, start, _, _ in tokens]
+    return sorted(starts.index(start) for _, start, _ in term_offsets(tokens, Marked(phrases=frozenset({(phrase, slop)}))))
+
+
+@given(st.lists(st.sampled_from("xyz"), max_size=12), st.lists(st.sampled_from("xyz"), min_size=1, max_size=4),
+       st.integers(1, 3))
+def test_a_phrase_marks_exactly_the_words_of_its_occurrences(text: list[str], phrase: list[str], slop: int) -> None:
+    words = " ".join(text)
+    expected: set[int] = set()
+    for chosen in itertools.combinations(range(len(text)), len(phrase)):
+        if ([text[at] for at in chosen] == phrase
+                and all(0 < b - a <= slop for a, b in zip(chosen, chosen[1:]))):
+            expected.update(chosen)
+    assert _phrase_marks(words, tuple(phrase), slop) == sorted(expected)
+
+
+def test_a_long_phrase_over_many_repeats_is_marked_at_once() -> None:
+    # Trying each way a phrase could go on, as the first version did, takes 40^7 steps here.
+    text = " ".join(["b"] * 3000 + ["c"])
+    assert _phrase_marks(text, ("b",) * 8 + ("c",), 40) == list(range(3000 - 8 * 40, 3001))
 
 
 def test_articles_with_every_word_are_counted_and_those_with_some_said_apart(index: searchlib.Index) -> None:

@@ -468,7 +468,7 @@ def test_an_article_is_the_same_on_both_engines(corpus: Path, local: Path, tmp_p
     with searchlib.Index.open(tmp_path / "whoosh") as whoosh, searchlib.Index.open(local) as xapian_index:
         with_copies = 0
         for number in range(0, 400, 9):
-            for query in (None, "grain exports", "title:market OR Moscow", "milit*"):
+            for query in (None, "grain exports", "title:market OR Moscow", "milit*", '"military base" OR grain'):
                 expected = whoosh.article(f"syn-{number}", query=query)
                 assert xapian_index.article(f"syn-{number}", query=query) == expected
             with_copies += bool(expected.copies)

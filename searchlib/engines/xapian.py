@@ -81,14 +81,16 @@ from ..errors import (
 from ..filters import filter_query
 from ..matching import (
     MAX_EXPANDED_POSTINGS, MAX_EXPANSIONS, choose_expansions, fuzzy_weights, is_spelled, literal_start, matching_terms,
-    multi_term_queries, spelled_stems,
+    PhraseLeaf, multi_term_queries, spelled_stems,
 )
 from ..models import FacetValue, Hit, IndexedArticle, ScorePart, SearchResult, Snippet, Timeline
 from ..proximity import DEPTH, closeness
 from ..query_language import ParsedQuery, parse_query, plain_query
 from ..ranking import MATCHES, SORTS
 from ..rescoring import MOST_CLOSE_TERMS
-from ..results import HIGHLIGHTED_FIELDS, PERIODS, canonical_entities, marked_text, timeline_buckets
+from ..results import (
+    HIGHLIGHTED_FIELDS, PERIODS, Marked, canonical_entities, highlighted_terms, marked_text, term_offsets, timeline_buckets,
+)
 from ..schema import ENTITY_FIELDS, make_schema
 from ..snapshot import UNDATED, wait_for_first_build
 from ..snippets import hit_snippets
@@ -512,7 +514,7 @@ class _Translator:
             self.ranked_as_text.add(q.fieldname)
         scored = []
         for word in dict.fromkeys(q.words):  # the leaves in the phrase's field, as matching.py has them
-            self.leaves.append((q.fieldname, word, boost))
+            self.leaves.append(PhraseLeaf.of((q.fieldname, word, boost), q.words, q.slop))
             scored.append(_scaled(xapian.Query(word), boost))
         return xapian.Query(xapian.Query.OP_AND_MAYBE, _scaled(matched, 0.0), _combine(xapian.Query.OP_OR, scored))
 
@@ -837,13 +839,13 @@ class XapianIndex:
 
         def work(database: xapian.Database) -> IndexedArticle:
             fields = _data(database.get_document(self._docid(database, article_id)))
-            words: frozenset[str] = frozenset()
+            words = Marked()
             if query:
                 try:
                     parsed = self._parse(query, strict=False)
                     translator = _Translator(self._view, parsed.any_word if parsed.any_word is not None else parsed.all_words)
                     translator.translate(parsed.any_word if parsed.any_word is not None else parsed.all_words)
-                    words = frozenset(term for field, term, _ in translator.leaves if field in HIGHLIGHTED_FIELDS)
+                    words = highlighted_terms(translator.leaves)
                 except SearchlibError:
                     pass
 
@@ -1141,8 +1143,10 @@ class XapianIndex:
         database = self._shards.database
         aliases = self._aliases()
         hits = []
-        in_text = {(field, term) for field, term, _ in selection.leaves if field in ("text", "title", "caption", "body")}
-        in_names = {(field, term) for field, term, _ in selection.leaves if field in HIGHLIGHTED_FIELDS} - in_text
+        plain = [leaf for leaf in selection.leaves if not isinstance(leaf, PhraseLeaf)]  # a phrase's words: only in it
+        phrases = highlighted_terms(selection.leaves).phrases
+        in_text = {(field, term) for field, term, _ in plain if field in ("text", "title", "caption", "body")}
+        in_names = {(field, term) for field, term, _ in plain if field in HIGHLIGHTED_FIELDS} - in_text
         for rank, item, similar in placed:
             fields = _data(item.document)
             tokens = {name: token_terms(fields.get(name, "")[:ANALYSED_CHARACTERS]) for name in ("title", "caption", "body")}
@@ -1155,7 +1159,8 @@ class XapianIndex:
                 present = {term.term.decode("utf-8", "surrogatepass") for term in database.termlist(item.docid)}
                 words |= {term for field, term in in_names if PREFIXES[field] + term in present}
             body, title = fields.get("body", ""), fields.get("title", "")
-            snippet, title_snippet = hit_snippets(title, body, _offsets(tokens["title"], words), _offsets(tokens["body"], words))
+            marked = Marked(frozenset(words), phrases)
+            snippet, title_snippet = hit_snippets(title, body, term_offsets(tokens["title"], marked), term_offsets(tokens["body"], marked))
             explained = self._explain(item, fields["id"], present, selection) if explain else ()
             hits.append(Hit(
                 rank=rank, score=float(item.weight), id=fields["id"], title=title,
@@ -1211,12 +1216,6 @@ def _located(location: Path | str, wait: float) -> Location:
     if is_xapian_address(location) or not Path(location).is_dir():
         return parse_location(location)
     return wait_for_first_build(Path(location), lambda: parse_location(location), wait)
-
-
-def _offsets(tokens: list[tuple[str, str | None, int, int, int]], words: set[str]) -> list[tuple[str, int, int]]:
-    """Where the terms ``words`` occur among a text's ``tokens``: ``(term, start, end)``, as the
-    Whoosh engine reads them from the offsets it stores."""
-    return [(term, start, end) for _, term, start, end, _ in tokens if term in words] if words else []
 
 
 def _revisions(shards: _Shards) -> list[tuple[str, Any]]:
