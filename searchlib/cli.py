@@ -616,7 +616,8 @@ def _head_lines(result: SearchResult, within: str = "") -> list[str]:
         head += f"; {more} some of the words (--any shows {'it' if result.some_words == 1 else 'them'} too)"
     lines = [head + "."]
     if result.suggestion:
-        lines.append(f"Did you mean: {formats.for_terminal(result.suggestion)}?")
+        suggestion = formats.for_terminal(result.suggestion)
+        lines.append(f"Did you mean: {suggestion}" + ("" if suggestion.endswith("?") else "?"))  # not "bases??"
     return lines + [f"Note: {notice}" for notice in result.notices]
 
 

@@ -82,6 +82,13 @@ class ParsedQuery:
     def has_words(self) -> bool:
         return self.all_words is not whoosh_query.NullQuery
 
+    @property
+    def no_words_notice(self) -> str:
+        """What a result says when the query has no words to search for, and why."""
+        if _PLAIN_WORD.search(self.text):
+            return "The query has no words to search for (only words such as 'the' and 'and', which are not indexed)"
+        return "The query has no words to search for, only punctuation"
+
 
 def parse_query(text: str, schema: object, field_weights: dict[str, float], *, strict: bool = False) -> ParsedQuery:
     """Parse ``text`` for the index of ``schema``, plain words searching ``field_weights``.
@@ -110,7 +117,7 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
         parsed = []
         for parser in parsers:
             try:
-                parsed.append(_count_repeats(parser.parse(repaired, normalize=False)).normalize())
+                parsed.append(_count_repeats(_everything_within(parser.parse(repaired, normalize=False))).normalize())
             except Exception as exc:  # Whoosh's parser raises few, but any is a syntax error
                 if strict:
                     raise QuerySyntaxError(f"Cannot parse the query {text!r}: {exc}", query=text) from exc
@@ -367,7 +374,9 @@ def read_query(text: str, fields: list[str], *, strict: bool) -> tuple[str, list
                     '"grain exports"~3', position + suffix.start(),
                     f"Searched '{token}' as words: '{shown}' is no boost or distance (grain^2, grain~1)")
             edits.setdefault(position + suffix.start(), (position + suffix.start() + 1, " "))
-        if not strict and _QUESTION_MARKS.search(token) and token.strip("?*"):
+        if not strict and "?" in token and not _PLAIN_WORD.search(token):  # "military base ?": no one-letter word
+            edits[position] = (position + len(token), " ")
+        elif not strict and _QUESTION_MARKS.search(token) and token.strip("?*"):
             end = position + len(token)
             start = end - len(_QUESTION_MARKS.search(token).group())  # type: ignore[union-attr]
             edits.setdefault(start, (end, " "))
@@ -489,6 +498,19 @@ def _count_repeats(query: whoosh_query.Query) -> whoosh_query.Query:
         key = sub.with_boost(1.0)
         merged[key] = sub if key not in merged else sub.with_boost(merged[key].boost + sub.boost)
     return query.__class__(list(merged.values()), boost=query.boost)
+
+
+def _everything_within(query: whoosh_query.Query) -> whoosh_query.Query:
+    """``grain *`` is grain: a ``*`` (every article) beside other parts of an AND or an OR is
+    dropped. Whoosh's normalising made the group the ``*``: every article, all scored alike."""
+    if query.is_leaf():
+        return query
+    query = query.apply(_everything_within)
+    if isinstance(query, (whoosh_query.And, whoosh_query.Or)):
+        kept = [q for q in query.subqueries if not isinstance(q.normalize(), whoosh_query.Every)]
+        if kept and len(kept) < len(query.subqueries):
+            return query.__class__(kept, boost=query.boost)
+    return query
 
 
 def _across_kinds(query: whoosh_query.Query) -> whoosh_query.Query:

@@ -98,7 +98,7 @@ def select(
         if with_any.any():
             notices.append("No article has all the words, so these are the articles with some of them")
     if not parsed.has_words:
-        notices.append("The query has no words to search for (only words such as 'the' and 'and', which are not indexed)")
+        notices.append(parsed.no_words_notice)
     rescorer = snapshot.cached(f"rescorer {ranking!r}", lambda: Rescorer(snapshot, ranking))
     rescored = rescorer.rescore(everything.scores, everything.leaves, tiers)
     return Selection(tiers, rescored.scores, some_words, everything.leaves, everything.scaled, tuple(notices), rescored)

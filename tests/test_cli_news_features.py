@@ -42,6 +42,8 @@ def test_json_carries_pages_and_suggestion(index_dir: str) -> None:
 def test_did_you_mean_line(index_dir: str) -> None:
     lines = run(index_dir, "militray base").stdout.splitlines()
     assert lines[1] == "Did you mean: military base?"
+    lines = run(index_dir, "militray base?").stdout.splitlines()  # the query's own question mark, not "base??"
+    assert lines[1] == "Did you mean: military base?"
 
 
 def test_csv_export(index_dir: str) -> None:

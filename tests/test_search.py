@@ -258,7 +258,7 @@ def test_any_text_is_a_query_read_as_words_with_a_notice(index: searchlib.Index,
     assert ids(result) == ids(index.search(read_as, match="any"))
 
 
-@pytest.mark.parametrize("query", ["what is a military base?", "military base?", "base?"])
+@pytest.mark.parametrize("query", ["what is a military base?", "military base?", "base?", "military base ?", "military base ??"])
 def test_a_question_mark_ending_a_word_is_punctuation(index: searchlib.Index, query: str) -> None:
     assert ids(index.search(query)) == ids(index.search(query.replace("?", "")))
 
@@ -287,6 +287,18 @@ def test_a_query_in_capitals_leaves_out_its_common_words_too() -> None:
     parsed = parse_query("WHO IS THE PRESIDENT", make_schema(), {"text": 1.0})
     assert [leaf.text for leaf in parsed.all_words.leaves()] == ["presid"]
     assert parsed.notices == ("Left out the common word 'WHO': put a word in quotes to search for it too",)
+
+
+def test_a_star_beside_words_adds_nothing_to_them(index: searchlib.Index) -> None:
+    # Whoosh's normalising made "military AND *" the "*": every article, counted as having all the words.
+    assert ids(index.search("military *")) == ids(index.search("military"))
+    assert index.search("military *").total == index.search("military").total < index.search("*").total
+
+
+def test_a_query_of_punctuation_says_it_has_no_words(index: searchlib.Index) -> None:
+    for query in ['"', '""', "?", "!?"]:
+        result = index.search(query)
+        assert result.total == 0 and result.notices[-1] == "The query has no words to search for, only punctuation"
 
 
 def test_a_query_of_only_stop_words_finds_nothing_and_says_why(index: searchlib.Index) -> None:

@@ -980,7 +980,7 @@ class XapianIndex:
                 if totals[0]:
                     notices.append("No article has all the words, so these are the articles with some of them")
         if not parsed.has_words:
-            notices.append("The query has no words to search for (only words such as 'the' and 'and', which are not indexed)")
+            notices.append(parsed.no_words_notice)
         if typed and translator.ranked_as_text:
             fields = sorted(translator.ranked_as_text)
             notices.append(f"On the Xapian engine, {' and '.join(f'{field}:' for field in fields)} words match in "
