@@ -11,10 +11,13 @@ words. With ``strict`` each of these is a ``QuerySyntaxError`` naming the positi
 that want to know.
 
 Dates are read here (``dates.parse_period``: "2012-04" is April, not all 2012 as Whoosh reads
-it), taken out before Whoosh parses the rest and put back after. The parsed query is then
-rewritten: a repeated word counts again (BM25's query-term frequency), ``entities:`` searches
-the fields of the three kinds, a ``date:`` clause beside words restricts them, and ``NOT``
-excludes inside groups as it does in Lucene.
+it), taken out before Whoosh parses the rest and put back after. Common words
+(``analysis.QUERY_STOP_WORDS``: "what", "which", "about") are left out of the plain words, as
+Xapian's QueryParser leaves out its stopper's, unless the query asks for them or has nothing
+else, and ``notices`` names them. The parsed query is then rewritten: a ``*`` beside words adds
+nothing, a repeated word counts again (BM25's query-term frequency), ``entities:`` searches the
+fields of the three kinds, a ``date:`` clause beside words restricts them, and ``NOT`` excludes
+inside groups as it does in Lucene.
 """
 
 from __future__ import annotations
