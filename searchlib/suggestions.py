@@ -4,10 +4,12 @@ As Lucene's DirectSpellChecker: a correction is a word of the spelling vocabular
 written, not stems) within two edits of the word typed (Damerau-Levenshtein, a swap of two
 letters counting as one), starting with the same letter, which is rarely the one mistyped; the
 fewest edits win, then the most frequent. A word the index does not hold is corrected when there
-is such a word. A word it holds is corrected only when it is rare and a near spelling is far more
-frequent (Lucene's SUGGEST_MORE_POPULAR, with its maxQueryFrequency): "Volker", in one Reuters
-article, is corrected to "Volcker", in 118; a word that stems as its correction does (a plural,
-say) never is, since it finds the same.
+is such a word. A word it holds, as typed or in another form ("say", where articles say "says"),
+is corrected only when it is rare and a near spelling is far more frequent (Lucene's
+SUGGEST_MORE_POPULAR, with its maxQueryFrequency): "Volker", in one Reuters article, is
+corrected to "Volcker", in 118; a word that stems as its correction does (a plural, say) never
+is, since it finds the same. Common words are neither corrected nor corrections: a query leaves
+them out (query_language.py), or the index never held them.
 """
 
 from __future__ import annotations
@@ -55,16 +57,16 @@ def suggest(snapshot: Snapshot, query: str) -> str | None:
         if len(typed) < 3 or word in _OPERATORS or typed in _COMMON or looked_up >= MOST_WORDS:
             return word  # a common word is left out or not indexed: nothing to correct
         looked_up += 1
-        count = vocabulary.count(typed)
+        stem = _stem_of(snapshot, typed)
+        # The articles with the word as typed, or else with another form of it ("say": "says").
+        count = vocabulary.count(typed) or snapshot.postings().postings("text", stem)[0].size
         if count > max(RARE, snapshot.size // 10_000):
             return word  # too common to be a slip
         candidates = words_within(snapshot, typed, 2, prefix=1)
         candidates.pop(typed, None)
-        if count:
-            stem = _stem_of(snapshot, typed)
-            least = max(MORE_POPULAR * count, POPULAR)
-            candidates = {c: edits for c, edits in candidates.items()
-                          if vocabulary.count(c) >= least and _stem_of(snapshot, c) != stem}
+        least = max(MORE_POPULAR * count, POPULAR) if count else 0
+        candidates = {c: edits for c, edits in candidates.items()
+                      if c not in _COMMON and vocabulary.count(c) >= least and _stem_of(snapshot, c) != stem}
         if not candidates:
             return word
         best = min(candidates, key=lambda c: (candidates[c], -vocabulary.count(c), c))

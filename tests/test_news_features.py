@@ -171,6 +171,8 @@ def test_prefix_and_fuzzy_words(index: searchlib.Index) -> None:
         ("xqzv", None),
         ("date:parlament militray", "date:parlament military"),  # a date is no word to correct
         ("What about a militray base?", "What about a military base?"),  # common words: left out, never corrected
+        ("abuot military base", None),  # nor corrected into: "about" would be left out
+        ("say", None),  # no article says "say", but one says "says": the search found it
     ],
 )
 def test_did_you_mean_uses_the_index_vocabulary_and_never_corrects_known_words(
