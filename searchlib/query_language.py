@@ -42,7 +42,7 @@ from whoosh.qparser import (
     syntax,
 )
 
-from .analysis import QUERY_STOP_WORDS, fold_pattern, token_terms
+from .analysis import QUERY_STOP_WORDS, STOP_WORDS, fold_pattern, token_terms
 from .config import SEARCHABLE_TEXT_FIELDS, SPELLED_FIELDS
 from .dates import parse_period
 from .errors import QuerySyntaxError
@@ -88,8 +88,11 @@ class ParsedQuery:
     @property
     def no_words_notice(self) -> str:
         """What a result says when the query has no words to search for, and why."""
+        unindexed = _unindexed(self.text, operators=True)  # with no words, an operator was read as one
+        if unindexed:
+            return f"The query has no words to search for: {_unindexed_reason(unindexed)}"
         if _PLAIN_WORD.search(self.text):
-            return "The query has no words to search for (only words such as 'the' and 'and', which are not indexed)"
+            return "The query has no words to search for"
         return "The query has no words to search for, only punctuation"
 
 
@@ -107,14 +110,16 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
     if len(text) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(f"The query is {len(text):,} characters long; the most is {MAX_QUERY_CHARS:,}", query=text)
     typed = text.split()
+    shouting = _shouting(text)
+    unsearched = _unsearched_acronyms(text, shouting=shouting)
     if all(_PLAIN_WORD.fullmatch(word) for word in typed) and not _OPERATORS.intersection(typed):
-        return _parse_words(text, typed, schema, field_weights)
+        words = _parse_words(text, typed, schema, field_weights)
+        return attrs.evolve(words, notices=words.notices + unsearched) if words.has_words else words
     notices: list[str] = []
     without_dates, date_ranges = _take_date_clauses(text, strict, notices)
     fields = [*schema.names(), *FIELD_ALIASES]  # type: ignore[attr-defined]
     repaired, repairs = read_query(without_dates, fields, strict=strict)
     notices += repairs
-    shouting = _shouting(text)
     for leave_out in (True, False):
         parsers = _parsers(schema, field_weights, leave_out=leave_out, shouting=shouting)
         parsed = []
@@ -132,6 +137,8 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
     if left_out:
         notices.append(_left_out_notice(left_out))
     all_words, any_word = (_rewrite(q, date_ranges) for q in parsed)
+    if all_words is not whoosh_query.NullQuery:  # else no_words_notice says it
+        notices += unsearched
     return ParsedQuery(text, all_words, None if any_word == all_words else any_word, tuple(notices))
 
 
@@ -194,6 +201,25 @@ def _is_word(leaf: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query
     if leaf is whoosh_query.NullQuery:
         return False
     return not (isinstance(leaf, whoosh_query.Term) and leaf.fieldname == "id" and leaf.text in date_ranges)
+
+
+def _unsearched_acronyms(text: str, *, shouting: bool) -> tuple[str, ...]:
+    """The notice of the acronyms in ``text`` that the index cannot hold, being stop words in
+    capitals ("Is IT spending up?"), unless the whole text is in capitals."""
+    acronyms = [] if shouting else [word for word in _unindexed(text) if len(word) > 1 and word.isupper()]
+    return (f"Not searched: {_unindexed_reason(acronyms)}",) if acronyms else ()
+
+
+def _unindexed(text: str, *, operators: bool = False) -> list[str]:
+    """The words of ``text`` that are stop words, which the index never holds, as typed; the
+    operators among them only with ``operators``."""
+    words = dict.fromkeys(_PLAIN_WORD.findall(text))
+    return [word for word in words if word.lower() in STOP_WORDS and (operators or word not in _OPERATORS)]
+
+
+def _unindexed_reason(words: list[str]) -> str:
+    listed = ", ".join(f"'{word}'" for word in words)
+    return f"the index leaves out {listed}, as it does every very common word (in any case)"
 
 
 def _left_out_notice(words: list[str]) -> str:

@@ -304,6 +304,19 @@ def test_a_query_of_punctuation_says_it_has_no_words(index: searchlib.Index) -> 
 def test_a_query_of_only_stop_words_finds_nothing_and_says_why(index: searchlib.Index) -> None:
     result = index.search("AND")
     assert result.total == 0 and "no words to search for" in result.notices[-1]
+    assert index.search("The IT").notices == (
+        "The query has no words to search for: the index leaves out 'The', 'IT', as it does every very common word (in any case)",)
+
+
+@pytest.mark.parametrize(("query", "notices"), [
+    ("Is IT spending up", ("Not searched: the index leaves out 'IT', as it does every very common word (in any case)",)),
+    ('"IT spending" OR budget', ("Not searched: the index leaves out 'IT', as it does every very common word (in any case)",)),
+    ("is it spending up", ()),  # no acronym: stop words as ever, said nothing of
+    ("IS IT SPENDING UP", ()),  # all in capitals: no acronym to tell apart
+    ("military AND base", ()),  # an operator
+])
+def test_an_acronym_the_index_cannot_hold_is_said_to_be_unsearched(query: str, notices: tuple[str, ...]) -> None:
+    assert parse_query(query, make_schema(), {"text": 1.0}).notices == notices
 
 
 def test_field_with_a_phrase_or_group_is_accepted(index: searchlib.Index) -> None:
