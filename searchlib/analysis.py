@@ -68,15 +68,16 @@ STOP_WORDS = frozenset(
 #: "about", "from"), which in a question typed whole ("what did Reagan say about Nakasone")
 #: only add articles that happen to use them. NLTK's English stop list less those that name
 #: something in news ("us", "may", "will", "can", "won", "up", "over", "after"...) and less the
-#: pieces of contractions the tokenizer never makes, plus "could", "would" and the contractions
-#: it does make. A phrase keeps them, and so does a query of nothing else.
+#: pieces of contractions the tokenizer never makes, plus "much", "many", "could", "would" and
+#: the contractions it does make. A phrase keeps them, and so does a query of nothing else.
 QUERY_STOP_WORDS = frozenset(
-    "about against all am any because been being between both could did do does doing during each "
-    "from further had has have having he her here hers herself him himself his how i its itself "
-    "just me my myself nor now only other our ours ourselves own same she should so some than "
-    "those through too until very we were what when where which while who whom why would you "
-    "your yours yourself yourselves them themselves theirs what's it's don't doesn't i'm you're "
-    "we're they're that's there's here's let's isn't aren't wasn't weren't".split()
+    "about against all am any because been being between both could did do does doing during "
+    "each from further had has have having he her here hers herself him himself his how i its "
+    "itself just many me much my myself nor now only other our ours ourselves own same she "
+    "should so some than those through too until very we were what when where which while who "
+    "whom why would you your yours yourself yourselves them themselves theirs what's it's "
+    "don't doesn't i'm you're we're they're that's there's here's let's isn't aren't wasn't "
+    "weren't".split()
 )
 
 # Acronyms with dots (U.S., U.N.), numbers with separators (6,000; 3.5), then words with inner
