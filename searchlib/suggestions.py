@@ -66,10 +66,12 @@ def suggest(snapshot: Snapshot, query: str) -> str | None:
         candidates.pop(typed, None)
         least = max(MORE_POPULAR * count, POPULAR) if count else 0
         candidates = {c: edits for c, edits in candidates.items()
-                      if c not in _COMMON and vocabulary.count(c) >= least and _stem_of(snapshot, c) != stem}
+                      if vocabulary.count(c) >= least and _stem_of(snapshot, c) != stem}
         if not candidates:
             return word
         best = min(candidates, key=lambda c: (candidates[c], -vocabulary.count(c), c))
+        if best in _COMMON:
+            return word  # "whatt" is "what", which a search leaves out: no "wyatt" in its place
         changed = True
         return best.capitalize() if word[:1].isupper() else best
 
