@@ -55,6 +55,8 @@ SEARCHABLE_FIELDS = frozenset({*SEARCHABLE_TEXT_FIELDS, *ENTITY_FIELDS, *FIELD_A
 MAX_QUERY_CHARS = 20_000
 
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+#: Typographic double quotes, as word processors and phones type them, are quotes: “military base”.
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"'})
 _BINARY = frozenset({"AND", "OR", "ANDNOT", "ANDMAYBE"})
 _PLAIN_WORD = re.compile(r"[^\W_]+")
 _QUERY_TOKEN = re.compile(r'"[^"]*"?|[()]|[^\s()"]+')
@@ -104,7 +106,7 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
             it cannot read (the message gives the position); a date range that ends before it
             starts, always.
     """
-    text = _printable(text)
+    text = _printable(text).translate(_QUOTES)
     if not text.strip():
         raise QuerySyntaxError("The query is empty: give at least one word to search for", query=text)
     if len(text) > MAX_QUERY_CHARS:
@@ -132,8 +134,8 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
                 return _as_plain_words(text, schema, field_weights, notices)
         left_out = list(dict.fromkeys(word for parser in parsers for plugin in parser.plugins
                                       if isinstance(plugin, _CommonWords) for word in plugin.left_out))
-        if not left_out or any(_is_word(leaf, date_ranges) for leaf in parsed[1].leaves()):
-            break  # else nothing but common words (and dates): search those
+        if not left_out or _searches_words(parsed[1], date_ranges):
+            break  # else nothing but common words (dates, words left out by NOT): search those
     if left_out:
         notices.append(_left_out_notice(left_out))
     all_words, any_word = (_rewrite(q, date_ranges) for q in parsed)
@@ -196,11 +198,16 @@ def _shouting(text: str) -> bool:
     return not any(character.islower() for character in text)
 
 
-def _is_word(leaf: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> bool:
-    """Whether a leaf of a parsed query is a word, not nothing nor a date clause's placeholder."""
-    if leaf is whoosh_query.NullQuery:
+def _searches_words(query: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> bool:
+    """Whether ``query`` finds articles by some word: not only by a date clause (its placeholder
+    term) nor only by what NOT leaves out ("what NOT grain" is no query of "everything but")."""
+    if isinstance(query, whoosh_query.Not) or query is whoosh_query.NullQuery:
         return False
-    return not (isinstance(leaf, whoosh_query.Term) and leaf.fieldname == "id" and leaf.text in date_ranges)
+    if isinstance(query, whoosh_query.AndNot):
+        return _searches_words(query.a, date_ranges)
+    if query.is_leaf():
+        return not (isinstance(query, whoosh_query.Term) and query.fieldname == "id" and query.text in date_ranges)
+    return any(_searches_words(sub, date_ranges) for sub in query.children())
 
 
 def _unsearched_acronyms(text: str, *, shouting: bool) -> tuple[str, ...]:
@@ -253,8 +260,9 @@ class _Parser(QueryParser):
 
 class _CommonWords(Plugin):
     """Leave out the plain words that are common words (``_is_common``), keeping them in
-    ``left_out``: those typed with no field, no operator on either side, no ``NOT``, boost,
-    wildcard or ``~``, and outside quotes (a phrase is a node of its own)."""
+    ``left_out``: those typed with no field, no operator on either side, no ``NOT``, ``+``,
+    boost, wildcard or ``~``, outside quotes (a phrase is a node of its own) and not in a group
+    that is an operand or has a boost."""
 
     def __init__(self, *, shouting: bool) -> None:
         self.shouting = shouting
@@ -263,14 +271,15 @@ class _CommonWords(Plugin):
     def filters(self, parser: QueryParser) -> list[tuple[Any, int]]:
         return [(self._leave_out, 105)]  # after explicit fields are read (100), before the others are given (110)
 
-    def _leave_out(self, parser: QueryParser, group: syntax.GroupNode) -> syntax.GroupNode:
+    def _leave_out(self, parser: QueryParser, group: syntax.GroupNode, bound: bool = False) -> syntax.GroupNode:
+        """``group`` less its common words; none if the group is ``bound`` ("grain NOT (what)")."""
         nodes = list(group)
         kept = group.empty_copy()
         for at, node in enumerate(nodes):
             if isinstance(node, syntax.GroupNode):
-                kept.append(self._leave_out(parser, node))
-            elif (type(node) is syntax.WordNode and node.fieldname is None and not _bound(nodes, at)
-                  and _is_common(node.text, shouting=self.shouting)):
+                kept.append(self._leave_out(parser, node, bound or _bound(nodes, at)))
+            elif (not bound and type(node) is syntax.WordNode and node.fieldname is None and not _bound(nodes, at)
+                  and not node.text.startswith("+") and _is_common(node.text, shouting=self.shouting)):
                 self.left_out.append(node.text)
             else:
                 kept.append(node)
@@ -381,11 +390,11 @@ def read_query(text: str, fields: list[str], *, strict: bool) -> tuple[str, list
             if name not in fields:
                 known = ", ".join(sorted(f for f in fields if f in SEARCHABLE_FIELDS))
                 problem(f"Unknown field '{name}:'; the fields are {known}", position,
-                        f"Searched '{name}:' as a word: it is no field (the fields are {known})")
+                        f"Read '{name}:' as a word: it is no field (the fields are {known})")
                 _neutralise_colons(token, position, edits)
             elif not rest and not attached:
                 problem(f"'{name}:' needs a word right after it, as in {name}:word", position,
-                        f"Searched '{name}:' as a word: a field needs a word right after it, as in {name}:word")
+                        f"Read '{name}:' as a word: a field needs a word right after it, as in {name}:word")
                 _neutralise_colons(token, position, edits)
             elif _INNER_COLON.search(rest) and not rest.startswith(("[", "{")):
                 problem(f"'{name}:' is followed by another field", position,
@@ -536,9 +545,10 @@ def _everything_within(query: whoosh_query.Query) -> whoosh_query.Query:
         return query
     query = query.apply(_everything_within)
     if isinstance(query, (whoosh_query.And, whoosh_query.Or)):
-        kept = [q for q in query.subqueries if not isinstance(q.normalize(), whoosh_query.Every)]
-        if kept and len(kept) < len(query.subqueries):
-            return query.__class__(kept, boost=query.boost)
+        parts = [(q, q.normalize()) for q in query.subqueries]
+        words = [q for q, normal in parts if normal is not whoosh_query.NullQuery and not isinstance(normal, whoosh_query.Every)]
+        if words and any(isinstance(normal, whoosh_query.Every) for _, normal in parts):
+            return query.__class__(words, boost=query.boost)  # not beside a stop word alone: "the *" is *
     return query
 
 

@@ -39,11 +39,11 @@ HIGHLIGHTED_FIELDS = frozenset({"text", "title", "caption", "body", "person", "o
 @attrs.frozen
 class Marked:
     """What snippets mark: ``words`` (terms) wherever they occur, and the terms of each of
-    ``phrases`` (its terms in order, and the positions allowed from each to the next) only
-    where they occur as that phrase."""
+    ``phrases`` (its terms in order, the positions allowed from each to the next, and the
+    positions a line break adds in its field) only where they occur as that phrase."""
 
     words: frozenset[str] = frozenset()
-    phrases: frozenset[tuple[tuple[str, ...], int]] = frozenset()
+    phrases: frozenset[tuple[tuple[str, ...], int, int]] = frozenset()
 
 
 def make_hits(snapshot: Snapshot, placed: list[Placed], selection: Selection, *, explain: bool) -> tuple[Hit, ...]:
@@ -61,21 +61,22 @@ def highlighted_terms(leaves: Iterable[Leaf]) -> Marked:
     a word searched alone wherever it occurs, a word of a phrase only in the phrase."""
     shown = [leaf for leaf in leaves if leaf[0] in HIGHLIGHTED_FIELDS]
     return Marked(frozenset(leaf[1] for leaf in shown if not isinstance(leaf, PhraseLeaf)),
-                  frozenset((leaf.words, leaf.slop) for leaf in shown if isinstance(leaf, PhraseLeaf)))
+                  frozenset((leaf.words, leaf.slop, _LINE_GAPS.get(leaf[0], 0)) for leaf in shown if isinstance(leaf, PhraseLeaf)))
+
+
+#: The positions a line break adds in a field, as schema.make_schema's analyzers count them.
+_LINE_GAPS = {"text": 1}
 
 
 def term_offsets(tokens: Sequence[tuple[str, str | None, int, int, int]], marked: Marked) -> list[tuple[str, int, int]]:
     """Where ``marked`` occurs among a text's ``tokens`` (``analysis.token_terms``): ``(term,
     start, end)`` character offsets."""
     found = [(term, start, end) for _, term, start, end, _ in tokens if term in marked.words]
-    if marked.phrases:
-        # Positions as the text field numbers them: stop words left out, a line break adding one.
-        kept: list[tuple[int, str, int, int]] = []
-        for _, term, start, end, breaks in tokens:
-            if term is not None:
-                kept.append((len(kept) + breaks, term, start, end))
-        for words, slop in marked.phrases:
-            found += [kept[at][1:] for at in sorted(_in_phrase(kept, words, max(slop, 1)))]
+    words_only = [(term, start, end, breaks) for _, term, start, end, breaks in tokens if term is not None]
+    for words, slop, line_gap in marked.phrases:
+        # Positions as the phrase's field numbers them: stop words left out, a line break adding line_gap.
+        kept = [(at + breaks * line_gap, term, start, end) for at, (term, start, end, breaks) in enumerate(words_only)]
+        found += [kept[at][1:] for at in sorted(_in_phrase(kept, words, max(slop, 1)))]
     return found
 
 
