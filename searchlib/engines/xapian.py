@@ -506,7 +506,7 @@ class _Translator:
         if q.fieldname not in PREFIXES:
             return _NOTHING
         prefix = PREFIXES[q.fieldname]
-        window = 1 + (len(q.words) - 1) * max(q.slop, 1)
+        window = min(1 + (len(q.words) - 1) * max(q.slop, 1), 2**31 - 1)  # Xapian's window is 32 bits; no article is longer
         matched = xapian.Query(xapian.Query.OP_PHRASE, [xapian.Query(prefix + word) for word in q.words], window)
         if not positive or q.fieldname not in _SCORED_FIELDS:
             return _scaled(matched, 0.0)
@@ -967,13 +967,13 @@ class XapianIndex:
             totals: tuple[int, ...] = (self._count(with_any),)
         else:
             count_all = self._count(with_all)
+            rest = xapian.Query(xapian.Query.OP_AND_NOT, with_any, with_all)  # all words is no subset of any with NOT
             if mode == "any":
-                rest = xapian.Query(xapian.Query.OP_AND_NOT, with_any, with_all)
-                tiers, union = (with_all, rest), with_any
-                totals = (count_all, self._count(with_any) - count_all)
+                tiers, union = (with_all, rest), xapian.Query(xapian.Query.OP_OR, with_all, rest)
+                totals = (count_all, self._count(rest))
             elif count_all:
                 tiers, union, totals = (with_all,), with_all, (count_all,)
-                some_words = self._count(with_any) - count_all
+                some_words = self._count(rest)
             else:
                 tiers, union = (with_any,), with_any
                 totals = (self._count(with_any),)
