@@ -21,6 +21,7 @@ import gc
 import io
 import json
 import logging
+import re
 import signal
 import sys
 import tempfile
@@ -36,6 +37,7 @@ import click
 
 import searchlib
 from searchlib import Hit, SearchResult, Skipped, Snippet, formats
+from searchlib.dates import parse_period
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 SKIPPED_SHOWN, SKIPPED_SHOWN_OF_A_KIND = 1_000, 100  # skipped inputs on stderr, as a BuildReport lists them
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -582,12 +584,25 @@ def _filters_text(*, since: str | None, until: str | None, person: tuple[str, ..
     place 'USSR'`` (empty without filters), so that a count of 0 is not read as the query's."""
     parts = []
     if since or until:
-        parts.append(" ".join(f"{word} {formats.for_terminal(value)}" for word, value in (("from", since), ("until", until)) if value))
+        parts.append(" ".join(f"{word} {_date_text(value, end=word == 'until')}"
+                              for word, value in (("from", since), ("until", until)) if value))
     names = [f"{kind} {formats.for_terminal(name)!r}" for kind, values in (("person", person), ("place", place),
                                                                          ("organisation", organization)) for name in values]
     if names:
         parts.append("with " + " and ".join(names))
     return "".join(f" {part}" if number == 0 else f", {part}" for number, part in enumerate(parts))
+
+
+def _date_text(value: str, *, end: bool) -> str:
+    """A date filter as typed, with the day it stood for when it was relative: ``last year
+    (2025-01-01)``."""
+    shown = formats.for_terminal(value)
+    if _ABSOLUTE_DATE.fullmatch(value.strip()):
+        return shown
+    return f"{shown} ({parse_period(value)[1 if end else 0]:%Y-%m-%d})"
+
+
+_ABSOLUTE_DATE = re.compile(r"\d{4}(?:-\d{1,2}){0,2}")
 
 
 def _result_text(result: SearchResult, *, color: bool, explain: bool = False, within: str = "") -> str:

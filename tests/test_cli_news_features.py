@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from searchlib.cli import main, search
+from searchlib.dates import parse_period
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,15 @@ def test_json_carries_pages_and_suggestion(index_dir: str) -> None:
     document = json.loads(run(index_dir, "*", "--json", "--limit", "5", "--page", "2").stdout)
     assert (document["total"], document["page"], document["pages"], document["limit"]) == (12, 2, 3, 5)
     assert [h["rank"] for h in document["hits"]] == [6, 7, 8, 9, 10]
+
+
+def test_a_relative_date_filter_is_shown_with_the_day_it_stood_for(index_dir: str) -> None:
+    start, end = parse_period("last year")[0], parse_period("yesterday")[1]
+    head = run(index_dir, "military", "--since", "last year", "--until", "yesterday").stdout.splitlines()[0]
+    assert f"from last year ({start:%Y-%m-%d}) until yesterday ({end:%Y-%m-%d})" in head
+    assert run(index_dir, "military", "--since", "2013-03").stdout.startswith("3 articles match 'military' from 2013-03.")
+    timeline = run(index_dir, "military", "--since", "last year", command=main.commands["timeline"]).stdout
+    assert f"from last year ({start:%Y-%m-%d})" in timeline.splitlines()[0]
 
 
 def test_did_you_mean_line(index_dir: str) -> None:
