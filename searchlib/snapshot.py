@@ -198,6 +198,10 @@ class Snapshot:
         """Posting lists as arrays, with their BM25 parts, read once and kept."""
         return self.cached("postings", lambda: TermPostings(self.searcher, self.leaves()))
 
+    def articles_with(self, term: str) -> int:
+        """The number of articles with ``term`` in their text (a stem, as the index holds it)."""
+        return int(self.postings().postings("text", term)[0].size)
+
     def ids(self) -> list[str]:
         """Each article's id, by document number (all of them: for a whole ranking)."""
         return self.cached("ids", lambda: texts(self._columns("id"), self.size))

@@ -59,7 +59,7 @@ def suggest(snapshot: Snapshot, query: str) -> str | None:
         looked_up += 1
         stem = _stem_of(snapshot, typed)
         # The articles with the word as typed, or else with another form of it ("say": "says").
-        count = vocabulary.count(typed) or snapshot.postings().postings("text", stem)[0].size
+        count = vocabulary.count(typed) or snapshot.articles_with(stem)
         if count > max(RARE, snapshot.size // 10_000):
             return word  # too common to be a slip
         candidates = words_within(snapshot, typed, 2, prefix=1)

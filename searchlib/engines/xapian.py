@@ -385,6 +385,9 @@ class _SharedView:
     def vocabulary(self) -> _Vocabulary:
         return self._vocabulary
 
+    def articles_with(self, term: str) -> int:
+        return int(self.database.get_termfreq(term))  # a word of the text is a term without prefix
+
     def cached(self, name: str, make: Callable[[], Any]) -> Any:
         if name not in self._cache:
             self._cache[name] = make()
