@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 
 import searchlib
 from searchlib import Entity, QuerySyntaxError, ScorePart, Snippet
-from searchlib.query_language import parse_query
-from searchlib.schema import make_schema
-
 from searchlib.analysis import token_terms
+from searchlib.query_language import parse_query
 from searchlib.results import Marked, term_offsets
+from searchlib.schema import make_schema
 
 from .conftest import LONG_ARTICLE_WORD, SEED
 
