@@ -136,6 +136,8 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
                                       if isinstance(plugin, _CommonWords) for word in plugin.left_out))
         if not left_out or _searches_words(parsed[1], date_ranges):
             break  # else nothing but common words (dates, words left out by NOT): search those
+    searched = {leaf.text for leaf in parsed[1].leaves() if isinstance(leaf, whoosh_query.Term)}
+    left_out = [word for word in left_out if not searched.intersection(_terms_of(word))]  # '"what" what': searched
     if left_out:
         notices.append(_left_out_notice(left_out))
     all_words, any_word = (_rewrite(q, date_ranges) for q in parsed)
@@ -193,6 +195,11 @@ def _is_common(word: str, *, shouting: bool) -> bool:
     return shouting or not (len(word) > 1 and word.isupper())
 
 
+def _terms_of(word: str) -> set[str]:
+    """The terms the index holds for ``word``."""
+    return {term for _, term, *_ in token_terms(word) if term is not None}
+
+
 def _shouting(text: str) -> bool:
     """Whether ``text`` is typed without small letters, when capitals say nothing of a word."""
     return not any(character.islower() for character in text)
@@ -200,9 +207,9 @@ def _shouting(text: str) -> bool:
 
 def _searches_words(query: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> bool:
     """Whether ``query`` finds articles by some word: not only by a date clause (its placeholder
-    term) nor only by what NOT leaves out ("what NOT grain" is no query of "everything but")."""
-    if isinstance(query, whoosh_query.Not) or query is whoosh_query.NullQuery:
-        return False
+    term), a ``*``, nor what NOT leaves out ("what NOT grain" is no query of "everything but")."""
+    if isinstance(query, (whoosh_query.Not, whoosh_query.Every)) or query is whoosh_query.NullQuery:
+        return False  # "what *": * beside the word left out would be every article
     if isinstance(query, whoosh_query.AndNot):
         return _searches_words(query.a, date_ranges)
     if query.is_leaf():
@@ -375,8 +382,8 @@ def read_query(text: str, fields: list[str], *, strict: bool) -> tuple[str, list
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         if _EXCLUDED.match(token) or (token == "-" and following is not None and following.start() == found.end()
-                                      and following.group().startswith('"')):
-            edits[position] = (position + 1, "NOT ")  # -word, -"phrase": left out, as web search engines read it
+                                      and following.group()[0] in '"('):
+            edits[position] = (position + 1, "NOT ")  # -word, -"phrase", -(group): left out, as web search engines read it
             token, position = token[1:], position + 1
             if not token:
                 pending, have_operand = None, False
@@ -398,7 +405,7 @@ def read_query(text: str, fields: list[str], *, strict: bool) -> tuple[str, list
                 _neutralise_colons(token, position, edits)
             elif _INNER_COLON.search(rest) and not rest.startswith(("[", "{")):
                 problem(f"'{name}:' is followed by another field", position,
-                        f"Searched what follows '{name}:' as words")
+                        f"Read what follows '{name}:' as words")
                 inner = position + len(name) + 1
                 _neutralise_colons(rest, inner, edits)
             elif not rest:
@@ -410,7 +417,7 @@ def read_query(text: str, fields: list[str], *, strict: bool) -> tuple[str, list
             shown = suffix.group()
             problem(f"'{shown}' is no boost or distance: write a number after it, as in grain^2, grain~1 or "
                     '"grain exports"~3', position + suffix.start(),
-                    f"Searched '{token}' as words: '{shown}' is no boost or distance (grain^2, grain~1)")
+                    f"Read '{token}' as words: '{shown}' is no boost or distance (grain^2, grain~1)")
             edits.setdefault(position + suffix.start(), (position + suffix.start() + 1, " "))
         if not strict and "?" in token and not _PLAIN_WORD.search(token):  # "military base ?": no one-letter word
             edits[position] = (position + len(token), " ")
@@ -480,7 +487,7 @@ def _take_date_clauses(text: str, strict: bool, notices: list[str]) -> tuple[str
         except ValueError as error:
             if strict:
                 raise fail(str(error)) from None
-            notices.append(f"Searched 'date:{value}' as words: {error}")
+            notices.append(f"Read 'date:{value}' as words: {error}")
             return f"date {value}"
         if start is not None and end is not None and start > end:
             raise fail(f"The date range is empty: it starts {start:%Y-%m-%d}, after its end {end:%Y-%m-%d}; "

@@ -73,6 +73,8 @@ def suggest(snapshot: Snapshot, query: str) -> str | None:
         if best in _COMMON:
             return word  # "whatt" is "what", which a search leaves out: no "wyatt" in its place
         changed = True
+        if len(word) > 1 and word.isupper():
+            return best.upper()  # "WHEET" is "WHEAT": "Wheat" in capitals would make the query's other words acronyms
         return best.capitalize() if word[:1].isupper() else best
 
     suggestion = _SUGGESTABLE_WORD.sub(correct, query)

@@ -82,7 +82,7 @@ def test_bad_dates_in_the_query_are_one_line_errors_when_strict(index: searchlib
     with pytest.raises(QuerySyntaxError) as caught:
         index.search(query, strict=True)
     assert str(caught.value) == message
-    notice = "Searched " + repr(query[query.index("date:"):]).replace('"', "")[1:-1]
+    notice = "Read " + repr(query[query.index("date:"):]).replace('"', "")[1:-1]
     assert index.search(query).notices[0].startswith(notice.split(" ")[0])  # read as words without strict
 
 
@@ -165,6 +165,7 @@ def test_prefix_and_fuzzy_words(index: searchlib.Index) -> None:
     [
         ("militray bsae", "military base"),
         ("Militray base", "Military base"),
+        ("MILITRAY BASE", "MILITARY BASE"),
         ("title:parlament", "title:parliament"),
         ("military base", None),
         ("Zürich", None),

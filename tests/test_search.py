@@ -257,9 +257,9 @@ def test_strict_syntax_errors_are_one_line_messages(index: searchlib.Index, quer
         ("author:smith", "author smith", "Read 'author:' as a word: it is no field"),
         ("title: base", "title base", "Read 'title:' as a word: a field needs a word right after it, as in title:word"),
         ("credit cards: how many days in a billing cycle", "credit cards how many days in a billing cycle", "Read 'cards:' as a word"),
-        ("date:someday grain", "date someday grain", "Searched 'date:someday' as words: Cannot read the date 'someday'"),
-        ("base^1e400 military", "base 1e400 military", "Searched 'base^1e400' as words: '^1e400' is no boost or distance"),
-        ("military~abc", "military abc", "Searched 'military~abc' as words: '~abc' is no boost or distance"),
+        ("date:someday grain", "date someday grain", "Read 'date:someday' as words: Cannot read the date 'someday'"),
+        ("base^1e400 military", "base 1e400 military", "Read 'base^1e400' as words: '^1e400' is no boost or distance"),
+        ("military~abc", "military abc", "Read 'military~abc' as words: '~abc' is no boost or distance"),
     ],
 )
 def test_any_text_is_a_query_read_as_words_with_a_notice(index: searchlib.Index, query: str, read_as: str, notice: str) -> None:
@@ -285,7 +285,7 @@ def test_a_question_typed_whole_leaves_out_its_common_words_and_says_which(index
     ['"about" military base', "military base NOT about", "military base -about", "text:about base",
      "about^2 military base", "military AND about", "ABOUT military base", "about", "what about", "date:2012 about",
      "about NOT military", "about -military", "military NOT (about)", "military OR (about which)", "(about)^2 military",
-     "military +about", "“about” military"],
+     "military +about", "“about” military", '"about" about military', "about *", "military -(about which)"],
 )
 def test_a_common_word_is_searched_when_asked_for(query: str) -> None:
     """In quotes, with an operator, a field or a boost, in capitals among small letters, and
