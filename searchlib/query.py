@@ -3,6 +3,7 @@
 Each call is a few steps through the modules that do the work, each found by its name:
 
     query_language  the text typed, into a query (notices of how it was read)
+    common_words    the common words a query leaves out, and the stop words it cannot search
     filters         dates and entities, into the set of articles allowed
     matching        the query over all articles at once, into a match set and scores (numpy)
     ranking         what is counted and in what order, stories folded, a page cut out

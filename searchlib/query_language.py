@@ -11,10 +11,9 @@ words. With ``strict`` each of these is a ``QuerySyntaxError`` naming the positi
 that want to know.
 
 Dates are read here (``dates.parse_period``: "2012-04" is April, not all 2012 as Whoosh reads
-it), taken out before Whoosh parses the rest and put back after. Common words
-(``analysis.QUERY_STOP_WORDS``: "what", "which", "about") are left out of the plain words, as
-Xapian's QueryParser leaves out its stopper's, unless the query asks for them or has nothing
-else, and ``notices`` names them. The parsed query is then rewritten: a ``*`` beside words adds
+it), taken out before Whoosh parses the rest and put back after. Common words ("what", "which",
+"about") are left out of the plain words (common_words.py) unless the query asks for them or has
+nothing else, and ``notices`` names them. The parsed query is then rewritten: a ``*`` beside words adds
 nothing, a repeated word counts again (BM25's query-term frequency), ``entities:`` searches the
 fields of the three kinds, a ``date:`` clause beside words restricts them, and ``NOT`` excludes
 inside groups as it does in Lucene.
@@ -30,19 +29,10 @@ from typing import Any
 
 import attrs
 from whoosh import query as whoosh_query
-from whoosh.qparser import (
-    AndGroup,
-    BoostPlugin,
-    FieldAliasPlugin,
-    FuzzyTermPlugin,
-    MultifieldPlugin,
-    OrGroup,
-    Plugin,
-    QueryParser,
-    syntax,
-)
+from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldPlugin, OrGroup, QueryParser
 
-from .analysis import QUERY_STOP_WORDS, STOP_WORDS, fold_pattern, token_terms
+from . import common_words
+from .analysis import fold_pattern
 from .config import SEARCHABLE_TEXT_FIELDS, SPELLED_FIELDS
 from .dates import parse_period
 from .errors import QuerySyntaxError
@@ -90,9 +80,9 @@ class ParsedQuery:
     @property
     def no_words_notice(self) -> str:
         """What a result says when the query has no words to search for, and why."""
-        unindexed = _unindexed(self.text, operators=True)  # with no words, an operator was read as one
-        if unindexed:
-            return f"The query has no words to search for: {_unindexed_reason(unindexed)}"
+        stopped = common_words.unindexed(self.text, operators=True)  # with no words, an operator was read as one
+        if stopped:
+            return f"The query has no words to search for: {common_words.unindexed_reason(stopped)}"
         if _PLAIN_WORD.search(self.text):
             return "The query has no words to search for"
         return "The query has no words to search for, only punctuation"
@@ -112,8 +102,8 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
     if len(text) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(f"The query is {len(text):,} characters long; the most is {MAX_QUERY_CHARS:,}", query=text)
     typed = text.split()
-    shouting = _shouting(text)
-    unsearched = _unsearched_acronyms(text, shouting=shouting)
+    shouting = common_words.shouting(text)
+    unsearched = common_words.unsearched_acronyms(text, shouting=shouting)
     if all(_PLAIN_WORD.fullmatch(word) for word in typed) and not _OPERATORS.intersection(typed):
         words = _parse_words(text, typed, schema, field_weights)
         return attrs.evolve(words, notices=words.notices + unsearched) if words.has_words else words
@@ -133,13 +123,13 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
                     raise QuerySyntaxError(f"Cannot parse the query {text!r}: {exc}", query=text) from exc
                 return _as_plain_words(text, schema, field_weights, notices)
         left_out = list(dict.fromkeys(word for parser in parsers for plugin in parser.plugins
-                                      if isinstance(plugin, _CommonWords) for word in plugin.left_out))
+                                      if isinstance(plugin, common_words.CommonWords) for word in plugin.left_out))
         if not left_out or _searches_words(parsed[1], date_ranges):
             break  # else nothing but common words (dates, words left out by NOT): search those
     searched = {leaf.text for leaf in parsed[1].leaves() if isinstance(leaf, whoosh_query.Term)}
-    left_out = [word for word in left_out if not searched.intersection(_terms_of(word))]  # '"what" what': searched
+    left_out = [word for word in left_out if not searched.intersection(common_words.terms_of(word))]  # '"what" what': searched
     if left_out:
-        notices.append(_left_out_notice(left_out))
+        notices.append(common_words.left_out_notice(left_out))
     all_words, any_word = (_rewrite(q, date_ranges) for q in parsed)
     if all_words is not whoosh_query.NullQuery:  # else no_words_notice says it
         notices += unsearched
@@ -174,35 +164,15 @@ def _parse_words(text: str, typed: list[str], schema: object, weights: dict[str,
         ]
         if terms:
             words.append((word, terms[0] if len(terms) == 1 else whoosh_query.Or(terms)))
-    shouting = _shouting(text)
-    common = {word for word, _ in words if _is_common(word, shouting=shouting)}
+    shouting = common_words.shouting(text)
+    common = {word for word, _ in words if common_words.is_common(word, shouting=shouting)}
     notices: tuple[str, ...] = ()
     if common and any(word not in common for word, _ in words):
-        notices = (_left_out_notice(list(dict.fromkeys(word for word, _ in words if word in common))),)
+        notices = (common_words.left_out_notice(list(dict.fromkeys(word for word, _ in words if word in common))),)
         words = [(word, q) for word, q in words if word not in common]
     queries = [q for _, q in words]
     all_words, any_word = (_count_repeats(_across_kinds(group(queries))).normalize() for group in (whoosh_query.And, whoosh_query.Or))
     return ParsedQuery(text, all_words, None if any_word == all_words else any_word, notices)
-
-
-def _is_common(word: str, *, shouting: bool) -> bool:
-    """Whether ``word``, as typed, is one of the common words a query leaves out
-    (``analysis.QUERY_STOP_WORDS``); not when it is in capitals in a query with small letters
-    ("WHO", the World Health Organization)."""
-    spellings = [spelling for spelling, *_ in token_terms(word)]
-    if len(spellings) != 1 or spellings[0] not in QUERY_STOP_WORDS:
-        return False
-    return shouting or not (len(word) > 1 and word.isupper())
-
-
-def _terms_of(word: str) -> set[str]:
-    """The terms the index holds for ``word``."""
-    return {term for _, term, *_ in token_terms(word) if term is not None}
-
-
-def _shouting(text: str) -> bool:
-    """Whether ``text`` is typed without small letters, when capitals say nothing of a word."""
-    return not any(character.islower() for character in text)
 
 
 def _searches_words(query: whoosh_query.Query, date_ranges: dict[str, whoosh_query.Query]) -> bool:
@@ -215,31 +185,6 @@ def _searches_words(query: whoosh_query.Query, date_ranges: dict[str, whoosh_que
     if query.is_leaf():
         return not (isinstance(query, whoosh_query.Term) and query.fieldname == "id" and query.text in date_ranges)
     return any(_searches_words(sub, date_ranges) for sub in query.children())
-
-
-def _unsearched_acronyms(text: str, *, shouting: bool) -> tuple[str, ...]:
-    """The notice of the acronyms in ``text`` that the index cannot hold, being stop words in
-    capitals ("Is IT spending up?"), unless the whole text is in capitals."""
-    acronyms = [] if shouting else [word for word in _unindexed(text) if len(word) > 1 and word.isupper()]
-    return (f"Not searched: {_unindexed_reason(acronyms)}",) if acronyms else ()
-
-
-def _unindexed(text: str, *, operators: bool = False) -> list[str]:
-    """The words of ``text`` that are stop words, which the index never holds, as typed; the
-    operators among them only with ``operators``."""
-    words = dict.fromkeys(_PLAIN_WORD.findall(text))
-    return [word for word in words if word.lower() in STOP_WORDS and (operators or word not in _OPERATORS)]
-
-
-def _unindexed_reason(words: list[str]) -> str:
-    listed = ", ".join(f"'{word}'" for word in words)
-    return f"the index leaves out {listed}, as it does every very common word (in any case)"
-
-
-def _left_out_notice(words: list[str]) -> str:
-    listed = ", ".join(f"'{word}'" for word in words)
-    kind = "the common word" if len(words) == 1 else "the common words"
-    return f"Left out {kind} {listed}: put a word in quotes to search for it too"
 
 
 def _as_plain_words(text: str, schema: object, weights: dict[str, float], notices: list[str]) -> ParsedQuery:
@@ -265,41 +210,6 @@ class _Parser(QueryParser):
         return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
 
 
-class _CommonWords(Plugin):
-    """Leave out the plain words that are common words (``_is_common``), keeping them in
-    ``left_out``: those typed with no field, no operator on either side, no ``NOT``, ``+``,
-    boost, wildcard or ``~``, outside quotes (a phrase is a node of its own) and not in a group
-    that is an operand or has a boost."""
-
-    def __init__(self, *, shouting: bool) -> None:
-        self.shouting = shouting
-        self.left_out: list[str] = []
-
-    def filters(self, parser: QueryParser) -> list[tuple[Any, int]]:
-        return [(self._leave_out, 105)]  # after explicit fields are read (100), before the others are given (110)
-
-    def _leave_out(self, parser: QueryParser, group: syntax.GroupNode, bound: bool = False) -> syntax.GroupNode:
-        """``group`` less its common words; none if the group is ``bound`` ("grain NOT (what)")."""
-        nodes = list(group)
-        kept = group.empty_copy()
-        for at, node in enumerate(nodes):
-            if isinstance(node, syntax.GroupNode):
-                kept.append(self._leave_out(parser, node, bound or _bound(nodes, at)))
-            elif (not bound and type(node) is syntax.WordNode and node.fieldname is None and not _bound(nodes, at)
-                  and not node.text.startswith("+") and _is_common(node.text, shouting=self.shouting)):
-                self.left_out.append(node.text)
-            else:
-                kept.append(node)
-        return kept
-
-
-def _bound(nodes: list[syntax.SyntaxNode], at: int) -> bool:
-    """Whether the word at ``at`` is an operator's operand, or has a boost."""
-    before = next((n for n in reversed(nodes[:at]) if not isinstance(n, syntax.Whitespace)), None)
-    after = next((n for n in nodes[at + 1:] if not isinstance(n, syntax.Whitespace)), None)
-    return isinstance(before, syntax.Operator) or isinstance(after, (syntax.InfixOperator, BoostPlugin.BoostNode))
-
-
 def _parsers(schema: object, weights: dict[str, float], *, leave_out: bool, shouting: bool) -> tuple[QueryParser, QueryParser]:
     """The query parsers of the "all words" and the "any word" queries, with the plugin that
     leaves out the common words if ``leave_out``."""
@@ -307,7 +217,7 @@ def _parsers(schema: object, weights: dict[str, float], *, leave_out: bool, shou
     for group in (AndGroup, OrGroup):
         parser = _Parser(None, schema, group=group)  # Whoosh's MultifieldParser, with our term_query
         if leave_out:
-            parser.add_plugin(_CommonWords(shouting=shouting))
+            parser.add_plugin(common_words.CommonWords(shouting=shouting))
         parser.add_plugin(MultifieldPlugin(list(weights), fieldboosts=weights))
         parser.add_plugin(FieldAliasPlugin({field: [alias] for alias, field in FIELD_ALIASES.items()}))
         parser.add_plugin(FuzzyTermPlugin())
