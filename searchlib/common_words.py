@@ -11,19 +11,14 @@ case; ``unsearched_acronyms`` and ``unindexed`` name those typed, for the notice
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from whoosh.qparser import BoostPlugin, Plugin, QueryParser, syntax
 
-from .analysis import QUERY_STOP_WORDS, STOP_WORDS, token_terms
+from .analysis import QUERY_STOP_WORDS, token_terms
 
 __all__ = ["CommonWords", "is_common", "shouting", "terms_of", "unsearched_acronyms", "unindexed", "unindexed_reason",
            "left_out_notice"]
-
-_PLAIN_WORD = re.compile(r"[^\W_]+")
-_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
-
 
 def is_common(word: str, *, shouting: bool) -> bool:
     """Whether ``word``, as typed, is one of the common words a query leaves out
@@ -45,18 +40,19 @@ def shouting(text: str) -> bool:
     return not any(character.islower() for character in text)
 
 
-def unsearched_acronyms(text: str, *, shouting: bool) -> tuple[str, ...]:
+def unsearched_acronyms(text: str, *, shouting: bool, operators: frozenset[str]) -> tuple[str, ...]:
     """The notice of the acronyms in ``text`` that the index cannot hold, being stop words in
-    capitals ("Is IT spending up?"), unless the whole text is in capitals."""
-    acronyms = [] if shouting else [word for word in unindexed(text) if len(word) > 1 and word.isupper()]
+    capitals ("Is IT spending up?"), unless the whole text is in capitals; the query language's
+    ``operators`` are none."""
+    acronyms = [] if shouting else [word for word in unindexed(text)
+                                    if len(word) > 1 and word.isupper() and word not in operators]
     return (f"Not searched: {unindexed_reason(acronyms)}",) if acronyms else ()
 
 
-def unindexed(text: str, *, operators: bool = False) -> list[str]:
-    """The words of ``text`` that are stop words, which the index never holds, as typed; the
-    operators among them only with ``operators``."""
-    words = dict.fromkeys(_PLAIN_WORD.findall(text))
-    return [word for word in words if word.lower() in STOP_WORDS and (operators or word not in _OPERATORS)]
+def unindexed(text: str) -> list[str]:
+    """The words of ``text`` that the analysis stops (``analysis.STOP_WORDS``), which the index
+    never holds, as typed."""
+    return list(dict.fromkeys(text[start:end] for _, term, start, end, _ in token_terms(text) if term is None))
 
 
 def unindexed_reason(words: list[str]) -> str:

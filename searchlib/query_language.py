@@ -38,13 +38,13 @@ from .dates import parse_period
 from .errors import QuerySyntaxError
 from .schema import ENTITY_FIELDS, FIELD_ALIASES
 
-__all__ = ["ParsedQuery", "parse_query", "read_query", "plain_query", "SEARCHABLE_FIELDS", "MAX_QUERY_CHARS"]
+__all__ = ["ParsedQuery", "parse_query", "read_query", "plain_query", "SEARCHABLE_FIELDS", "MAX_QUERY_CHARS", "OPERATORS"]
 
 SEARCHABLE_FIELDS = frozenset({*SEARCHABLE_TEXT_FIELDS, *ENTITY_FIELDS, *FIELD_ALIASES, "url", "path", "id", "date"})
 #: The longest query read (Lucene's limit is on clauses; this is about 2,000 words).
 MAX_QUERY_CHARS = 20_000
 
-_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 #: Typographic double quotes, as word processors and phones type them, are quotes: “military base”.
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"'})
 _BINARY = frozenset({"AND", "OR", "ANDNOT", "ANDMAYBE"})
@@ -80,7 +80,7 @@ class ParsedQuery:
     @property
     def no_words_notice(self) -> str:
         """What a result says when the query has no words to search for, and why."""
-        stopped = common_words.unindexed(self.text, operators=True)  # with no words, an operator was read as one
+        stopped = common_words.unindexed(self.text)  # with no words, an operator was read as one too
         if stopped:
             return f"The query has no words to search for: {common_words.unindexed_reason(stopped)}"
         if _PLAIN_WORD.search(self.text):
@@ -103,8 +103,8 @@ def parse_query(text: str, schema: object, field_weights: dict[str, float], *, s
         raise QuerySyntaxError(f"The query is {len(text):,} characters long; the most is {MAX_QUERY_CHARS:,}", query=text)
     typed = text.split()
     shouting = common_words.shouting(text)
-    unsearched = common_words.unsearched_acronyms(text, shouting=shouting)
-    if all(_PLAIN_WORD.fullmatch(word) for word in typed) and not _OPERATORS.intersection(typed):
+    unsearched = common_words.unsearched_acronyms(text, shouting=shouting, operators=OPERATORS)
+    if all(_PLAIN_WORD.fullmatch(word) for word in typed) and not OPERATORS.intersection(typed):
         words = _parse_words(text, typed, schema, field_weights)
         return attrs.evolve(words, notices=words.notices + unsearched) if words.has_words else words
     notices: list[str] = []
@@ -373,7 +373,7 @@ def plain_query(text: str) -> str:
     ``^ ~ * ? + - !`` go, and ``AND``/``OR``/``NOT``/``TO`` become ordinary (stop) words. For
     text typed as a whole, such as test-collection topics; an empty result means no words at all."""
     words = _SYNTAX_CHARACTERS.sub(" ", text).split()
-    return " ".join(word.lower() if word in _OPERATORS else word for word in words)
+    return " ".join(word.lower() if word in OPERATORS else word for word in words)
 
 
 def _take_date_clauses(text: str, strict: bool, notices: list[str]) -> tuple[str, dict[str, whoosh_query.Query]]:

@@ -18,6 +18,7 @@ import re
 
 from .analysis import QUERY_STOP_WORDS, STOP_WORDS, fold
 from .matching import words_within
+from .query_language import OPERATORS
 from .snapshot import Snapshot
 
 __all__ = ["suggest"]
@@ -33,7 +34,6 @@ POPULAR = 10
 #: How many words of a query are looked up (a few milliseconds each): a pasted paragraph of
 #: 2,000 words would take ten seconds.
 MOST_WORDS = 12
-_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 _COMMON = STOP_WORDS | QUERY_STOP_WORDS
 # Words a user typed: not field names ("title:"), not dates ("date:march"), not inside date
 # clauses or ranges.
@@ -54,7 +54,7 @@ def suggest(snapshot: Snapshot, query: str) -> str | None:
         nonlocal changed, looked_up
         word = match.group()
         typed = fold(word)
-        if len(typed) < 3 or word in _OPERATORS or typed in _COMMON or looked_up >= MOST_WORDS:
+        if len(typed) < 3 or word in OPERATORS or typed in _COMMON or looked_up >= MOST_WORDS:
             return word  # a common word is left out or not indexed: nothing to correct
         looked_up += 1
         stem = _stem_of(snapshot, typed)
