@@ -21,7 +21,6 @@ import gc
 import io
 import json
 import logging
-import re
 import signal
 import sys
 import tempfile
@@ -37,7 +36,7 @@ import click
 
 import searchlib
 from searchlib import Hit, SearchResult, Skipped, Snippet, formats
-from searchlib.dates import parse_period
+from searchlib.dates import is_relative, parse_period
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 SKIPPED_SHOWN, SKIPPED_SHOWN_OF_A_KIND = 1_000, 100  # skipped inputs on stderr, as a BuildReport lists them
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -597,12 +596,7 @@ def _date_text(value: str, *, end: bool) -> str:
     """A date filter as typed, with the day it stood for when it was relative: ``last year
     (2025-01-01)``."""
     shown = formats.for_terminal(value)
-    if _ABSOLUTE_DATE.fullmatch(value.strip()):
-        return shown
-    return f"{shown} ({parse_period(value)[1 if end else 0]:%Y-%m-%d})"
-
-
-_ABSOLUTE_DATE = re.compile(r"\d{4}(?:-\d{1,2}){0,2}")
+    return f"{shown} ({parse_period(value)[1 if end else 0]:%Y-%m-%d})" if is_relative(value) else shown
 
 
 def _result_text(result: SearchResult, *, color: bool, explain: bool = False, within: str = "") -> str:

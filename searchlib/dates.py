@@ -12,7 +12,7 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
-__all__ = ["parse_period", "microseconds", "DATE_HELP"]
+__all__ = ["parse_period", "is_relative", "microseconds", "DATE_HELP"]
 
 DATE_HELP = "2012, 2012-04, 2012-04-17, today, yesterday, this/last week|month|year, last 30 days"
 
@@ -28,7 +28,7 @@ def parse_period(text: str, *, now: datetime | None = None) -> tuple[datetime, d
     Raises:
         ValueError: ``text`` is no period this function reads; the message lists the forms.
     """
-    cleaned = " ".join(text.strip().lower().split())
+    cleaned = _cleaned(text)
     match = _ABSOLUTE.match(cleaned)
     try:
         if match:
@@ -38,6 +38,15 @@ def parse_period(text: str, *, now: datetime | None = None) -> tuple[datetime, d
         raise ValueError(f"The period {text!r} reaches back before the year 1: give a shorter one") from None
     except ValueError:
         raise ValueError(f"Cannot read the date {text!r}: use {DATE_HELP}") from None
+
+
+def is_relative(text: str) -> bool:
+    """Whether ``text`` names a period counted back from now ("last year"), not a date."""
+    return not _ABSOLUTE.match(_cleaned(text))
+
+
+def _cleaned(text: str) -> str:
+    return " ".join(text.strip().lower().split())
 
 
 def _absolute(year: str, month: str | None, day: str | None) -> tuple[datetime, datetime]:
