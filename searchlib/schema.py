@@ -217,11 +217,11 @@ def segment_files(generation: Path, segment_ids: Iterable[str]) -> dict[str, int
     return {item.name: item.stat().st_size for item in sorted(generation.iterdir()) if item.name.startswith(starts)}
 
 
-def damaged_files(generation: Path) -> list[str]:
-    """The generation's segment files that are missing or not the size its writer recorded
-    (none for a generation whose writer recorded no sizes)."""
+def damaged_files(generation: Path, metadata: dict[str, Any]) -> list[str]:
+    """The generation's segment files that are missing or not the size its writer recorded in
+    its ``metadata`` (none for a generation whose writer recorded no sizes)."""
     damaged = []
-    for name, size in (read_metadata(generation).get(SEGMENT_FILES) or {}).items():
+    for name, size in (metadata.get(SEGMENT_FILES) or {}).items():
         try:
             found = (generation / name).stat().st_size
         except OSError:

@@ -98,6 +98,7 @@ class Snapshot:
     whoosh: Any = attrs.field(repr=False)
     searcher: Searcher = attrs.field(repr=False)
     _pin: ReaderPin = attrs.field(repr=False)
+    _metadata: dict[str, Any] = attrs.field(repr=False)  # read once: a generation is never rewritten
     _cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     @classmethod
@@ -126,7 +127,8 @@ class Snapshot:
                 f"Rebuild it with: {rebuild_hint(index_dir)}",
                 path=index_dir,
             )
-        damaged = damaged_files(generation)
+        metadata = read_metadata(generation)
+        damaged = damaged_files(generation, metadata)
         if damaged:
             pin.release()
             raise IndexCorruptError(
@@ -144,7 +146,7 @@ class Snapshot:
                 f"Rebuild it with: {rebuild_hint(index_dir)}",
                 path=index_dir,
             ) from exc
-        opened = cls(index_dir, generation, whoosh, searcher, pin)
+        opened = cls(index_dir, generation, whoosh, searcher, pin, metadata)
         logger.info("opened %s, generation %s: %d articles, %d segments, in %.1f ms", index_dir, generation.name,
                     opened.article_count, len(opened.leaves()), 1000 * (monotonic() - started))
         return opened
@@ -170,7 +172,7 @@ class Snapshot:
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return dict(self.cached("metadata", lambda: read_metadata(self.generation)))  # a generation is never rewritten
+        return dict(self._metadata)
 
     def cached(self, name: str, make: Callable[[], Any]) -> Any:
         """``make()``, once while this snapshot is open."""
